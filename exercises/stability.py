@@ -1,0 +1,45 @@
+"""Topic `stability`: numerically stable reductions.
+
+exp overflows for inputs above ~88 (float32) and underflows for very negative ones, so the
+textbook formulas return inf or nan on perfectly reasonable logits. Write each function
+from elementary operations (max/amax, exp, log, sum, where) so that it stays finite.
+
+Not allowed here: torch.softmax, torch.log_softmax, torch.logsumexp and their Tensor
+methods, torch.special / torch.nn.functional softmax variants, nn.Softmax, scipy.special.
+Run `grade stability` to check your work.
+"""
+
+import torch
+
+
+def logsumexp(x: torch.Tensor, dim: int = -1, keepdim: bool = False) -> torch.Tensor:
+    """log(sum(exp(x))) along `dim`; equals torch.logsumexp(x, dim, keepdim).
+
+    Math: with m = max(x, dim), logsumexp(x) = m + log(sum(exp(x - m))).
+    Shapes: x (..., n, ...) -> x without `dim` (or with size 1 there if keepdim).
+    Finite for any finite x (1e30 in float32 too); an all -inf slice gives -inf,
+    a +inf entry gives +inf, NaN propagates.
+    """
+    # TODO: shift by the max so that exp never overflows; mind slices whose max is infinite.
+    raise NotImplementedError
+
+
+def stable_softmax(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """softmax along `dim`; equals torch.softmax(x, dim).
+
+    Math: softmax(x)_i = exp(x_i - m) / sum_j exp(x_j - m), m = max(x, dim).
+    Shapes: same as x. No NaN/Inf for finite x ([1000., 2000., 3000.] -> [0., 0., 1.]);
+    -inf entries get probability 0; every slice along `dim` sums to 1.
+    """
+    # TODO: subtract the max along dim (keepdim=True), exponentiate, normalise.
+    raise NotImplementedError
+
+
+def log_softmax(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """log of softmax along `dim`; equals torch.log_softmax(x, dim).
+
+    Math: log_softmax(x) = (x - m) - log(sum(exp(x - m))), m = max(x, dim).
+    Shapes: same as x. Finite for finite x ([1000., 2000., 3000.] -> [-2000., -1000., 0.]).
+    """
+    # TODO: work in log space; never take the log of a probability that underflowed to 0.
+    raise NotImplementedError

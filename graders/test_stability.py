@@ -1,0 +1,315 @@
+"""Graders for topic `stability`: logsumexp, stable_softmax, log_softmax.
+
+Every check compares the student's function with the model solution on named cases; the
+model solution is itself tested against torch's built-ins (tests/test_reference.py).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from dlgrade import patterns
+from dlgrade.cases import FLOAT_DTYPES, Case, label, randn, random_cases, seed_for
+from dlgrade.checks import check, expect_close
+from dlgrade.student import StudentModule
+
+INF = math.inf
+
+
+def large(device: str, sign: float = 1.0) -> list[Case]:
+    """Values where exp overflows (or underflows, with sign -1), along several dims."""
+    out = []
+    for dtype in FLOAT_DTYPES:
+        big = torch.finfo(dtype).max / 4
+        rows = [
+            torch.tensor([1000.0, 2000.0, 3000.0], dtype=dtype, device=device),
+            torch.tensor([[1e30, 2e30, 3e30], [5.0, 1e30, -1e30]], dtype=dtype, device=device),
+            torch.tensor([[big, big / 2], [big, -big]], dtype=dtype, device=device),
+            randn(
+                (3, 4, 2),
+                seed=seed_for("large", dtype),
+                dtype=dtype,
+                scale=500.0,
+                shift=5000.0,
+                device=device,
+            ),
+        ]
+        for x in rows:
+            x = sign * x
+            for dim in (0, -1):
+                out.append(Case(label(x, "large magnitudes", dim=dim), (x,), {"dim": dim}))
+    return out
+
+
+def infinities(device: str) -> list[Case]:
+    """-inf slices, +inf entries and NaN, where the contract defines the answer."""
+    out = []
+    for dtype in FLOAT_DTYPES:
+        x = torch.tensor([[-INF, -INF, -INF], [0.0, 1.0, 2.0]], dtype=dtype, device=device)
+        out.append(Case(label(x, "a row of all -inf", dim=1), (x,), {"dim": 1}))
+        x = torch.tensor([[1.0, INF, 3.0], [INF, -INF, 0.0]], dtype=dtype, device=device)
+        out.append(Case(label(x, "+inf entries", dim=-1), (x,), {"dim": -1}))
+        x = torch.tensor([[1.0, math.nan], [2.0, 3.0]], dtype=dtype, device=device)
+        out.append(Case(label(x, "a NaN entry", dim=0), (x,), {"dim": 0}))
+    return out
+
+
+def neg_inf_entries(device: str) -> list[Case]:
+    """Some entries -inf (masked logits), the rest finite."""
+    out = []
+    for dtype in FLOAT_DTYPES:
+        x = torch.tensor([[0.0, -INF, 1.0], [-INF, 2.0, -INF]], dtype=dtype, device=device)
+        out += [Case(label(x, "masked (-inf) entries", dim=-1), (x,), {"dim": -1})]
+        x = randn((4, 3), seed=seed_for("masked", dtype), dtype=dtype, scale=100.0, device=device)
+        x[1, :2] = -INF
+        x[3, 0] = -INF
+        out += [Case(label(x, "large logits with -inf entries", dim=1), (x,), {"dim": 1})]
+    return out
+
+
+def hidden_random(name: str, device: str) -> list[Case]:
+    return list(random_cases(f"{name}/hidden", 10, device=device, scale=60.0, max_dims=5))
+
+
+# --- logsumexp ---------------------------------------------------------------------------
+
+
+@check(
+    "logsumexp",
+    "agrees with torch.logsumexp on random inputs",
+    points=3,
+    hint="any dim, negative too, and keepdim both ways",
+)
+def test_logsumexp_random(student: StudentModule, reference, device):
+    patterns.agree(
+        student, reference, "logsumexp", random_cases("logsumexp", 14, device=device, keepdim=True)
+    )
+
+
+@check(
+    "logsumexp",
+    "large inputs stay finite",
+    points=2,
+    hint="exp(1000.) is inf in float32 and float64: subtract the max before exp",
+)
+def test_logsumexp_large(student, reference, device):
+    patterns.agree(student, reference, "logsumexp", large(device))
+
+
+@check(
+    "logsumexp",
+    "very negative inputs stay finite",
+    points=1,
+    hint="exp(-1000.) underflows to 0 and log(0) is -inf: shift by the max",
+)
+def test_logsumexp_negative(student, reference, device):
+    patterns.agree(student, reference, "logsumexp", large(device, sign=-1.0))
+
+
+@check(
+    "logsumexp",
+    "-inf slices give -inf, +inf gives +inf, NaN propagates",
+    points=1,
+    hint="where the max is ±inf, x - max is nan: shift those slices by 0 instead",
+)
+def test_logsumexp_infinities(student, reference, device):
+    patterns.agree(student, reference, "logsumexp", infinities(device))
+
+
+@check(
+    "logsumexp",
+    "right values without changing its input",
+    points=1,
+    hint="x -= m changes the caller's tensor; write x - m",
+)
+def test_logsumexp_inplace(student, reference, device):
+    patterns.unmodified(
+        student, reference, "logsumexp", random_cases("logsumexp/inplace", 4, device=device, keepdim=True)
+    )
+
+
+@check(
+    "logsumexp",
+    "its gradient equals torch.logsumexp's (the softmax)",
+    points=1,
+    hint="build the result from x with tensor operations; no .detach() on the path from x",
+)
+def test_logsumexp_gradient(student, reference, device):
+    patterns.same_gradient(
+        student, reference, "logsumexp", random_cases("logsumexp/grad", 6, device=device, keepdim=True)
+    )
+
+
+@check("logsumexp", "agrees on larger random inputs", points=2, hidden=True)
+def test_logsumexp_hidden_random(student, reference, device):
+    patterns.agree(student, reference, "logsumexp", hidden_random("logsumexp", device))
+
+
+@check("logsumexp", "handles masked (-inf) entries", points=1, hidden=True)
+def test_logsumexp_hidden_masked(student, reference, device):
+    patterns.agree(student, reference, "logsumexp", neg_inf_entries(device))
+
+
+# --- stable_softmax ----------------------------------------------------------------------
+
+
+@check(
+    "stable_softmax",
+    "agrees with torch.softmax on random inputs",
+    points=3,
+    hint="softmax along `dim` (negative dims too), same shape and dtype as x",
+)
+def test_softmax_random(student, reference, device):
+    patterns.agree(student, reference, "stable_softmax", random_cases("softmax", 14, device=device))
+
+
+@check(
+    "stable_softmax",
+    "large logits stay finite",
+    points=2,
+    hint="[1000., 2000., 3000.] must give [0., 0., 1.]: subtract the max before exp",
+)
+def test_softmax_large(student, reference, device):
+    patterns.agree(student, reference, "stable_softmax", large(device) + large(device, sign=-1.0))
+
+
+@check(
+    "stable_softmax",
+    "-inf entries get probability 0",
+    points=1,
+    hint="exp(-inf - m) is 0 as long as m is finite",
+)
+def test_softmax_masked(student, reference, device):
+    patterns.agree(student, reference, "stable_softmax", neg_inf_entries(device))
+
+
+@check(
+    "stable_softmax",
+    "every slice sums to 1",
+    points=1,
+    hint="normalise by the sum along the same dim, with keepdim=True",
+)
+def test_softmax_sums(student, reference, device):
+    for case in list(random_cases("softmax/sums", 6, device=device)) + large(device)[::3]:
+        got = expect_close(
+            student.stable_softmax(*case.args, **case.kwargs),
+            reference.stable_softmax(*case.args, **case.kwargs),
+            case=case.label,
+        )
+        total = got.sum(dim=case.kwargs["dim"])
+        expect_close(
+            total, torch.ones_like(total), case=case.label, what="the sum along dim", rtol=1e-5, atol=1e-5
+        )
+
+
+@check(
+    "stable_softmax",
+    "right values without changing its input",
+    points=1,
+    hint="x -= m changes the caller's tensor; write x - m",
+)
+def test_softmax_inplace(student, reference, device):
+    patterns.unmodified(
+        student, reference, "stable_softmax", random_cases("softmax/inplace", 4, device=device)
+    )
+
+
+@check(
+    "stable_softmax",
+    "its gradient equals torch.softmax's",
+    points=1,
+    hint="build the result from x with tensor operations; no .detach() on the path from x",
+)
+def test_softmax_gradient(student, reference, device):
+    patterns.same_gradient(
+        student, reference, "stable_softmax", random_cases("softmax/grad", 6, device=device)
+    )
+
+
+@check("stable_softmax", "agrees on larger random inputs", points=2, hidden=True)
+def test_softmax_hidden_random(student, reference, device):
+    patterns.agree(student, reference, "stable_softmax", hidden_random("softmax", device))
+
+
+@check("stable_softmax", "extreme logits along every dim", points=1, hidden=True)
+def test_softmax_hidden_extreme(student, reference, device):
+    cases = []
+    for dtype in FLOAT_DTYPES:
+        x = randn((2, 3, 4), seed=seed_for("softmax/extreme", dtype), dtype=dtype, scale=1e4, device=device)
+        cases += [Case(label(x, dim=d), (x,), {"dim": d}) for d in (0, 1, 2, -1, -2, -3)]
+    patterns.agree(student, reference, "stable_softmax", cases)
+
+
+# --- log_softmax -------------------------------------------------------------------------
+
+
+@check(
+    "log_softmax",
+    "agrees with torch.log_softmax on random inputs",
+    points=3,
+    hint="log_softmax along `dim` (negative dims too), same shape and dtype as x",
+)
+def test_log_softmax_random(student, reference, device):
+    patterns.agree(student, reference, "log_softmax", random_cases("log_softmax", 14, device=device))
+
+
+@check(
+    "log_softmax",
+    "large logits stay finite",
+    points=2,
+    hint="[1000., 2000., 3000.] must give [-2000., -1000., 0.]: never take log of a softmax",
+)
+def test_log_softmax_large(student, reference, device):
+    patterns.agree(student, reference, "log_softmax", large(device) + large(device, sign=-1.0))
+
+
+@check(
+    "log_softmax",
+    "-inf entries stay -inf, the rest stays finite",
+    points=1,
+    hint="(x - m) - log Σ exp(x - m) keeps -inf entries at -inf and the rest finite",
+)
+def test_log_softmax_masked(student, reference, device):
+    patterns.agree(student, reference, "log_softmax", neg_inf_entries(device))
+
+
+@check(
+    "log_softmax",
+    "right values without changing its input",
+    points=1,
+    hint="x -= m changes the caller's tensor; write x - m",
+)
+def test_log_softmax_inplace(student, reference, device):
+    patterns.unmodified(
+        student, reference, "log_softmax", random_cases("log_softmax/inplace", 4, device=device)
+    )
+
+
+@check(
+    "log_softmax",
+    "its gradient equals torch.log_softmax's",
+    points=1,
+    hint="build the result from x with tensor operations; no .detach() on the path from x",
+)
+def test_log_softmax_gradient(student, reference, device):
+    patterns.same_gradient(
+        student, reference, "log_softmax", random_cases("log_softmax/grad", 6, device=device)
+    )
+
+
+@check("log_softmax", "agrees on larger random inputs", points=2, hidden=True)
+def test_log_softmax_hidden_random(student, reference, device):
+    patterns.agree(student, reference, "log_softmax", hidden_random("log_softmax", device))
+
+
+@check("log_softmax", "extreme logits along every dim", points=1, hidden=True)
+def test_log_softmax_hidden_extreme(student, reference, device):
+    cases = []
+    for dtype in FLOAT_DTYPES:
+        x = randn(
+            (3, 2, 5), seed=seed_for("log_softmax/extreme", dtype), dtype=dtype, scale=1e4, device=device
+        )
+        cases += [Case(label(x, dim=d), (x,), {"dim": d}) for d in (0, 1, 2, -1, -2, -3)]
+    patterns.agree(student, reference, "log_softmax", cases)

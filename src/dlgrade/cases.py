@@ -1,0 +1,122 @@
+"""Shared, seeded input generators for graders: same inputs on every run, in any order.
+
+Seeds come from the check's own words (`seed_for("logsumexp", "random")`), never from a
+global generator, so reordering or selecting checks cannot change any input.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from dlgrade.codec import dtype_name
+
+FLOAT_DTYPES: tuple[torch.dtype, ...] = (torch.float32, torch.float64)
+
+
+def seed_for(*parts: object) -> int:
+    """A stable 31-bit seed from any words and numbers."""
+    return zlib.crc32("/".join(map(str, parts)).encode()) & 0x7FFFFFFF
+
+
+def generator(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def randn(
+    shape: Sequence[int],
+    *,
+    seed: int,
+    dtype: torch.dtype = torch.float32,
+    scale: float = 1.0,
+    shift: float = 0.0,
+    device: str | torch.device = "cpu",
+) -> torch.Tensor:
+    """Normal samples drawn in float64 on the CPU (identical on every machine), then cast."""
+    x = torch.randn(tuple(shape), generator=generator(seed), dtype=torch.float64) * scale + shift
+    return x.to(dtype=dtype, device=device)
+
+
+def rand(
+    shape: Sequence[int],
+    *,
+    seed: int,
+    low: float = 0.0,
+    high: float = 1.0,
+    dtype: torch.dtype = torch.float32,
+    device: str | torch.device = "cpu",
+) -> torch.Tensor:
+    x = torch.rand(tuple(shape), generator=generator(seed), dtype=torch.float64) * (high - low) + low
+    return x.to(dtype=dtype, device=device)
+
+
+def shapes(
+    seed: int,
+    n: int,
+    *,
+    min_dims: int = 1,
+    max_dims: int = 4,
+    min_side: int = 1,
+    max_side: int = 6,
+    distinct: bool = False,
+) -> list[tuple[int, ...]]:
+    """`n` random shapes; with `distinct`, the sides of each shape differ from one another."""
+    g = generator(seed)
+    out = []
+    for _ in range(n):
+        ndim = int(torch.randint(min_dims, max_dims + 1, (), generator=g))
+        if distinct:
+            pool = torch.randperm(max_side - min_side + 1, generator=g)[:ndim] + min_side
+            out.append(tuple(int(s) for s in pool))
+        else:
+            out.append(tuple(int(s) for s in torch.randint(min_side, max_side + 1, (ndim,), generator=g)))
+    return out
+
+
+def dims_of(shape: Sequence[int]) -> list[int]:
+    """Every valid dim of a shape, positive then negative."""
+    n = len(shape)
+    return list(range(n)) + list(range(-n, 0))
+
+
+def label(x: torch.Tensor, what: str = "", **params: Any) -> str:
+    """Words for a case: 'large logits, float32 tensor of shape (2, 3), dim=0'."""
+    parts = [what] if what else []
+    parts.append(f"{dtype_name(x.dtype)} tensor of shape {tuple(x.shape)}")
+    parts += [f"{k}={v}" for k, v in params.items()]
+    return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call: positional and keyword arguments, and the words that describe them."""
+
+    label: str
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def random_cases(
+    name: str,
+    n: int,
+    *,
+    device: str | torch.device = "cpu",
+    dtypes: Sequence[torch.dtype] = FLOAT_DTYPES,
+    scale: float = 3.0,
+    max_dims: int = 4,
+    keepdim: bool = False,
+) -> Iterator[Case]:
+    """Random tensors of 1..max_dims dims with every dim (negative too) and both dtypes."""
+    for i, shape in enumerate(shapes(seed_for(name, "shapes"), n, max_dims=max_dims)):
+        dtype = dtypes[i % len(dtypes)]
+        x = randn(shape, seed=seed_for(name, i), dtype=dtype, scale=scale, device=device)
+        dims = dims_of(shape)
+        dim = dims[int(seed_for(name, "dim", i) % len(dims))]
+        kwargs: dict[str, Any] = {"dim": dim}
+        if keepdim:
+            kwargs["keepdim"] = bool(i % 2)
+        yield Case(label(x, "random input", **kwargs), (x,), kwargs)

@@ -1,0 +1,227 @@
+"""Comparison helpers for graders: each failure carries a teaching message and a hidden-safe one.
+
+A public check shows `CheckFailure.public` ("large logits, float32: got nan at [0, 2];
+expected 1.0"); a hidden check shows only `CheckFailure.hidden` ("values differ from the
+expected ones"), which never mentions an input or a value.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import pytest
+import torch
+
+from dlgrade.codec import Opaque, dtype_name
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# torch.testing.assert_close's default tolerances, by dtype: (rtol, atol).
+TOLERANCES: dict[torch.dtype, tuple[float, float]] = {
+    torch.float16: (1e-3, 1e-5),
+    torch.bfloat16: (1.6e-2, 1e-5),
+    torch.float32: (1.3e-6, 1e-5),
+    torch.float64: (1e-7, 1e-7),
+    torch.complex64: (1.3e-6, 1e-5),
+    torch.complex128: (1e-7, 1e-7),
+}
+
+
+class CheckFailure(AssertionError):
+    """A check found a wrong answer. `public` teaches; `hidden` names only the property."""
+
+    def __init__(self, public: str, hidden: str) -> None:
+        super().__init__(public)
+        self.public = public
+        self.hidden = hidden
+
+
+def check(
+    exercise: str, name: str, *, points: float = 1.0, hidden: bool = False, hint: str = ""
+) -> Callable[[F], F]:
+    """Declare a pytest test as a graded check of `exercise` worth `points` (a relative weight)."""
+    if points <= 0:
+        raise ValueError("a check's points must be positive")
+    return pytest.mark.dlgrade(
+        exercise=exercise,
+        name=name,
+        points=points,
+        hidden=hidden,
+        hint=hint,
+    )
+
+
+def fail(public: str, hidden: str) -> None:
+    raise CheckFailure(public, hidden)
+
+
+def _prefix(case: str) -> str:
+    return f"{case}: " if case else ""
+
+
+def fmt(value: Any) -> str:
+    """A short, readable number or value."""
+    if isinstance(value, torch.Tensor):
+        value = value.item() if value.numel() == 1 else value.tolist()
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return f"{value:.6g}"
+    if isinstance(value, complex):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def describe(value: Any) -> str:
+    """'a float32 tensor of shape (3, 4)', 'a tuple of 2', 'None', ..."""
+    if isinstance(value, torch.Tensor):
+        return f"a {dtype_name(value.dtype)} tensor of shape {tuple(value.shape)}"
+    if isinstance(value, tuple | list):
+        return f"a {type(value).__name__} of {len(value)}"
+    if isinstance(value, Opaque):
+        return f"an object of type {value.type_name}"
+    if value is None:
+        return "None"
+    return f"a {type(value).__name__}"
+
+
+def expect_tensor(got: Any, *, case: str = "", what: str = "the result") -> torch.Tensor:
+    if not isinstance(got, torch.Tensor):
+        extra = " (convert it with torch.as_tensor)" if type(got).__module__.startswith("numpy") else ""
+        fail(
+            f"{_prefix(case)}{what} should be a torch.Tensor; got {describe(got)}{extra}",
+            f"{what} is not a tensor",
+        )
+    return got
+
+
+def expect_sequence(got: Any, n: int, *, case: str = "", what: str = "the result") -> Sequence[Any]:
+    if not isinstance(got, tuple | list) or len(got) != n:
+        fail(
+            f"{_prefix(case)}{what} should be a tuple of {n}; got {describe(got)}",
+            f"{what} is not a tuple of {n}",
+        )
+    return got
+
+
+def expect_close(
+    got: Any,
+    expected: torch.Tensor,
+    *,
+    case: str = "",
+    what: str = "the result",
+    rtol: float | None = None,
+    atol: float | None = None,
+    check_dtype: bool = True,
+    check_device: bool = True,
+) -> torch.Tensor:
+    """Compare like torch.testing.assert_close (same tolerances, NaN equal to NaN)."""
+    t = expect_tensor(got, case=case, what=what)
+    p = _prefix(case)
+    if tuple(t.shape) != tuple(expected.shape):
+        fail(
+            f"{p}{what} has shape {tuple(t.shape)}; expected {tuple(expected.shape)}",
+            f"{what} has the wrong shape",
+        )
+    if check_dtype and t.dtype != expected.dtype:
+        fail(
+            f"{p}{what} has dtype {dtype_name(t.dtype)}; expected {dtype_name(expected.dtype)} "
+            "(keep the input's dtype)",
+            f"{what} has the wrong dtype",
+        )
+    if check_device and t.device != expected.device:
+        fail(
+            f"{p}{what} is on {t.device}; expected {expected.device} (keep the input's device)",
+            f"{what} is on the wrong device",
+        )
+    bad, index, detail = mismatch(t, expected, rtol, atol)
+    if bad:
+        got_v, exp_v = t[index].item(), expected[index].item()
+        where = f" at {list(index)}" if index else ""
+        blew_up = not math.isfinite(abs(got_v)) and math.isfinite(abs(exp_v))
+        hidden = (
+            f"{what}: got NaN or infinity where the answer is finite"
+            if blew_up
+            else f"{what}: values differ from the expected ones"
+        )
+        fail(f"{p}{what}: got {fmt(got_v)}{where}; expected {fmt(exp_v)} ({detail})", hidden)
+    return t
+
+
+def mismatch(
+    got: torch.Tensor, expected: torch.Tensor, rtol: float | None = None, atol: float | None = None
+) -> tuple[int, tuple[int, ...], str]:
+    """(number of mismatched elements, index of the worst one, a short summary).
+
+    NaN equals NaN and an infinity equals the same infinity; a NaN or infinity where the
+    answer differs ranks as the worst error, so the message shows it first.
+    """
+    r0, a0 = TOLERANCES.get(expected.dtype, TOLERANCES.get(got.dtype, (0.0, 0.0)))
+    rtol = r0 if rtol is None else rtol
+    atol = a0 if atol is None else atol
+    g, e = got.detach().to("cpu"), expected.detach().to("cpu")
+    if g.is_floating_point() or g.is_complex() or e.is_floating_point() or e.is_complex():
+        wide = torch.complex128 if g.is_complex() or e.is_complex() else torch.float64
+        g, e = g.to(wide), e.to(wide)
+        close = torch.isclose(g, e, rtol=rtol, atol=atol, equal_nan=True)
+        err = torch.nan_to_num((g - e).abs(), nan=math.inf)
+    else:
+        close = g == e.to(g.dtype)
+        err = (~close).to(torch.float64)
+    err = torch.where(close, torch.zeros_like(err), err)
+    n_bad = int((~close).sum())
+    if n_bad == 0:
+        return 0, (), ""
+    flat = int(torch.argmax(err))
+    index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), tuple(g.shape))) if g.dim() else ()
+    finite = err[~close & torch.isfinite(err)]
+    largest = f"; largest error {fmt(float(finite.max()))}" if finite.numel() else ""
+    return n_bad, index, f"{n_bad} of {g.numel()} elements differ{largest}"
+
+
+def expect_equal(
+    got: Any, expected: torch.Tensor, *, case: str = "", what: str = "the result"
+) -> torch.Tensor:
+    """Exact comparison (NaN equal to NaN)."""
+    return expect_close(got, expected, case=case, what=what, rtol=0.0, atol=0.0)
+
+
+def expect_unmodified(
+    before: Sequence[Any], after: Sequence[Any], *, case: str = "", names: Sequence[str] = ()
+) -> None:
+    """The inputs after the call equal the inputs before it (no in-place changes)."""
+    for i, (b, a) in enumerate(zip(before, after, strict=False)):
+        if isinstance(b, torch.Tensor) and isinstance(a, torch.Tensor):
+            same = (
+                b.shape == a.shape
+                and bool(torch.equal(b.nan_to_num(), a.nan_to_num()))
+                and bool(torch.equal(b.isnan(), a.isnan()))
+            )
+            if not same:
+                name = names[i] if i < len(names) else f"argument {i + 1}"
+                fail(
+                    f"{_prefix(case)}{name} was modified in place; exercises must not change their inputs "
+                    "(use out-of-place operations, e.g. x - m instead of x.sub_(m))",
+                    "an input was modified in place",
+                )
+
+
+def expect_finite(got: torch.Tensor, *, case: str = "", what: str = "the result") -> None:
+    bad = ~torch.isfinite(got)
+    if bool(bad.any()):
+        index = tuple(int(i) for i in bad.nonzero()[0])
+        fail(
+            f"{_prefix(case)}{what}: got {fmt(got[index].item())} at {list(index)}; expected a finite value",
+            f"{what}: got NaN or infinity where the answer is finite",
+        )
+
+
+def expect_true(condition: bool, public: str, hidden: str) -> None:
+    if not condition:
+        fail(public, hidden)

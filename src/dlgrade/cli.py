@@ -1,0 +1,161 @@
+"""The `grade` command: thin click commands over the library.
+
+Exit status: 0 when grading completed (whatever the score), 1 below --fail-under,
+2 for usage errors (bad arguments, no course, no such submission), 3 when the engine
+itself failed (a grader crashed, the sandbox did not start).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+
+from dlgrade import __version__
+from dlgrade.cli_options import (
+    device_option,
+    fail_under_option,
+    format_option,
+    output_option,
+    submission_option,
+)
+from dlgrade.manifest import Course, ManifestError, find_course_root, load_course
+from dlgrade.submission import SubmissionError
+
+EXIT_FAIL_UNDER = 1
+EXIT_ENGINE = 3
+
+
+class EngineFailure(click.ClickException):
+    exit_code = EXIT_ENGINE
+
+
+class DefaultGroup(click.Group):
+    """`grade NAMES...` means `grade check NAMES...`: grading is the default command."""
+
+    default_command = "check"
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help", "--version")):
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
+
+
+@contextlib.contextmanager
+def domain_errors() -> Iterator[None]:
+    """Turn the library's exceptions into one-line click errors with the right exit code."""
+    from dlgrade.sandbox.pool import SandboxError
+
+    try:
+        yield
+    except (ManifestError, SubmissionError) as exc:
+        raise click.UsageError(str(exc)) from None
+    except FileNotFoundError as exc:
+        raise click.UsageError(str(exc)) from None
+    except SandboxError as exc:
+        raise EngineFailure(str(exc)) from None
+    except Exception as exc:
+        from dlgrade.runner import EngineError
+
+        if isinstance(exc, EngineError):
+            raise EngineFailure(str(exc)) from None
+        raise
+
+
+def here_course() -> Course:
+    return load_course(find_course_root(Path.cwd()))
+
+
+@click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="grade")
+def main() -> None:
+    """Grade the exercises of a dlgrade course.
+
+    `grade` grades every exercise; `grade TOPIC` or `grade EXERCISE` (several allowed)
+    grades some. Run it anywhere inside a course.
+    """
+
+
+@main.command("check")
+@click.argument("names", nargs=-1)
+@submission_option
+@format_option
+@output_option
+@fail_under_option
+@device_option
+def check_command(
+    names: tuple[str, ...],
+    submission: str | None,
+    fmt: str,
+    output: Path | None,
+    fail_under: float | None,
+    device: str,
+) -> None:
+    """Grade exercises (the default: `grade [NAMES]...` runs this)."""
+    from dlgrade.api import grade_submission
+
+    with domain_errors():
+        result = grade_submission(here_course(), submission, names, device=device)
+        emit(result, fmt, output)
+    for line in result.internal_errors:
+        click.echo(f"grader error: {line}", err=True)
+    if result.internal_errors:
+        sys.exit(EXIT_ENGINE)
+    if fail_under is not None and result.percent < fail_under:
+        click.echo(f"total {result.percent:.1f}% is under --fail-under {fail_under:g}%", err=True)
+        sys.exit(EXIT_FAIL_UNDER)
+
+
+def emit(result: object, fmt: str, output: Path | None) -> None:
+    """Machine formats go to --output (or alone on stdout); people get the table on stdout."""
+    from dlgrade.atomic import write_atomic
+    from dlgrade.report import FORMATS
+    from dlgrade.report.table import render_table
+    from dlgrade.result import GradeResult
+
+    assert isinstance(result, GradeResult)
+    if output is not None:
+        write_atomic(output, FORMATS[fmt](result))
+        click.echo(f"wrote {output}", err=True)
+    if output is None and fmt != "table":
+        click.echo(FORMATS[fmt](result), nl=False)
+    else:
+        click.echo(render_table(result, color=sys.stdout.isatty()), nl=False)
+
+
+@main.command("list")
+def list_command() -> None:
+    """List topics and exercises in learning order, with points and time limits."""
+    with domain_errors():
+        course = here_course()
+    for topic in course.topics:
+        click.echo(f"{topic.id} — {topic.title} ({topic.points:g} points)")
+        for e in topic.exercises:
+            click.echo(f"  {e.id:<26} {e.points:>5g} pts  {e.time_limit:g} s  {e.summary}")
+
+
+@main.group("dev")
+def dev_group() -> None:
+    """Commands for course authors."""
+
+
+@dev_group.command("check")
+@click.option("--static-only", is_flag=True, help="Skip grading the reference and the stubs.")
+def dev_check_command(static_only: bool) -> None:
+    """Cross-check course.toml, exercises/, reference/ and graders/ (exit 1 on any problem)."""
+    from dlgrade.devcheck import grading_problems, static_problems
+
+    with domain_errors():
+        course = here_course()
+        problems = static_problems(course)
+        if not static_only and not problems:
+            problems += grading_problems(course)
+    for problem in problems:
+        click.echo(str(problem))
+    n = len(course.exercises)
+    click.echo(f"{len(problems)} problem(s) in {len(course.topics)} topics, {n} exercises", err=True)
+    if problems:
+        sys.exit(1)

@@ -1,0 +1,66 @@
+"""Options shared by several `grade` commands, declared once as decorators."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from dlgrade.report import FORMATS
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def submission_option(f: F) -> F:
+    return click.option(
+        "--submission",
+        "submission",
+        metavar="PATH",
+        default=None,
+        help="What to grade: a folder of exercise modules, a course folder with exercises/, "
+        "or 'reference' for the model solutions. Default: this course's exercises/.",
+    )(f)
+
+
+def format_option(f: F) -> F:
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(sorted(FORMATS)),
+        default="table",
+        show_default=True,
+        help="Output format. Without --output, json prints the JSON document alone on stdout.",
+    )(f)
+
+
+def output_option(f: F) -> F:
+    return click.option(
+        "--output",
+        "output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Write the result in --format to this file (atomically); the table still goes to stdout.",
+    )(f)
+
+
+def fail_under_option(f: F) -> F:
+    return click.option(
+        "--fail-under",
+        "fail_under",
+        type=click.FloatRange(0, 100),
+        default=None,
+        metavar="PERCENT",
+        help="Exit with status 1 when the total is below PERCENT of the maximum.",
+    )(f)
+
+
+def device_option(f: F) -> F:
+    return click.option(
+        "--device",
+        "device",
+        default="cpu",
+        show_default=True,
+        help="Device for the graders' inputs (cpu, cuda, cuda:1, ...).",
+    )(f)

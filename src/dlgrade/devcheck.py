@@ -1,0 +1,118 @@
+"""`grade dev check`: the manifest, exercises/, reference/ and graders/ agree with each other.
+
+Static part: every declared file exists and nothing undeclared does; stub and model
+solution define each exercise with the same signature; stubs are only a docstring, a
+`# TODO` line and `raise NotImplementedError`. Grading part: the model solutions get full
+marks, the stubs grade as `not_started`, and every exercise has a public check.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+from dlgrade.manifest import Course
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+def static_problems(course: Course) -> list[Problem]:
+    out: list[Problem] = []
+    root = course.root
+    for folder, expected in (
+        ("exercises", {f"{m}.py" for m in course.modules}),
+        ("reference", {f"{m}.py" for m in course.modules}),
+        ("graders", {course.grader_path(t.id).name for t in course.topics}),
+    ):
+        present = {
+            p.name for p in (root / folder).glob("*.py") if p.name not in ("__init__.py", "conftest.py")
+        }
+        out += [
+            Problem(f"{folder}/{name}", "declared in course.toml but missing") for name in expected - present
+        ]
+        out += [Problem(f"{folder}/{name}", "not declared in course.toml") for name in present - expected]
+    for topic in course.topics:
+        stub = _functions(course.exercises_dir() / f"{topic.module}.py")
+        ref = _functions(course.reference_dir() / f"{topic.module}.py")
+        if stub is None or ref is None:
+            continue
+        for e in topic.exercises:
+            where = f"{topic.module}.py::{e.function}"
+            if e.function not in stub:
+                out.append(Problem(f"exercises/{where}", "not defined"))
+            if e.function not in ref:
+                out.append(Problem(f"reference/{where}", "not defined"))
+            if e.function in stub and e.function in ref:
+                if _signature(stub[e.function]) != _signature(ref[e.function]):
+                    out.append(Problem(where, "stub and model solution signatures differ"))
+                out += [
+                    Problem(f"exercises/{where}", m)
+                    for m in _stub_shape(stub[e.function], topic.module, root)
+                ]
+    return out
+
+
+def _functions(path: Path) -> dict[str, ast.FunctionDef] | None:
+    if not path.is_file():
+        return None
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+
+
+def _signature(fn: ast.FunctionDef) -> str:
+    return ast.dump(fn.args) + ast.dump(fn.returns) if fn.returns else ast.dump(fn.args)
+
+
+def _stub_shape(fn: ast.FunctionDef, module: str, root: Path) -> list[str]:
+    problems = []
+    body = list(fn.body)
+    doc = ast.get_docstring(fn)
+    if not doc:
+        problems.append("the stub has no docstring (the math and the shapes)")
+    else:
+        body = body[1:]
+    raises = (
+        len(body) == 1
+        and isinstance(body[0], ast.Raise)
+        and body[0].exc is not None
+        and "NotImplementedError" in ast.unparse(body[0].exc)
+    )
+    if not raises:
+        problems.append("the stub's body must be only `raise NotImplementedError`")
+    lines = (root / "exercises" / f"{module}.py").read_text(encoding="utf-8").splitlines()
+    source = lines[fn.lineno - 1 : fn.end_lineno]
+    if not any(line.strip().startswith("# TODO") for line in source):
+        problems.append("the stub has no `# TODO` line")
+    if any(a.annotation is None for a in fn.args.args) or fn.returns is None:
+        problems.append("the stub's signature needs type hints")
+    return problems
+
+
+def grading_problems(course: Course) -> list[Problem]:
+    from dlgrade.runner import grade
+
+    out = []
+    ref = grade(course, course.reference_dir(), label="reference")
+    stubs = grade(course, course.exercises_dir(), label="exercises/")
+    out += [Problem("graders", f"grader error: {e}") for e in ref.internal_errors + stubs.internal_errors]
+    for e in ref.exercises:
+        if e.status != "passed":
+            failed = next((c for c in e.checks if not c.passed), None)
+            detail = f" ({failed.name}: {failed.message})" if failed else f" ({e.message})"
+            out.append(Problem(f"reference::{e.id}", f"does not get full marks: {e.status}{detail}"))
+        if not any(c.visibility == "public" for c in e.checks):
+            out.append(Problem(f"graders::{e.id}", "has no public check"))
+    out += [
+        Problem(f"exercises::{e.id}", f"the stub grades as {e.status}, not not_started")
+        for e in stubs.exercises
+        if e.status != "not_started"
+    ]
+    return out

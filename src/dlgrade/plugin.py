@@ -1,0 +1,267 @@
+"""The pytest plugin that turns grader tests into graded checks.
+
+`grade` drives pytest with a `GraderPlugin` bound to its session. Plain `pytest graders/`
+works too: graders/conftest.py imports `pytest_addoption` and `pytest_configure` from here,
+which build a session from `--submission` and print the grade at the end.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from dlgrade.checks import CheckFailure
+from dlgrade.manifest import Course, Exercise
+from dlgrade.result import Outcome
+from dlgrade.sandbox.pool import Sandbox
+from dlgrade.student import ExerciseSandbox, StudentError, StudentModule
+
+
+@dataclass
+class CheckRecord:
+    exercise: str
+    name: str
+    weight: float
+    hidden: bool
+    hint: str
+    nodeid: str
+    outcome: Outcome = "not_run"
+    public: str = "not run"
+    secret: str = "not run"
+
+
+@dataclass
+class GradingSession:
+    """Everything one grading run needs and produces."""
+
+    course: Course
+    folder: str
+    selected: tuple[Exercise, ...]
+    sandbox: Sandbox
+    device: str = "cpu"
+    blocked: dict[str, StudentError] = field(default_factory=dict)
+    import_failures: dict[str, str] = field(default_factory=dict)
+    reference: ModuleLoader | None = None
+    records: dict[str, CheckRecord] = field(default_factory=dict)
+    internal_errors: list[str] = field(default_factory=list)
+    boxes: dict[str, ExerciseSandbox] = field(default_factory=dict)
+    brief_reports: bool = False  # True under `grade`: pytest's own reports are not shown
+
+    def box(self, exercise_id: str) -> ExerciseSandbox:
+        box = self.boxes.get(exercise_id)
+        if box is None:
+            box = self.boxes[exercise_id] = ExerciseSandbox(
+                self.sandbox,
+                self.course,
+                self.course.exercise(exercise_id),
+                self.folder,
+                self.import_failures,
+            )
+        return box
+
+    def close(self) -> None:
+        for box in self.boxes.values():
+            box.close()
+        self.boxes.clear()
+
+
+class ModuleLoader:
+    """Imports the model solutions (trusted code) into the grading process, once each."""
+
+    def __init__(self, folder: Path, prefix: str = "dlgrade_reference") -> None:
+        self.folder = folder
+        self.prefix = prefix
+        self._modules: dict[str, ModuleType] = {}
+
+    def module(self, name: str) -> ModuleType:
+        if name not in self._modules:
+            qualified = f"{self.prefix}.{name}"
+            spec = importlib.util.spec_from_file_location(qualified, self.folder / f"{name}.py")
+            if spec is None or spec.loader is None:
+                raise FileNotFoundError(self.folder / f"{name}.py")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[qualified] = module
+            spec.loader.exec_module(module)
+            self._modules[name] = module
+        return self._modules[name]
+
+
+def classify(exc: BaseException) -> tuple[Outcome, str, str]:
+    """(outcome, public message, hidden-safe message) for what a check raised."""
+    if isinstance(exc, CheckFailure):
+        return "failed", exc.public, exc.hidden
+    if isinstance(exc, StudentError):
+        return exc.outcome, exc.public(), exc.hidden()
+    return (
+        "internal",
+        f"the grader failed on this result ({type(exc).__name__}: {exc})",
+        "the grader could not judge this result",
+    )
+
+
+class GraderPlugin:
+    """Collects the checks of the selected exercises, provides fixtures, records outcomes."""
+
+    def __init__(self, session: GradingSession) -> None:
+        self.session = session
+        self._last_item: dict[str, str] = {}
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "dlgrade(exercise, name, points, hidden, hint): a graded check")
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        wanted = {e.id for e in self.session.selected}
+        known = {e.id for e in self.session.course.exercises}
+        keep, drop = [], []
+        for item in items:
+            mark = item.get_closest_marker("dlgrade")
+            if mark is None:
+                drop.append(item)
+                continue
+            exercise = mark.kwargs.get("exercise")
+            if exercise not in known:
+                self.session.internal_errors.append(f"{item.nodeid}: unknown exercise {exercise!r}")
+                drop.append(item)
+                continue
+            if exercise not in wanted:
+                drop.append(item)
+                continue
+            key = f"{exercise}::{mark.kwargs['name']}"
+            if key in self.session.records:
+                self.session.internal_errors.append(f"{item.nodeid}: check name {key!r} used twice")
+                drop.append(item)
+                continue
+            self.session.records[key] = CheckRecord(
+                exercise=exercise,
+                name=str(mark.kwargs["name"]),
+                weight=float(mark.kwargs.get("points", 1.0)),
+                hidden=bool(mark.kwargs.get("hidden", False)),
+                hint=str(mark.kwargs.get("hint", "")),
+                nodeid=item.nodeid,
+            )
+            item.stash[_KEY] = key
+            self._last_item[exercise] = item.nodeid
+            keep.append(item)
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.session.internal_errors.append(
+                f"could not collect {report.nodeid}: {report.longreprtext[-500:]}"
+            )
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> pytest.TestReport | None:
+        key = item.stash.get(_KEY, None)
+        if key is None:
+            return None
+        record = self.session.records[key]
+        exc = call.excinfo.value if call.excinfo is not None else None
+        if call.when == "call" and exc is None:
+            record.outcome, record.public, record.secret = "passed", "", ""
+        elif exc is not None and call.when in ("setup", "call"):
+            record.outcome, record.public, record.secret = classify(exc)
+            if record.outcome == "internal":
+                tb = "".join(traceback.format_exception(exc)[-3:]).strip()
+                self.session.internal_errors.append(f"{item.nodeid}: {tb}")
+        if call.when == "teardown" and self._last_item.get(record.exercise) == item.nodeid:
+            box = self.session.boxes.pop(record.exercise, None)
+            if box is not None:
+                box.close()
+        if not self.session.brief_reports:
+            return None  # plain pytest: let pytest build its usual, detailed report
+        # `grade` reads the records, not the reports: skip pytest's costly traceback rendering.
+        return pytest.TestReport(
+            item.nodeid,
+            item.location,
+            {},
+            "failed" if exc else "passed",
+            record.public if exc else None,
+            call.when,  # type: ignore[arg-type] # makereport never sees "collect"
+            (),
+            call.duration,
+            call.start,
+            call.stop,
+        )
+
+    @pytest.fixture
+    def student(self, request: pytest.FixtureRequest) -> StudentModule:
+        """The student's module for this check's exercise, running in the sandbox."""
+        record = self.session.records[request.node.stash[_KEY]]
+        blocked = self.session.blocked.get(record.exercise)
+        if blocked is not None:
+            raise blocked  # a static rule or import problem: the check does not run
+        return StudentModule(self.session.box(record.exercise))
+
+    @pytest.fixture
+    def reference(self, request: pytest.FixtureRequest) -> ModuleType:
+        """The model solution of this check's topic (trusted; runs in the grading process)."""
+        record = self.session.records[request.node.stash[_KEY]]
+        module = self.session.course.exercise(record.exercise).module
+        if self.session.reference is None:
+            self.session.reference = ModuleLoader(self.session.course.reference_dir())
+        return self.session.reference.module(module)
+
+    @pytest.fixture
+    def device(self) -> str:
+        """Where graders put their inputs: 'cpu' unless grading runs with --device."""
+        return self.session.device
+
+
+_KEY = pytest.StashKey[str]()
+
+
+# --- plain `pytest graders/` -------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("dlgrade")
+    group.addoption(
+        "--submission",
+        default=None,
+        help="folder of exercise modules to grade (default: the course's exercises/; "
+        "'reference' for the model solutions)",
+    )
+    group.addoption("--grade-device", default="cpu", help="device for grader inputs (cpu, cuda)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if any(isinstance(p, GraderPlugin) for p in config.pluginmanager.get_plugins()):
+        return  # `grade` is driving this run with its own session
+    from dlgrade.runner import plain_pytest_session
+
+    session = plain_pytest_session(
+        Path(str(config.rootpath)), config.getoption("--submission"), config.getoption("--grade-device")
+    )
+    config.pluginmanager.register(_PlainRun(session), "dlgrade-plain")
+    config.pluginmanager.register(GraderPlugin(session), "dlgrade-session")
+
+
+class _PlainRun:
+    """Prints the grade after a plain pytest run and cleans up the sandbox."""
+
+    def __init__(self, session: GradingSession) -> None:
+        self.session = session
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        from dlgrade.runner import build_result
+
+        result = build_result(self.session, duration_s=0.0)
+        terminalreporter.write_sep("=", f"dlgrade: {result.score:g}/{result.max_score:g} points")
+        for e in result.exercises:
+            terminalreporter.write_line(f"{e.id:<28} {e.status:<12} {e.score:g}/{e.max_score:g}")
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self.session.close()

@@ -1,0 +1,17 @@
+"""Reporters: each turns one GradeResult into text in one format."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from dlgrade.report.json_report import render_json
+from dlgrade.report.table import render_table
+from dlgrade.result import GradeResult
+
+Renderer = Callable[[GradeResult], str]
+
+# Format name -> renderer. The CLI's --format choices are these keys.
+FORMATS: dict[str, Renderer] = {
+    "table": lambda r: render_table(r, color=False),
+    "json": render_json,
+}

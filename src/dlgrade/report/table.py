@@ -1,0 +1,103 @@
+"""The terminal report: one line per exercise, one per failed public check, a summary.
+
+Lines never wrap on purpose (soft wrap), so each failure stays one line in CI logs.
+"""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.text import Text
+
+from dlgrade.result import ExerciseResult, GradeResult
+
+STATUS_STYLE = {
+    "passed": ("✓ passed", "green"),
+    "partial": ("◐ partial", "yellow"),
+    "failed": ("✗ failed", "red"),
+    "not_started": ("· not started", "dim"),
+    "error": ("! error", "bold red"),
+}
+_STATUS_WIDTH = max(len(label) for label, _ in STATUS_STYLE.values())
+
+
+def _points(score: float, max_score: float) -> str:
+    return f"{score:g}/{max_score:g}"
+
+
+def table_lines(result: GradeResult) -> list[Text]:
+    width = max([len(e.id) for e in result.exercises] + [8])
+    lines = [Text.assemble((result.course or "dlgrade", "bold"), f" — {result.submission}")]
+    lines.append(Text(f"{'exercise':<{width}}  {'status':<{_STATUS_WIDTH}}  points", style="bold"))
+    topic = None
+    for e in result.exercises:
+        if e.topic != topic:
+            topic = e.topic
+            lines.append(Text(f"[{topic}]", style="bold cyan"))
+        label, style = STATUS_STYLE[e.status]
+        lines.append(
+            Text.assemble(
+                f"{e.id:<{width}}  ",
+                (f"{label:<{_STATUS_WIDTH}}", style),
+                f"  {_points(e.score, e.max_score)}",
+            )
+        )
+        lines.extend(_details(e))
+    lines.extend(_summary(result))
+    return lines
+
+
+def _details(e: ExerciseResult) -> list[Text]:
+    out = []
+    if e.status in ("not_started", "error") and e.message:
+        out.append(Text.assemble("    ", (e.message, "red" if e.status == "error" else "dim")))
+    for c in e.checks:
+        if c.passed or c.outcome in ("not_started", "not_run"):
+            continue
+        if e.status in ("not_started", "error") and c.outcome != "failed":
+            continue  # the exercise line above already says what went wrong
+        if c.visibility == "hidden":
+            out.append(Text.assemble("    ✗ ", ("hidden check ", "magenta"), f"“{c.name}”: {c.message}"))
+        else:
+            hint = f" Hint: {c.hint}" if c.hint else ""
+            out.append(Text.assemble("    ✗ ", (c.name, "bold"), f": {c.message}.", (hint, "cyan")))
+    if e.hint and e.status != "passed":
+        out.append(Text.assemble("    ", ("hint: ", "cyan"), e.hint))
+    return out
+
+
+def _summary(result: GradeResult) -> list[Text]:
+    counts = {k: v for k, v in result.counts().items() if v}
+    parts = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in counts.items())
+    lines = [
+        Text.assemble(
+            ("Total ", "bold"),
+            (_points(result.score, result.max_score), "bold"),
+            f" ({result.percent:.0f}%) · {parts}",
+        )
+    ]
+    hidden = result.hidden_summary()
+    total_checks = sum(len(e.checks) for e in result.exercises)
+    if hidden["count"]:
+        failed = f"; {hidden['failed']:g} of them failed" if hidden["failed"] else "; all passed"
+        lines.append(
+            Text(
+                f"{hidden['count']:g} of {total_checks} checks ({hidden['points']:g} points) are hidden "
+                f"and counted above{failed}. Passing every public check is not full marks.",
+                style="magenta",
+            )
+        )
+    if result.internal_errors:
+        lines.append(Text(f"{len(result.internal_errors)} grader error(s); see stderr", style="bold red"))
+    return lines
+
+
+def render_table(result: GradeResult, color: bool = False) -> str:
+    buf = io.StringIO()
+    console = Console(
+        file=buf, force_terminal=color, no_color=not color, soft_wrap=True, highlight=False, width=200
+    )
+    for line in table_lines(result):
+        console.print(line)
+    return buf.getvalue()

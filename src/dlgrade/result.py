@@ -1,0 +1,186 @@
+"""The result model: frozen dataclasses that every reporter reads, with to_dict/from_dict."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+SCHEMA_VERSION = 1
+
+Status = Literal["passed", "partial", "failed", "not_started", "error"]
+Visibility = Literal["public", "hidden"]
+# What happened in one check; `status` of an exercise is derived from these.
+Outcome = Literal[
+    "passed",
+    "failed",
+    "raised",
+    "not_started",
+    "timeout",
+    "crashed",
+    "forbidden",
+    "import_error",
+    "not_run",
+    "internal",
+]
+STATUSES: tuple[Status, ...] = ("passed", "partial", "failed", "not_started", "error")
+_SANDBOX_OUTCOMES = frozenset({"timeout", "crashed", "forbidden", "import_error"})
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    visibility: Visibility
+    passed: bool
+    score: float
+    max_score: float
+    message: str = ""
+    outcome: Outcome = "passed"
+    hint: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "visibility": self.visibility,
+            "passed": self.passed,
+            "score": self.score,
+            "max_score": self.max_score,
+            "message": self.message,
+            "outcome": self.outcome,
+            "hint": self.hint,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CheckResult:
+        return cls(
+            name=str(d["name"]),
+            visibility=d["visibility"],
+            passed=bool(d["passed"]),
+            score=float(d["score"]),
+            max_score=float(d["max_score"]),
+            message=str(d.get("message", "")),
+            outcome=d.get("outcome", "passed"),
+            hint=str(d.get("hint", "")),
+        )
+
+
+@dataclass(frozen=True)
+class ExerciseResult:
+    id: str
+    topic: str
+    status: Status
+    score: float
+    max_score: float
+    checks: tuple[CheckResult, ...] = ()
+    message: str = ""
+    hint: str = ""
+
+    @property
+    def hidden_checks(self) -> tuple[CheckResult, ...]:
+        return tuple(c for c in self.checks if c.visibility == "hidden")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "topic": self.topic,
+            "status": self.status,
+            "score": self.score,
+            "max_score": self.max_score,
+            "message": self.message,
+            "hint": self.hint,
+            "checks": [c.to_dict() for c in self.checks],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ExerciseResult:
+        return cls(
+            id=str(d["id"]),
+            topic=str(d["topic"]),
+            status=d["status"],
+            score=float(d["score"]),
+            max_score=float(d["max_score"]),
+            checks=tuple(CheckResult.from_dict(c) for c in d.get("checks", [])),
+            message=str(d.get("message", "")),
+            hint=str(d.get("hint", "")),
+        )
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    exercises: tuple[ExerciseResult, ...]
+    submission: str = ""
+    course: str = ""
+    version: str = ""
+    duration_s: float = 0.0
+    internal_errors: tuple[str, ...] = field(default=())
+
+    @property
+    def score(self) -> float:
+        return round(sum(e.score for e in self.exercises), 4)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(e.max_score for e in self.exercises), 4)
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.score / self.max_score if self.max_score else 100.0
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = dict.fromkeys(STATUSES, 0)
+        for e in self.exercises:
+            out[e.status] += 1
+        return out
+
+    def hidden_summary(self) -> dict[str, float]:
+        hidden = [c for e in self.exercises for c in e.hidden_checks]
+        return {
+            "count": len(hidden),
+            "failed": sum(not c.passed for c in hidden),
+            "points": round(sum(c.max_score for c in hidden), 4),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "score": self.score,
+            "max_score": self.max_score,
+            "submission": self.submission,
+            "course": self.course,
+            "dlgrade_version": self.version,
+            "duration_s": round(self.duration_s, 3),
+            "statuses": self.counts(),
+            "hidden": self.hidden_summary(),
+            "internal_errors": list(self.internal_errors),
+            "exercises": [e.to_dict() for e in self.exercises],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> GradeResult:
+        if d.get("schema_version") != SCHEMA_VERSION:
+            raise ValueError(f"result schema_version {d.get('schema_version')!r} is not {SCHEMA_VERSION}")
+        return cls(
+            exercises=tuple(ExerciseResult.from_dict(e) for e in d["exercises"]),
+            submission=str(d.get("submission", "")),
+            course=str(d.get("course", "")),
+            version=str(d.get("dlgrade_version", "")),
+            duration_s=float(d.get("duration_s", 0.0)),
+            internal_errors=tuple(d.get("internal_errors", [])),
+        )
+
+
+def exercise_status(checks: tuple[CheckResult, ...], score: float, max_score: float) -> Status:
+    """Derive an exercise's status from its checks (the rules are in docs/grading.md)."""
+    outcomes = {c.outcome for c in checks}
+    if not checks or (outcomes <= {"not_started", "not_run"} and "not_started" in outcomes):
+        return "not_started"
+    if outcomes & _SANDBOX_OUTCOMES:
+        return "error"
+    if score <= 0 and "raised" in outcomes:
+        return "error"
+    if score >= max_score:
+        return "passed"
+    return "partial" if score > 0 else "failed"
+
+
+def with_status(ex: ExerciseResult) -> ExerciseResult:
+    return replace(ex, status=exercise_status(ex.checks, ex.score, ex.max_score))

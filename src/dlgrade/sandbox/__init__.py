@@ -1,0 +1,1 @@
+"""Sandboxed execution of student code: zygote, workers, guards, wire format."""

@@ -1,0 +1,281 @@
+"""Grader-side handles on the sandbox: start the zygote, spawn workers, call them with deadlines.
+
+Importing this module does not import torch, so `grade` can start the zygote (which imports
+torch) first and import torch itself while the zygote does.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from dlgrade.sandbox import wire
+
+START_TIMEOUT = 180.0
+OUTPUT_BYTES = 1 << 20
+_PASS_THROUGH_ENV = ("CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "SYSTEMROOT")
+
+
+class SandboxError(RuntimeError):
+    """The sandbox itself failed (not the student's code): an engine failure."""
+
+
+class WorkerDied(Exception):
+    """The worker's process ended or stopped answering during a request."""
+
+    def __init__(self, reason: str, timed_out: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.timed_out = timed_out
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    folder: str
+    module: str
+    memory_mb: int
+    output_bytes: int = OUTPUT_BYTES
+    audit: bool = True  # False only in tests that prove process containment on its own
+
+
+def minimal_env() -> dict[str, str]:
+    """The whole environment student code sees: no tokens, no secrets of the caller."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "HOME": tempfile.gettempdir(),
+        "TMPDIR": tempfile.gettempdir(),
+    }
+    env.update({k: os.environ[k] for k in _PASS_THROUGH_ENV if k in os.environ})
+    return env
+
+
+def _undumpable() -> None:
+    """Keep same-user processes from reading this grader's memory and environment (Linux)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None).prctl(4, 0)  # PR_SET_DUMPABLE, 0
+
+
+class Sandbox:
+    """One zygote process and the workers forked from it."""
+
+    def __init__(self, guard_patterns: list[str], python: str = sys.executable) -> None:
+        self.guard_patterns = sorted(set(guard_patterns))
+        self._python = python
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._ctl: socket.socket | None = None
+        self._ready = False
+        self._lock = threading.Lock()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the zygote
+        self.installed_guards: list[str] = []
+
+    def start(self) -> None:
+        """Start the zygote without waiting: it imports torch while the grader does too."""
+        if self._proc is not None:
+            return
+        _undumpable()
+        ours, theirs = socket.socketpair()
+        self._proc = subprocess.Popen(
+            [self._python, "-I", "-m", "dlgrade.sandbox.zygote", str(theirs.fileno())],
+            pass_fds=[theirs.fileno()],
+            env=minimal_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=self._stderr,
+            start_new_session=True,
+            cwd=tempfile.gettempdir(),
+        )
+        theirs.close()
+        self._ctl = ours
+        wire.send_json(ours, {"guards": self.guard_patterns})
+
+    def _ensure_ready(self) -> socket.socket:
+        self.start()
+        assert self._ctl is not None
+        if not self._ready:
+            try:
+                hello, _ = wire.recv_json(self._ctl, time.monotonic() + START_TIMEOUT)
+            except (wire.WireClosed, wire.WireTimeout) as exc:
+                raise SandboxError(f"the sandbox did not start ({exc}): {self._stderr_tail()}") from None
+            self.installed_guards = list(hello.get("guards", []))
+            self._ready = True
+        return self._ctl
+
+    def _stderr_tail(self) -> str:
+        self._stderr.seek(0)
+        lines = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
+        return lines[-1] if lines else "no output"
+
+    def spawn(self, spec: WorkerSpec) -> Worker:
+        with self._lock:
+            ctl = self._ensure_ready()
+            ours, theirs = socket.socketpair()
+            try:
+                wire.send_json(
+                    ctl,
+                    {
+                        "op": "spawn",
+                        "folder": spec.folder,
+                        "module": spec.module,
+                        "memory_mb": spec.memory_mb,
+                        "output_bytes": spec.output_bytes,
+                        "audit": spec.audit,
+                    },
+                    fds=(theirs.fileno(),),
+                )
+                reply, _ = wire.recv_json(ctl, time.monotonic() + 60)
+            except (wire.WireClosed, wire.WireTimeout, OSError) as exc:
+                raise SandboxError(f"the sandbox stopped answering ({exc})") from None
+            finally:
+                theirs.close()
+        return Worker(self, int(reply["pid"]), ours)
+
+    def reap(self, pid: int) -> int | None:
+        """Kill a worker and everything it started; return its wait status if known."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+        with self._lock:
+            if self._ctl is None:
+                return None
+            try:
+                wire.send_json(self._ctl, {"op": "reap", "pid": pid})
+                reply, _ = wire.recv_json(self._ctl, time.monotonic() + 30)
+            except (wire.WireClosed, wire.WireTimeout, OSError) as exc:
+                raise SandboxError(f"the sandbox stopped answering ({exc})") from None
+        status = reply.get("status")
+        return None if status is None else int(status)
+
+    def close(self) -> None:
+        """Stop the zygote; it kills every worker and stray process before it exits."""
+        with self._lock:
+            if self._ctl is not None:
+                self._ctl.close()
+                self._ctl = None
+            if self._proc is not None:
+                try:
+                    self._proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(self._proc.pid, signal.SIGKILL)
+                    self._proc.wait()
+                self._proc = None
+            self._ready = False
+
+
+class Worker:
+    """One forked worker holding one imported student module."""
+
+    def __init__(self, sandbox: Sandbox, pid: int, sock: socket.socket) -> None:
+        self.sandbox = sandbox
+        self.pid = pid
+        self.sock = sock
+        self.alive = True
+
+    def hello(self, timeout: float) -> dict[str, Any]:
+        """Wait for the import to finish: {'kind': 'ready'} or {'kind': 'import_error', ...}."""
+        reply, _ = self._receive(time.monotonic() + timeout, timeout)
+        return reply
+
+    def request(self, request: dict[str, Any], timeout: float) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Send one call; return the final reply and any guard reports that came before it."""
+        from dlgrade import codec  # torch: imported here so that starting a zygote does not wait for it
+
+        deadline = time.monotonic() + timeout
+        try:
+            self.sock.settimeout(timeout)
+            wire.send_frame(self.sock, codec.encode(request))
+        except (TimeoutError, OSError):
+            self._die()
+            raise WorkerDied("stopped reading its input", timed_out=True) from None
+        return self._receive(deadline, timeout)
+
+    def _receive(self, deadline: float, timeout: float) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        from dlgrade import codec
+
+        reports: list[dict[str, Any]] = []
+        while True:
+            try:
+                payload, _ = wire.recv_frame(self.sock, deadline)
+                msg = codec.decode(payload)
+            except wire.WireTimeout:
+                self._die()
+                raise WorkerDied(f"ran past the {timeout:g} s time limit", timed_out=True) from None
+            except (wire.WireClosed, OSError):
+                status = self._die()
+                raise WorkerDied(describe_status(status)) from None
+            except codec.CodecError as exc:
+                self._die()
+                raise WorkerDied(f"sent data the grader cannot read ({exc})") from None
+            if not isinstance(msg, dict):
+                self._die()
+                raise WorkerDied("sent data the grader cannot read")
+            if msg.get("kind") == "violation":
+                reports.append(msg)
+                continue
+            return msg, reports
+
+    def _die(self) -> int | None:
+        if not self.alive:
+            return None
+        self.alive = False
+        with contextlib.suppress(OSError):
+            self.sock.close()
+        return self.sandbox.reap(self.pid)
+
+    def close(self) -> None:
+        self._die()
+
+
+def describe_status(status: int | None) -> str:
+    """One line for how a worker ended, from its wait status."""
+    if status is None:
+        return "ended during the call"
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = f"signal {sig}"
+        if sig == signal.SIGKILL:
+            return "was killed (SIGKILL; out of memory, or killed from inside)"
+        return f"crashed with {name}"
+    if os.WIFEXITED(status):
+        return f"ended the process with exit status {os.WEXITSTATUS(status)} (os._exit or a crash)"
+    return "ended during the call"
+
+
+_SHARED: dict[tuple[str, ...], Sandbox] = {}
+
+
+def shared_sandbox(guard_patterns: list[str]) -> Sandbox:
+    """A sandbox reused by every grading run in this process with the same guards."""
+    key = tuple(sorted(set(guard_patterns)))
+    box = _SHARED.get(key)
+    if box is None:
+        box = _SHARED[key] = Sandbox(list(key))
+        box.start()
+    return box
+
+
+@atexit.register
+def _close_shared() -> None:
+    for box in _SHARED.values():
+        box.close()
+    _SHARED.clear()

@@ -1,0 +1,286 @@
+"""A sandbox worker: a forked child that imports one student module and runs calls on request.
+
+It runs with its own session, a memory cap, stdin closed, output captured to a capped file,
+an empty private working folder, the audit policy of `audit.py` and the call guards of
+`guards.py`. It only ever sends plain data (see `codec.py`); the grader judges it.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import importlib.util
+import os
+import resource
+import signal
+import socket
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, NoReturn
+
+import torch
+
+from dlgrade import codec
+from dlgrade.sandbox import audit, guards, wire
+
+OUTPUT_NAME = "output.txt"
+# Imports a submission may not make itself, even of modules torch has already loaded.
+STUDENT_DENIED_IMPORTS = audit.DENIED_IMPORTS | {"importlib", "gc", "builtins", "inspect"}
+
+
+def serve(sock: socket.socket, spec: dict[str, Any], libc: Any) -> NoReturn:
+    """Entry point in the freshly forked child; never returns."""
+    code = 0
+    try:
+        workdir = _isolate(sock, spec, libc)
+        module = _import_student(sock, spec, workdir)
+        if module is not None:
+            _loop(sock, module)
+    except BaseException:
+        code = 70
+    finally:
+        os._exit(code)
+
+
+def _isolate(sock: socket.socket, spec: dict[str, Any], libc: Any) -> Path:
+    os.setsid()
+    if libc is not None:
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the zygote
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    workdir = Path(spec["workroot"]) / str(os.getpid())
+    workdir.mkdir(mode=0o700)
+    null = os.open(os.devnull, os.O_RDONLY)
+    out = os.open(workdir / OUTPUT_NAME, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(null, 0)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    keep = sock.fileno()
+    os.closerange(3, keep)
+    os.closerange(keep + 1, 65536)
+    _limit(spec)
+    os.chdir(workdir)
+    os.environ.update({"HOME": str(workdir), "TMPDIR": str(workdir)})
+    return workdir
+
+
+def _limit(spec: dict[str, Any]) -> None:
+    def setlimit(which: int, value: int) -> None:
+        # Not every platform enforces every limit; the time limit holds regardless.
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(which, (value, value))
+
+    setlimit(resource.RLIMIT_CORE, 0)
+    setlimit(resource.RLIMIT_FSIZE, int(spec["output_bytes"]))
+    mem = int(spec["memory_mb"]) << 20
+    setlimit(resource.RLIMIT_AS, _address_space() + mem)
+
+
+def _address_space() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[0]) * resource.getpagesize()
+    except OSError:
+        return 0
+
+
+def _import_student(sock: socket.socket, spec: dict[str, Any], workdir: Path) -> Any:
+    folder = os.path.realpath(spec["folder"])
+    student_files = {os.path.realpath(p) for p in Path(folder).glob("*.py")}
+    student_files |= {str(Path(folder) / Path(p).name) for p in student_files}
+    guards.STATE.student_files = frozenset(student_files)
+    guards.STATE.report = lambda v: _send(sock, {"kind": "violation", **v})
+    sys.path[:] = [folder] + [p for p in sys.path if p and os.path.isabs(p) and _under_prefix(p)]
+    builtins.__import__ = _guarded_import(builtins.__import__, guards.STATE)
+    roots = [
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        folder,
+        str(workdir),
+        *(os.path.dirname(os.path.dirname(m.__file__)) for m in (torch, codec) if m.__file__),
+    ]
+    if spec.get("audit", True):
+        audit.install(roots, _on_deny(sock))
+    name = spec["module"]
+    try:
+        loader_spec = importlib.util.spec_from_file_location(name, os.path.join(folder, f"{name}.py"))
+        if loader_spec is None or loader_spec.loader is None:
+            raise ImportError(f"cannot load {name}.py")
+        module = importlib.util.module_from_spec(loader_spec)
+        sys.modules[name] = module
+        loader_spec.loader.exec_module(module)
+    except guards.ForbiddenCall as exc:
+        _send(sock, {"kind": "import_error", "message": f"forbidden at import: {exc}"})
+        return None
+    except BaseException as exc:
+        _send(sock, {"kind": "import_error", "message": _describe(exc), "output": _output_tail(workdir)})
+        return None
+    _send(sock, {"kind": "ready"})
+    return module
+
+
+def _under_prefix(path: str) -> bool:
+    real = os.path.realpath(path)
+    return any(real.startswith(os.path.realpath(p)) for p in {sys.prefix, sys.base_prefix})
+
+
+def _guarded_import(real_import: Any, state: guards.GuardState) -> Any:
+    def guarded_import(
+        name: str,
+        globals: Any = None,
+        locals: Any = None,
+        fromlist: Any = (),
+        level: int = 0,
+    ) -> Any:
+        if level == 0 and isinstance(globals, dict):
+            here = globals.get("__file__")
+            top = str(name).partition(".")[0]
+            if (
+                top in STUDENT_DENIED_IMPORTS
+                and isinstance(here, str)
+                and os.path.realpath(here) in state.student_files
+            ):
+                detail = f"imports {top}, which graded code may not use"
+                if state.report is not None:
+                    state.report(
+                        {
+                            "rule": "sandbox",
+                            "why": "graded code runs in a sandbox",
+                            "where": "",
+                            "detail": detail,
+                        }
+                    )
+                raise ImportError(detail)
+        return real_import(name, globals, locals, fromlist, level)
+
+    return guarded_import
+
+
+def _on_deny(sock: socket.socket) -> Any:
+    def on_deny(event: str, detail: str) -> None:
+        where = guards.STATE.student_line()
+        _send(
+            sock,
+            {
+                "kind": "violation",
+                "rule": "sandbox",
+                "why": "graded code runs in a sandbox",
+                "where": where,
+                "detail": f"tried to {detail}",
+            },
+        )
+
+    return on_deny
+
+
+def _loop(sock: socket.socket, module: Any) -> None:
+    while True:
+        try:
+            payload, _ = wire.recv_frame(sock)
+        except wire.WireClosed:
+            return
+        request = codec.decode(payload)
+        if request.get("op") != "call":
+            return
+        _send(sock, _call(module, request))
+
+
+def _call(module: Any, req: dict[str, Any]) -> dict[str, Any]:
+    fn = getattr(module, req["fn"], None)
+    if not callable(fn):
+        return {"kind": "missing", "message": f"{req['fn']} is not defined in {module.__name__}.py"}
+    args, kwargs = list(req["args"]), dict(req["kwargs"])
+    wrt = req.get("wrt") or []
+    for i in wrt:
+        args[i] = args[i].detach().requires_grad_(True)
+    state = guards.STATE
+    bounds = {
+        k: (int(v[0]), None if v[1] is None else int(v[1]), str(v[2]))
+        for k, v in req.get("bounds", {}).items()
+    }
+    state.arm(dict(req.get("forbid", {})), bounds)
+    try:
+        value = fn(*args, **kwargs)
+    except guards.ForbiddenCall:
+        state.disarm()
+        return {"kind": "forbidden", "violations": state.violations}
+    except BaseException as exc:
+        violations = state.disarm()
+        if violations:
+            return {"kind": "forbidden", "violations": violations}
+        return _failure(exc)
+    violations = state.disarm()
+    if violations:
+        return {"kind": "forbidden", "violations": violations}
+    reply: dict[str, Any] = {"kind": "ok", "value": value, "inputs": [args, kwargs]}
+    if wrt:
+        reply.update(_grads(value, [args[i] for i in wrt], req.get("grad_output")))
+    return reply
+
+
+def _grads(value: Any, leaves: list[torch.Tensor], grad_output: Any) -> dict[str, Any]:
+    if not isinstance(value, torch.Tensor) or not value.requires_grad:
+        return {"detached": True, "grads": [None] * len(leaves)}
+    try:
+        # sum(value * g) has gradient g with respect to value: the same vector-Jacobian
+        # product as grad_outputs=g, without the lazy import (~1 s) that grad_outputs costs.
+        target = value.sum() if grad_output is None else (value * grad_output).sum()
+        grads = torch.autograd.grad(target, leaves, allow_unused=True)
+    except BaseException as exc:
+        return {"detached": False, "grads": [None] * len(leaves), "grad_error": _describe(exc)}
+    return {"detached": False, "grads": list(grads)}
+
+
+def _failure(exc: BaseException) -> dict[str, Any]:
+    where = _student_where(exc.__traceback__)
+    if isinstance(exc, NotImplementedError) and where:
+        return {"kind": "not_implemented", "where": where}
+    if isinstance(exc, SystemExit | KeyboardInterrupt | GeneratorExit):
+        return {"kind": "exit", "type": type(exc).__name__, "message": str(exc)[:200], "where": where}
+    return {"kind": "raised", "type": type(exc).__name__, "message": _first_line(exc), "where": where}
+
+
+def _student_where(tb: Any) -> str:
+    where = ""
+    for frame, lineno in traceback.walk_tb(tb):
+        if frame.f_code.co_filename in guards.STATE.student_files:
+            where = f"{os.path.basename(frame.f_code.co_filename)}:{lineno}"
+    return where
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else ""
+
+
+def _describe(exc: BaseException) -> str:
+    line = ""
+    if isinstance(exc, SyntaxError):
+        return f"SyntaxError: {exc.msg} (line {exc.lineno})"
+    where = _student_where(exc.__traceback__)
+    if where:
+        line = f" ({where})"
+    if isinstance(exc, SystemExit):
+        return f"called sys.exit({exc.code!r}) while being imported{line}"
+    return f"{type(exc).__name__}: {_first_line(exc)}{line}"
+
+
+def _output_tail(workdir: Path, limit: int = 600) -> str:
+    try:
+        data = (workdir / OUTPUT_NAME).read_bytes()[-limit:]
+    except OSError:
+        return ""
+    return data.decode("utf-8", "replace")
+
+
+def _send(sock: socket.socket, obj: dict[str, Any]) -> None:
+    try:
+        payload = codec.encode(obj)
+    except (codec.CodecError, RuntimeError, TypeError, ValueError) as exc:
+        payload = codec.encode(
+            {"kind": "raised", "type": "UnsendableResult", "message": str(exc)[:200], "where": ""}
+        )
+    wire.send_frame(sock, payload)

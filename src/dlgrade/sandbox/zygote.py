@@ -1,0 +1,166 @@
+"""The zygote: imports torch once, then forks one sandbox worker per request.
+
+Started by the grader with a minimal environment and one socket (its only link). It is a
+child subreaper on Linux, so anything a worker spawns and orphans becomes its child, and it
+kills every child that is not a live worker: when a worker is reaped, when idle, and when
+the grader closes the socket (or dies), after which it exits.
+
+Usage: python -I -m dlgrade.sandbox.zygote FD
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import os
+import select
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import time
+from typing import Any
+
+from dlgrade.sandbox import wire
+
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _libc() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    except OSError:
+        return None
+
+
+def main(argv: list[str]) -> int:
+    ctl = socket.socket(fileno=int(argv[1]))
+    libc = _libc()
+    if libc is not None:
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 1)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    config, _ = wire.recv_json(ctl)
+    import torch  # noqa: F401 - the point of the zygote: pay this import once
+
+    with contextlib.suppress(ImportError):
+        import numpy  # noqa: F401 - students may use it; load it once too
+    from dlgrade.sandbox import guards, worker
+
+    installed = guards.install(list(config.get("guards", [])))
+    workroot = tempfile.mkdtemp(prefix="dlgrade-sandbox-")
+    wire.send_json(ctl, {"kind": "ready", "pid": os.getpid(), "guards": installed})
+    live: set[int] = set()
+    statuses: dict[int, int] = {}
+    try:
+        _serve(ctl, live, statuses, workroot, libc, worker)
+    finally:
+        for pid in list(live):
+            _kill_group(pid)
+        live.clear()
+        _sweep(live, statuses)
+        shutil.rmtree(workroot, ignore_errors=True)
+    return 0
+
+
+def _serve(
+    ctl: socket.socket, live: set[int], statuses: dict[int, int], workroot: str, libc: Any, worker: Any
+) -> None:
+    while True:
+        ready, _, _ = select.select([ctl], [], [], 0.5)
+        _collect(statuses)
+        if not ready:
+            _sweep(live, statuses)
+            continue
+        try:
+            msg, fds = wire.recv_json(ctl, want_fds=True)
+        except (wire.WireClosed, OSError, ValueError):
+            return
+        if msg.get("op") == "spawn" and len(fds) == 1:
+            pid = os.fork()
+            if pid == 0:
+                worker.serve(socket.socket(fileno=fds[0]), {**msg, "workroot": workroot}, libc)
+            os.close(fds[0])
+            live.add(pid)
+            wire.send_json(ctl, {"pid": pid})
+        elif msg.get("op") == "reap":
+            pid = int(msg["pid"])
+            live.discard(pid)
+            _kill_group(pid)
+            status = _wait_for(pid, statuses)
+            _sweep(live, statuses)
+            shutil.rmtree(os.path.join(workroot, str(pid)), ignore_errors=True)
+            wire.send_json(ctl, {"pid": pid, "status": status})
+        else:
+            for fd in fds:
+                os.close(fd)
+            return
+
+
+def _kill_group(pid: int) -> None:
+    for kill in (os.killpg, os.kill):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            kill(pid, signal.SIGKILL)
+
+
+def _collect(statuses: dict[int, int]) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        statuses[pid] = status
+
+
+def _wait_for(pid: int, statuses: dict[int, int]) -> int | None:
+    if pid in statuses:
+        return statuses.pop(pid)
+    try:
+        _, status = os.waitpid(pid, 0)
+        return status
+    except ChildProcessError:
+        return statuses.pop(pid, None)
+
+
+def _children() -> list[int]:
+    """Pids whose parent is this process (Linux /proc); empty where /proc is absent."""
+    me = os.getpid()
+    out: list[int] = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return out
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if len(fields) > 1 and int(fields[1]) == me:
+            out.append(int(entry))
+    return out
+
+
+def _sweep(live: set[int], statuses: dict[int, int]) -> None:
+    """Kill and reap every child that is not a live worker, until none is left."""
+    for _ in range(200):
+        strays = [pid for pid in _children() if pid not in live]
+        if not strays:
+            return
+        for pid in strays:
+            _kill_group(pid)
+        time.sleep(0.005)
+        _collect(statuses)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

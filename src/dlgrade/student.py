@@ -1,0 +1,285 @@
+"""The student's functions as graders see them: calls into the sandbox that return plain data.
+
+`student.stable_softmax(x, dim=0)` runs the student's function in the exercise's worker and
+returns its result; anything other than a normal return becomes a `StudentError` whose class
+is the check's outcome (not started, raised, forbidden, timeout, crashed, import error).
+"""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import torch
+
+from dlgrade.checks import describe
+from dlgrade.manifest import Course, Exercise
+from dlgrade.result import Outcome
+from dlgrade.sandbox.pool import Sandbox, Worker, WorkerDied, WorkerSpec
+
+# Exception names a hidden check may show: the built-in ones. A student's own class name
+# could spell out a hidden input, so it is shown as "an exception" there.
+_BUILTIN_EXCEPTIONS = frozenset(
+    n
+    for n in dir(builtins)
+    if isinstance(getattr(builtins, n), type) and issubclass(getattr(builtins, n), BaseException)
+)
+MAX_RESPAWNS = 2
+
+
+class StudentError(Exception):
+    """A call of student code did not return normally."""
+
+    outcome: ClassVar[Outcome] = "raised"
+
+    def public(self) -> str:
+        return str(self)
+
+    def hidden(self) -> str:
+        return str(self)
+
+
+class NotStarted(StudentError):
+    outcome = "not_started"
+
+    def __init__(self, fn: str, where: str) -> None:
+        super().__init__(f"{fn} still raises NotImplementedError ({where})")
+        self.fn = fn
+
+    def hidden(self) -> str:
+        return f"{self.fn} is not implemented yet"
+
+
+class Raised(StudentError):
+    outcome = "raised"
+
+    def __init__(self, fn: str, call: str, type_name: str, message: str, where: str) -> None:
+        at = f" at {where}" if where else ""
+        super().__init__(
+            f"{call} raised {type_name}: {message}{at}" if message else f"{call} raised {type_name}{at}"
+        )
+        self.fn = fn
+        self.type_name = type_name if type_name in _BUILTIN_EXCEPTIONS else "an exception"
+
+    def hidden(self) -> str:
+        return f"{self.fn} raised {self.type_name}"
+
+
+class Forbidden(StudentError):
+    outcome = "forbidden"
+
+    def __init__(self, fn: str, detail: str, where: str, why: str) -> None:
+        at = f" at {where}" if where else ""
+        super().__init__(f"{fn} {detail}{at}: {why}")
+        self.fn = fn
+
+
+class TimedOut(StudentError):
+    outcome = "timeout"
+
+    def __init__(self, fn: str, reason: str) -> None:
+        super().__init__(f"{fn} {reason}; look for a loop that never ends or work that grows too fast")
+        self.fn = fn
+
+    def hidden(self) -> str:
+        return f"{self.fn} ran out of time"
+
+
+class Crashed(StudentError):
+    outcome = "crashed"
+
+    def __init__(self, fn: str, reason: str) -> None:
+        super().__init__(f"the process running {fn} {reason}")
+        self.fn = fn
+
+    def hidden(self) -> str:
+        return f"the process running {self.fn} ended during the call"
+
+
+class ImportFailed(StudentError):
+    outcome = "import_error"
+
+
+class NotRun(StudentError):
+    outcome = "not_run"
+
+
+@dataclass(frozen=True)
+class Call:
+    """What one call returned: the value, the inputs as they were afterwards, gradients."""
+
+    value: Any
+    args_after: tuple[Any, ...]
+    kwargs_after: dict[str, Any]
+    grads: tuple[Any, ...] = ()
+    detached: bool = False
+    grad_error: str = ""
+
+
+def describe_call(fn: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """'logsumexp(float32 tensor of shape (3,), dim=-2)' - the arguments in words."""
+
+    def word(v: Any) -> str:
+        if isinstance(v, torch.Tensor):
+            return describe(v).removeprefix("a ")
+        return repr(v) if isinstance(v, int | float | bool | str | None) else describe(v)
+
+    parts = [word(a) for a in args] + [f"{k}={word(v)}" for k, v in kwargs.items()]
+    return f"{fn}({', '.join(parts)})"
+
+
+@dataclass
+class ExerciseSandbox:
+    """The worker for one exercise: spawned on first use, replaced after a crash, closed at the end."""
+
+    sandbox: Sandbox
+    course: Course
+    exercise: Exercise
+    folder: str
+    import_failures: dict[str, str]
+    _worker: Worker | None = None
+    _respawns: int = 0
+    _timed_out: str = ""
+    calls: int = field(default=0)
+
+    def _ensure_worker(self) -> Worker:
+        module = self.exercise.module
+        if module in self.import_failures:
+            raise ImportFailed(self.import_failures[module])
+        if self._timed_out:
+            raise NotRun(f"not run: an earlier call of {self._timed_out} ran out of time")
+        if self._worker is not None and self._worker.alive:
+            return self._worker
+        if self._respawns > MAX_RESPAWNS:
+            raise NotRun(f"not run: the process running {self.exercise.id} ended {self._respawns} times")
+        self._respawns += self._worker is not None
+        worker = self.sandbox.spawn(WorkerSpec(self.folder, module, self.exercise.memory_limit_mb))
+        try:
+            hello = worker.hello(self.exercise.time_limit)
+        except WorkerDied as exc:
+            reason = f"{module}.py did not finish importing: it {exc.reason}"
+            self.import_failures[module] = reason
+            raise ImportFailed(reason) from None
+        if hello.get("kind") != "ready":
+            output = str(hello.get("output", "")).strip()
+            said = f" (it printed: {output.splitlines()[-1][:120]})" if output else ""
+            reason = f"{module}.py failed to import: {hello.get('message', 'unknown error')}{said}"
+            self.import_failures[module] = reason
+            worker.close()
+            raise ImportFailed(reason)
+        self._worker = worker
+        return worker
+
+    def call(
+        self,
+        fn: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        wrt: tuple[int, ...] = (),
+        grad_output: Any = None,
+    ) -> Call:
+        worker = self._ensure_worker()
+        rules = self._rules_for(fn)
+        request = {
+            "op": "call",
+            "fn": fn,
+            "args": list(args),
+            "kwargs": kwargs,
+            "forbid": rules.forbidden_calls(),
+            "bounds": {k: list(v) for k, v in rules.call_counts().items()},
+            "wrt": list(wrt),
+            "grad_output": grad_output,
+        }
+        self.calls += 1
+        try:
+            reply, reports = worker.request(request, self.exercise.time_limit)
+        except WorkerDied as exc:
+            if exc.timed_out:
+                self._timed_out = fn
+                raise TimedOut(fn, exc.reason) from None
+            raise Crashed(fn, exc.reason) from None
+        return self._interpret(fn, args, kwargs, reply, reports)
+
+    def _rules_for(self, fn: str) -> Any:
+        try:
+            return self.course.exercise(fn).rules
+        except KeyError:
+            return self.exercise.rules
+
+    def _interpret(
+        self,
+        fn: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        reply: dict[str, Any],
+        reports: list[dict[str, Any]],
+    ) -> Call:
+        kind = reply.get("kind")
+        violations = list(reply.get("violations") or []) or reports
+        if violations:
+            v = violations[0]
+            raise Forbidden(fn, str(v.get("detail", "")), str(v.get("where", "")), str(v.get("why", "")))
+        if kind == "ok":
+            after = reply.get("inputs") or [[], {}]
+            return Call(
+                value=reply.get("value"),
+                args_after=tuple(after[0]),
+                kwargs_after=dict(after[1]),
+                grads=tuple(reply.get("grads") or ()),
+                detached=bool(reply.get("detached")),
+                grad_error=str(reply.get("grad_error", "")),
+            )
+        if kind == "not_implemented":
+            raise NotStarted(fn, str(reply.get("where", "")))
+        if kind == "missing":
+            raise ImportFailed(str(reply.get("message", f"{fn} is missing")))
+        call = describe_call(fn, args, kwargs)
+        if kind == "exit":
+            raise Raised(
+                fn,
+                call,
+                str(reply.get("type")),
+                "graded code must return, not exit",
+                str(reply.get("where", "")),
+            )
+        if kind == "raised":
+            raise Raised(
+                fn,
+                call,
+                str(reply.get("type", "Exception")),
+                str(reply.get("message", "")),
+                str(reply.get("where", "")),
+            )
+        raise Crashed(fn, "sent a reply the grader does not understand")
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None
+
+
+class StudentModule:
+    """`student.fn(*args)` calls the student's `fn`; `student.call(...)` and `.grad(...)` say more."""
+
+    def __init__(self, box: ExerciseSandbox) -> None:
+        self._box = box
+
+    def __getattr__(self, fn: str) -> Any:
+        if fn.startswith("_"):
+            raise AttributeError(fn)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self._box.call(fn, args, kwargs).value
+
+        return call
+
+    def call(self, fn: str, *args: Any, **kwargs: Any) -> Call:
+        """Call `fn` and return the value together with the inputs as they were afterwards."""
+        return self._box.call(fn, args, kwargs)
+
+    def grad(
+        self, fn: str, *args: Any, wrt: tuple[int, ...] = (0,), grad_output: Any = None, **kwargs: Any
+    ) -> Call:
+        """Call `fn` with `args[i]` (i in `wrt`) requiring grad; backpropagate `grad_output`."""
+        return self._box.call(fn, args, kwargs, wrt=wrt, grad_output=grad_output)

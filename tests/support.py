@@ -1,0 +1,101 @@
+"""Helpers for the project's tests: build fixture submissions from files and grade them."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from dlgrade.manifest import Course
+from dlgrade.result import GradeResult, exercise_status  # noqa: F401 - re-exported for tests
+from dlgrade.runner import grade
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+_LOSES = re.compile(r"^# loses:\s*(.+)$", re.MULTILINE)
+_MODULE = re.compile(r"^# module:\s*(\w+)$", re.MULTILINE)
+_EXPECT = re.compile(r"^# expect:\s*(.+)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A known-wrong implementation: the reference with some functions redefined."""
+
+    path: Path
+    module: str
+    loses: tuple[str, ...]
+
+    @property
+    def id(self) -> str:
+        return f"{self.module}/{self.path.stem}"
+
+
+def variants(topic_module: str | None = None) -> list[Variant]:
+    """Every file under tests/fixtures/wrong/<module>/, with its `# loses:` line."""
+    out = []
+    for path in sorted((FIXTURES / "wrong").glob("*/*.py")):
+        text = path.read_text()
+        loses = _LOSES.search(text)
+        if loses is None:
+            raise ValueError(f"{path}: no '# loses: exercise, ...' line")
+        module = _MODULE.search(text)
+        v = Variant(
+            path,
+            module.group(1) if module else path.parent.name,
+            tuple(x.strip() for x in loses.group(1).split(",")),
+        )
+        if topic_module is None or v.module == topic_module:
+            out.append(v)
+    return out
+
+
+@dataclass(frozen=True)
+class Hostile:
+    """A submission that attacks the grader; `expect` is the status each exercise must get."""
+
+    path: Path
+    module: str
+    expect: dict[str, str]
+
+    @property
+    def id(self) -> str:
+        return self.path.stem
+
+
+def hostiles() -> list[Hostile]:
+    out = []
+    for path in sorted((FIXTURES / "hostile").glob("*.py")):
+        text = path.read_text()
+        module, expect = _MODULE.search(text), _EXPECT.search(text)
+        if module is None or expect is None:
+            raise ValueError(f"{path}: needs '# module: NAME' and '# expect: exercise=status, ...' lines")
+        pairs = (item.strip().split("=") for item in expect.group(1).split(","))
+        out.append(Hostile(path, module.group(1), {k.strip(): v.strip() for k, v in pairs}))
+    return out
+
+
+def reference_copy(course: Course, dest: Path) -> Path:
+    """A submission folder holding a copy of every model solution."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for module in course.modules:
+        shutil.copy(course.reference_dir() / f"{module}.py", dest / f"{module}.py")
+    return dest
+
+
+def with_appended(course: Course, module: str, addition: Path, dest: Path) -> Path:
+    """The model solutions with `addition` appended to one module (its definitions win)."""
+    folder = reference_copy(course, dest)
+    target = folder / f"{module}.py"
+    target.write_text(
+        target.read_text() + f"\n\n# --- appended from {addition.name} ---\n" + addition.read_text()
+    )
+    return folder
+
+
+def scores(result: GradeResult) -> dict[str, tuple[str, float, float]]:
+    return {e.id: (e.status, e.score, e.max_score) for e in result.exercises}
+
+
+def grade_folder(course: Course, folder: Path, *names: str) -> GradeResult:
+    return grade(course, folder, names)

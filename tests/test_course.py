@@ -1,0 +1,59 @@
+"""The bundled course as a whole: every topic's reference passes, every stub is not started."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from dlgrade.devcheck import static_problems
+from dlgrade.manifest import Course, load_course
+from tests.support import ROOT, grade_folder
+
+TOPICS = [t.id for t in load_course(ROOT).topics]
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_reference_gets_full_marks(course: Course, topic: str) -> None:
+    result = grade_folder(course, course.reference_dir(), topic)
+    assert result.internal_errors == ()
+    failing = {
+        e.id: (e.status, e.message, [c.message for c in e.checks if not c.passed])
+        for e in result.exercises
+        if e.status != "passed"
+    }
+    assert failing == {}
+    assert result.score == result.max_score == course.topic(topic).points
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_untouched_stubs_are_not_started(course: Course, topic: str) -> None:
+    result = grade_folder(course, ROOT / "exercises", topic)
+    assert result.internal_errors == ()
+    assert {e.id: (e.status, e.score) for e in result.exercises} == {
+        e.id: ("not_started", 0.0) for e in course.topic(topic).exercises
+    }
+
+
+def test_course_files_agree_with_the_manifest(course: Course) -> None:
+    assert [str(p) for p in static_problems(course)] == []
+
+
+def test_dev_check_finds_drift(tmp_path) -> None:
+    for name in ("course.toml", "exercises", "reference", "graders"):
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / name)
+    (tmp_path / "exercises" / "stray.py").write_text("x = 1\n")
+    stub = tmp_path / "exercises" / "stability.py"
+    stub.write_text(
+        stub.read_text().replace(
+            "dim: int = -1, keepdim: bool = False", "dim: int = 0, keepdim: bool = False"
+        )
+    )
+    (tmp_path / "reference" / "stability.py").unlink()
+    found = [str(p) for p in static_problems(load_course(tmp_path))]
+    assert "exercises/stray.py: not declared in course.toml" in found
+    assert "reference/stability.py: declared in course.toml but missing" in found
+    shutil.copy(ROOT / "reference" / "stability.py", tmp_path / "reference" / "stability.py")
+    found = [str(p) for p in static_problems(load_course(tmp_path))]
+    assert "stability.py::logsumexp: stub and model solution signatures differ" in found

@@ -1,0 +1,61 @@
+"""Proof for the `stability` graders: full marks, zero, and points lost exactly where due."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from dlgrade.manifest import Course
+from tests.support import grade_folder, scores, variants, with_appended
+
+
+@pytest.mark.parametrize("variant", variants("stability"), ids=lambda v: v.id)
+def test_known_wrong_loses_points_where_due(course: Course, variant, tmp_path) -> None:
+    folder = with_appended(course, variant.module, variant.path, tmp_path / "sub")
+    result = grade_folder(course, folder, "stability")
+    assert result.internal_errors == ()
+    for ex, (status, score, max_score) in scores(result).items():
+        if ex in variant.loses:
+            assert score < max_score, f"{ex} should lose points ({status})"
+        else:
+            assert (status, score) == ("passed", max_score), f"{ex} should be untouched"
+
+
+def test_failed_public_check_says_what_went_wrong(course: Course, tmp_path) -> None:
+    v = next(v for v in variants("stability") if v.path.stem == "naive_softmax")
+    result = grade_folder(course, with_appended(course, v.module, v.path, tmp_path), "stable_softmax")
+    check = next(c for c in result.exercises[0].checks if c.name == "large logits stay finite")
+    assert not check.passed
+    assert "large magnitudes" in check.message and "got nan at" in check.message
+    assert "expected 0" in check.message
+    assert "subtract the max" in check.hint
+
+
+def test_hidden_checks_never_show_inputs(course: Course, tmp_path) -> None:
+    v = next(v for v in variants("stability") if v.path.stem == "naive_softmax")
+    result = grade_folder(course, with_appended(course, v.module, v.path, tmp_path), "stable_softmax")
+    hidden = [c for c in result.exercises[0].checks if c.visibility == "hidden"]
+    assert hidden and any(not c.passed for c in hidden)
+    for c in hidden:
+        assert not re.search(r"\[|shape|dim=|float\d\d|tensor|\d\.\d|\d+ of \d+", c.message), c.message
+        assert c.hint == ""
+
+
+def test_forbidden_call_names_the_call_and_the_line(course: Course, tmp_path) -> None:
+    v = next(v for v in variants("stability") if v.path.stem == "forbidden_builtin")
+    result = grade_folder(course, with_appended(course, v.module, v.path, tmp_path), "stable_softmax")
+    ex = result.exercises[0]
+    assert (ex.status, ex.score) == ("error", 0)
+    assert "torch.softmax" in ex.message
+    assert "stability.py:" in ex.message
+
+
+def test_same_code_same_score(course: Course, tmp_path) -> None:
+    v = next(v for v in variants("stability") if v.path.stem == "max_wrong_dim")
+    folder = with_appended(course, v.module, v.path, tmp_path)
+    first = grade_folder(course, folder, "stability").to_dict()
+    again = grade_folder(course, folder, "stable_softmax", "logsumexp").to_dict()
+    by_id = {e["id"]: e for e in first["exercises"]}
+    for e in again["exercises"]:
+        assert e == by_id[e["id"]]

@@ -1,0 +1,98 @@
+"""Hostile submissions: each attack costs only the exercises it touches and fools nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from dlgrade.manifest import Course
+from dlgrade.runner import grade
+from dlgrade.sandbox.pool import Sandbox
+from tests.support import hostiles, scores, with_appended
+
+
+@pytest.mark.parametrize("hostile", hostiles(), ids=lambda h: h.id)
+def test_hostile_submission_is_contained(course: Course, hostile, tmp_path) -> None:
+    folder = with_appended(course, hostile.module, hostile.path, tmp_path / "sub")
+    topic = course.exercise(next(iter(hostile.expect))).topic
+    result = grade(course, folder, [topic])
+    assert result.internal_errors == ()
+    got = {ex: status for ex, (status, _s, _m) in scores(result).items()}
+    assert got == hostile.expect
+    for e in result.exercises:
+        if e.status != "passed":
+            assert e.score < e.max_score
+            assert e.status != "error" or e.message, "an error needs a one-line reason"
+
+
+def _processes_with(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if text.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def _eventually(condition, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return bool(condition())
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc")
+def test_no_process_outlives_grading(course: Course, tmp_path) -> None:
+    """With the audit layer off, spawned processes get out; the zygote still kills them all."""
+    from dlgrade.sandbox.pool import WorkerSpec
+
+    (tmp_path / "stability.py").write_text(
+        "import os, time\n"
+        "def stable_softmax(x, dim=-1):\n"
+        "    os.posix_spawnp('sleep', ['sleep', '301'], dict(os.environ), setsid=True)\n"
+        "    if os.fork() == 0:\n"
+        "        os.setsid()\n"
+        "        if os.fork() == 0:\n"
+        "            os.execvp('sleep', ['sleep', '302'])\n"
+        "        time.sleep(600)\n"
+        "    return x\n"
+    )
+    box = Sandbox([])
+    try:
+        worker = box.spawn(WorkerSpec(str(tmp_path), "stability", 2048, audit=False))
+        assert worker.hello(30)["kind"] == "ready"
+        import torch
+
+        reply, _ = worker.request(
+            {"op": "call", "fn": "stable_softmax", "args": [torch.ones(2)], "kwargs": {}}, 10
+        )
+        assert reply["kind"] == "ok"
+        assert _eventually(lambda: _processes_with("sleep\x00301") and _processes_with("sleep\x00302"))
+        worker.close()
+        assert _processes_with("sleep\x00301") == [] and _processes_with("sleep\x00302") == []
+    finally:
+        box.close()
+
+
+def test_secrets_in_the_environment_stay_out(course: Course, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("DLGRADE_TEST_SECRET", "hunter2-token")
+    hostile = next(h for h in hostiles() if h.id == "leaks_environment")
+    folder = with_appended(course, hostile.module, hostile.path, tmp_path)
+    box = Sandbox(course.all_rule_patterns())  # a fresh zygote, started with the secret set
+    try:
+        result = grade(course, folder, ["logsumexp"], sandbox=box)
+    finally:
+        box.close()
+    text = json.dumps(result.to_dict())
+    assert "env: " in text  # the submission did print its environment...
+    assert "hunter2-token" not in text and "DLGRADE_TEST_SECRET" not in text  # ...without secrets
+    assert os.environ["DLGRADE_TEST_SECRET"] == "hunter2-token"
