@@ -2,35 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from types import ModuleType
+from collections.abc import Iterable
 from typing import Any
-
-import torch
 
 from dlgrade.cases import Case, randn, seed_for
 from dlgrade.checks import expect_close, expect_tensor, expect_unmodified, fail
+from dlgrade.oracle import Oracle, select_output
 from dlgrade.student import StudentModule
 
 
 def agree(
-    student: StudentModule, reference: ModuleType, fn: str, cases: Iterable[Case], **tolerances: Any
+    student: StudentModule, reference: Oracle, fn: str, cases: Iterable[Case], **tolerances: Any
 ) -> None:
     """The student's `fn` returns what the reference returns on every case."""
-    ref: Callable[..., Any] = getattr(reference, fn)
     for case in cases:
         got = getattr(student, fn)(*case.args, **case.kwargs)
-        expect_close(got, ref(*case.args, **case.kwargs), case=case.label, **tolerances)
+        expect_close(got, getattr(reference, fn)(*case.args, **case.kwargs), case=case.label, **tolerances)
 
 
 def unmodified(
-    student: StudentModule, reference: ModuleType, fn: str, cases: Iterable[Case], **tolerances: Any
+    student: StudentModule, reference: Oracle, fn: str, cases: Iterable[Case], **tolerances: Any
 ) -> None:
     """Right values without changing any argument in place (a wrong answer earns nothing here)."""
-    ref: Callable[..., Any] = getattr(reference, fn)
     for case in cases:
         call = student.call(fn, *case.args, **case.kwargs)
-        expect_close(call.value, ref(*case.args, **case.kwargs), case=case.label, **tolerances)
+        expected = getattr(reference, fn)(*case.args, **case.kwargs)
+        expect_close(call.value, expected, case=case.label, **tolerances)
         expect_unmodified(case.args, call.args_after, case=case.label)
         expect_unmodified(
             list(case.kwargs.values()),
@@ -42,34 +39,27 @@ def unmodified(
 
 def same_gradient(
     student: StudentModule,
-    reference: ModuleType,
+    reference: Oracle,
     fn: str,
     cases: Iterable[Case],
     wrt: tuple[int, ...] = (0,),
+    output: int | None = None,
     **tolerances: Any,
 ) -> None:
-    """Autograd through the student's `fn` gives the reference's gradient for each `wrt` input."""
-    ref: Callable[..., Any] = getattr(reference, fn)
+    """Autograd through the student's `fn` gives the reference's gradient for each `wrt` input.
+
+    With `output`, `fn` returns a tuple and the gradient flows back from its `output`-th item.
+    """
     for n, case in enumerate(cases):
-        leaves = [
-            a.detach().clone().requires_grad_(i in wrt) if isinstance(a, torch.Tensor) else a
-            for i, a in enumerate(case.args)
-        ]
-        expected_out = ref(*leaves, **case.kwargs)
-        g = randn(
-            expected_out.shape,
-            seed=seed_for(fn, "grad", n),
-            dtype=expected_out.dtype,
-            device=expected_out.device,
-        )
-        # sum(out * g) rather than grad_outputs=g: the same product, without a slow lazy import.
-        expected = torch.autograd.grad((expected_out * g).sum(), [leaves[i] for i in wrt])
-        call = student.grad(fn, *case.args, wrt=wrt, grad_output=g, **case.kwargs)
-        expect_tensor(call.value, case=case.label)
+        like = select_output(getattr(reference, fn)(*case.args, **case.kwargs), output)
+        g = randn(like.shape, seed=seed_for(fn, "grad", n), dtype=like.dtype, device=like.device)
+        expected = reference.grad(fn, *case.args, wrt=wrt, grad_output=g, output=output, **case.kwargs)
+        call = student.grad(fn, *case.args, wrt=wrt, grad_output=g, output=output, **case.kwargs)
+        expect_tensor(select_output(call.value, output), case=case.label)
         if call.detached:
             fail(
-                f"{case.label}: the result is cut off from autograd (no gradient reaches the "
-                "input; look for .detach(), .item(), .numpy(), torch.no_grad or a new tensor)",
+                f"{case.label}: the result is cut off from autograd (no gradient reaches the input; "
+                "look for .detach(), .item(), .numpy(), torch.no_grad or a new tensor)",
                 "the result is cut off from autograd",
             )
         if call.grad_error:
@@ -77,7 +67,7 @@ def same_gradient(
                 f"{case.label}: backpropagating through the result failed: {call.grad_error}",
                 "backpropagating through the result failed",
             )
-        for i, got, exp in zip(wrt, call.grads, expected, strict=True):
+        for i, got, exp in zip(wrt, call.grads, expected.grads, strict=True):
             if got is None:
                 fail(
                     f"{case.label}: no gradient reaches argument {i + 1}",

@@ -19,6 +19,7 @@ import pytest
 
 from dlgrade.checks import CheckFailure
 from dlgrade.manifest import Course, Exercise
+from dlgrade.oracle import Oracle
 from dlgrade.result import Outcome
 from dlgrade.sandbox.pool import Sandbox
 from dlgrade.student import ExerciseSandbox, StudentError, StudentModule
@@ -206,13 +207,13 @@ class GraderPlugin:
         return StudentModule(self.session.box(record.exercise))
 
     @pytest.fixture
-    def reference(self, request: pytest.FixtureRequest) -> ModuleType:
-        """The model solution of this check's topic (trusted; runs in the grading process)."""
+    def reference(self, request: pytest.FixtureRequest) -> Oracle:
+        """The model solutions of this check's topic (trusted; they run in the grading process)."""
         record = self.session.records[request.node.stash[_KEY]]
         module = self.session.course.exercise(record.exercise).module
         if self.session.reference is None:
             self.session.reference = ModuleLoader(self.session.course.reference_dir())
-        return self.session.reference.module(module)
+        return Oracle(self.session.reference.module(module))
 
     @pytest.fixture
     def device(self) -> str:

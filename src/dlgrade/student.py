@@ -178,6 +178,7 @@ class ExerciseSandbox:
         kwargs: dict[str, Any],
         wrt: tuple[int, ...] = (),
         grad_output: Any = None,
+        output: int | None = None,
     ) -> Call:
         worker = self._ensure_worker()
         rules = self._rules_for(fn)
@@ -190,6 +191,7 @@ class ExerciseSandbox:
             "bounds": {k: list(v) for k, v in rules.call_counts().items()},
             "wrt": list(wrt),
             "grad_output": grad_output,
+            "output": output,
         }
         self.calls += 1
         try:
@@ -279,7 +281,14 @@ class StudentModule:
         return self._box.call(fn, args, kwargs)
 
     def grad(
-        self, fn: str, *args: Any, wrt: tuple[int, ...] = (0,), grad_output: Any = None, **kwargs: Any
+        self,
+        fn: str,
+        *args: Any,
+        wrt: tuple[int, ...] = (0,),
+        grad_output: Any = None,
+        output: int | None = None,
+        **kwargs: Any,
     ) -> Call:
-        """Call `fn` with `args[i]` (i in `wrt`) requiring grad; backpropagate `grad_output`."""
-        return self._box.call(fn, args, kwargs, wrt=wrt, grad_output=grad_output)
+        """Call `fn` with `args[i]` (i in `wrt`) requiring grad and backpropagate `grad_output`
+        through the result (or through its `output`-th item when `fn` returns a tuple)."""
+        return self._box.call(fn, args, kwargs, wrt=wrt, grad_output=grad_output, output=output)

@@ -217,8 +217,18 @@ def _call(module: Any, req: dict[str, Any]) -> dict[str, Any]:
         return {"kind": "forbidden", "violations": violations}
     reply: dict[str, Any] = {"kind": "ok", "value": value, "inputs": [args, kwargs]}
     if wrt:
-        reply.update(_grads(value, [args[i] for i in wrt], req.get("grad_output")))
+        out = _select(value, req.get("output"))
+        reply.update(_grads(out, [args[i] for i in wrt], req.get("grad_output")))
     return reply
+
+
+def _select(value: Any, output: Any) -> Any:
+    """The part of the result to backpropagate through: all of it, or one item of a tuple."""
+    if output is None:
+        return value
+    if isinstance(value, tuple | list) and type(output) is int and -len(value) <= output < len(value):
+        return value[output]
+    return None
 
 
 def _grads(value: Any, leaves: list[torch.Tensor], grad_output: Any) -> dict[str, Any]:
