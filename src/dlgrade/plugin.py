@@ -259,6 +259,8 @@ class _PlainRun:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         from dlgrade.runner import build_result
 
+        ran = {r.exercise for r in self.session.records.values()}
+        self.session.selected = tuple(e for e in self.session.selected if e.id in ran)
         result = build_result(self.session, duration_s=0.0)
         terminalreporter.write_sep("=", f"dlgrade: {result.score:g}/{result.max_score:g} points")
         for e in result.exercises:

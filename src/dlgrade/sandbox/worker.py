@@ -279,6 +279,9 @@ def _describe(exc: BaseException) -> str:
 
 
 def _output_tail(workdir: Path, limit: int = 600) -> str:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
     try:
         data = (workdir / OUTPUT_NAME).read_bytes()[-limit:]
     except OSError:
