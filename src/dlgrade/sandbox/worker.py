@@ -74,8 +74,9 @@ def _limit(spec: dict[str, Any]) -> None:
 
     setlimit(resource.RLIMIT_CORE, 0)
     setlimit(resource.RLIMIT_FSIZE, int(spec["output_bytes"]))
-    mem = int(spec["memory_mb"]) << 20
-    setlimit(resource.RLIMIT_AS, _address_space() + mem)
+    used = _address_space()
+    if used:  # the cap is on top of what torch already maps; unknown size (no /proc): no cap
+        setlimit(resource.RLIMIT_AS, used + (int(spec["memory_mb"]) << 20))
 
 
 def _address_space() -> int:
