@@ -8,7 +8,7 @@ expected ones"), which never mentions an input or a value.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import pytest
@@ -42,14 +42,25 @@ def check(
     exercise: str, name: str, *, points: float = 1.0, hidden: bool = False, hint: str = ""
 ) -> Callable[[F], F]:
     """Declare a pytest test as a graded check of `exercise` worth `points` (a relative weight)."""
+    return _mark(exercise, name, points=points, hidden=hidden, hint=hint)
+
+
+def _mark(exercise: str, name: str, *, points: float, hidden: bool, hint: str) -> pytest.MarkDecorator:
     if points <= 0:
         raise ValueError("a check's points must be positive")
-    return pytest.mark.dlgrade(
-        exercise=exercise,
-        name=name,
-        points=points,
-        hidden=hidden,
-        hint=hint,
+    return pytest.mark.dlgrade(exercise=exercise, name=name, points=points, hidden=hidden, hint=hint)
+
+
+def check_each(
+    exercises: Iterable[str], name: str, *, points: float = 1.0, hidden: bool = False, hint: str = ""
+) -> Callable[[F], F]:
+    """One check per exercise from one test body, which takes the exercise id as `fn`."""
+    return pytest.mark.parametrize(
+        "fn",
+        [
+            pytest.param(e, marks=_mark(e, name, points=points, hidden=hidden, hint=hint), id=e)
+            for e in exercises
+        ],
     )
 
 
@@ -183,6 +194,19 @@ def mismatch(
     finite = err[~close & torch.isfinite(err)]
     largest = f"; largest error {fmt(float(finite.max()))}" if finite.numel() else ""
     return n_bad, index, f"{n_bad} of {g.numel()} elements differ{largest}"
+
+
+def expect_matching(
+    got: Any, expected: Any, *, case: str = "", names: Sequence[str] = (), **tolerances: Any
+) -> Any:
+    """`expect_close` for a tensor, item by item for a tuple of tensors (named by `names`)."""
+    if not isinstance(expected, tuple | list):
+        return expect_close(got, expected, case=case, **tolerances)
+    items = expect_sequence(got, len(expected), case=case)
+    for i, (g, e) in enumerate(zip(items, expected, strict=True)):
+        what = names[i] if i < len(names) else f"item {i + 1} of the result"
+        expect_close(g, e, case=case, what=what, **tolerances)
+    return items
 
 
 def expect_equal(

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from dlgrade.cases import Case, randn, seed_for
-from dlgrade.checks import expect_close, expect_tensor, expect_unmodified, fail
+from dlgrade.checks import expect_close, expect_matching, expect_tensor, expect_unmodified, fail
 from dlgrade.oracle import Oracle, select_output
 from dlgrade.student import StudentModule
 
@@ -14,10 +14,11 @@ from dlgrade.student import StudentModule
 def agree(
     student: StudentModule, reference: Oracle, fn: str, cases: Iterable[Case], **tolerances: Any
 ) -> None:
-    """The student's `fn` returns what the reference returns on every case."""
+    """The student's `fn` returns what the reference returns on every case (a tensor or a
+    tuple of them; `names=(...)` names a tuple's items in messages)."""
     for case in cases:
         got = getattr(student, fn)(*case.args, **case.kwargs)
-        expect_close(got, getattr(reference, fn)(*case.args, **case.kwargs), case=case.label, **tolerances)
+        expect_matching(got, getattr(reference, fn)(*case.args, **case.kwargs), case=case.label, **tolerances)
 
 
 def unmodified(
@@ -27,7 +28,7 @@ def unmodified(
     for case in cases:
         call = student.call(fn, *case.args, **case.kwargs)
         expected = getattr(reference, fn)(*case.args, **case.kwargs)
-        expect_close(call.value, expected, case=case.label, **tolerances)
+        expect_matching(call.value, expected, case=case.label, **tolerances)
         expect_unmodified(case.args, call.args_after, case=case.label)
         expect_unmodified(
             list(case.kwargs.values()),

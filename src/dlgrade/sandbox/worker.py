@@ -206,10 +206,10 @@ def _call(module: Any, req: dict[str, Any]) -> dict[str, Any]:
     try:
         value = fn(*args, **kwargs)
     except guards.ForbiddenCall:
-        state.disarm()
+        state.disarm(returned=False)
         return {"kind": "forbidden", "violations": state.violations}
     except BaseException as exc:
-        violations = state.disarm()
+        violations = state.disarm(returned=False)
         if violations:
             return {"kind": "forbidden", "violations": violations}
         return _failure(exc)
