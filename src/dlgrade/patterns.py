@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from dlgrade.cases import Case, randn, seed_for
-from dlgrade.checks import expect_close, expect_tensor, expect_unmodified, fail
+from dlgrade.checks import expect_close, expect_sequence, expect_tensor, expect_unmodified, fail
 from dlgrade.oracle import Oracle, select_output
 from dlgrade.student import StudentModule
 
@@ -18,6 +18,30 @@ def agree(
     for case in cases:
         got = getattr(student, fn)(*case.args, **case.kwargs)
         expect_close(got, getattr(reference, fn)(*case.args, **case.kwargs), case=case.label, **tolerances)
+
+
+def agree_items(
+    student: StudentModule,
+    reference: Oracle,
+    fn: str,
+    cases: Iterable[Case],
+    names: tuple[str, ...],
+    *,
+    unmodified: bool = False,
+    arg_names: tuple[str, ...] = (),
+    **tolerances: Any,
+) -> None:
+    """`fn` returns a tuple whose items, named `names`, equal the reference's; with
+    `unmodified`, no argument changes in place either."""
+    for case in cases:
+        call = student.call(fn, *case.args, **case.kwargs)
+        expected = getattr(reference, fn)(*case.args, **case.kwargs)
+        what = f"the result ({', '.join(names)})"
+        got = expect_sequence(call.value, len(names), case=case.label, what=what)
+        for name, g, e in zip(names, got, expected, strict=True):
+            expect_close(g, e, case=case.label, what=name, **tolerances)
+        if unmodified:
+            expect_unmodified(case.args, call.args_after, case=case.label, names=arg_names)
 
 
 def unmodified(
