@@ -8,13 +8,14 @@ import types
 import pytest
 import torch
 
-from dlgrade.backprop import numeric_gradient, opaque_part
+from dlgrade.backprop import Layer, judged_on_own_forward, numeric_gradient, opaque_part
 from dlgrade.cases import Case
 from dlgrade.checks import CheckFailure, expect_rel_close, rel_error, sci, shape_words
 from dlgrade.codec import Opaque
 from dlgrade.manifest import Course
 from dlgrade.oracle import Oracle
 from dlgrade.runner import grade
+from dlgrade.student import Raised
 
 F64 = torch.float64
 
@@ -85,6 +86,24 @@ def test_numeric_gradient_matches_a_known_derivative() -> None:
     num_w = numeric_gradient(Oracle(module), "cube", case, 1, dout, 1e-6)
     torch.testing.assert_close(num_x, 3 * x**2 * w * dout)
     torch.testing.assert_close(num_w, (x**3 * dout)[0])
+
+
+def test_failures_behind_a_wrong_forward_point_at_it() -> None:
+    layer = Layer("f_forward", "f_backward", ("dx",), (0,))
+    right, wrong = torch.ones(2, 3), torch.zeros(2, 3)
+    crash = Raised("f_backward", "f_backward(...)", "IndexError", "out of range", "mod.py:3")
+    with pytest.raises(Raised), judged_on_own_forward(right, right, layer):
+        raise crash  # the forward is right: the backward's own error stands
+    for problem in (crash, CheckFailure("dx: rel. error 1e0", "dx differs")):
+        with pytest.raises(CheckFailure) as info, judged_on_own_forward(wrong, right, layer):
+            raise problem
+        assert info.value.public.startswith(str(problem))
+        assert info.value.public.endswith(
+            "your own f_forward, whose out is wrong on this case too: fix f_forward first"
+        )
+        assert info.value.hidden.endswith("(judged on your own f_forward, which is wrong here too)")
+    with pytest.raises(CheckFailure, match="whose out is wrong"), judged_on_own_forward([1], right, layer):
+        raise CheckFailure("dx: bad", "dx differs")
 
 
 def test_guards_live_only_in_the_sandbox(course: Course) -> None:

@@ -102,15 +102,18 @@ def out_and_cache(value: Any, layer: Layer, case: Case, *, judged: bool = False)
     return value[0], value[1]
 
 
-def run_pass(student: StudentModule, layer: Layer, case: Case, dout: torch.Tensor) -> Pass:
+def run_pass(
+    student: StudentModule, layer: Layer, case: Case, dout: torch.Tensor, expected_out: torch.Tensor
+) -> Pass:
     """The student's forward on the case, then the student's backward on that forward's cache."""
     out, cache = out_and_cache(_student_forward(student, layer, case, dout), layer, case, judged=True)
-    call = student.call(layer.backward, dout, cache)
-    if len(layer.grads) == 1:
-        grads: tuple[Any, ...] = (call.value,)
-    else:
-        what = f"the result of {layer.backward} ({', '.join(layer.grads)})"
-        grads = tuple(expect_sequence(call.value, len(layer.grads), case=case.label, what=what))
+    with judged_on_own_forward(out, expected_out, layer):
+        call = student.call(layer.backward, dout, cache)
+        if len(layer.grads) == 1:
+            grads: tuple[Any, ...] = (call.value,)
+        else:
+            what = f"the result of {layer.backward} ({', '.join(layer.grads)})"
+            grads = tuple(expect_sequence(call.value, len(layer.grads), case=case.label, what=what))
     return Pass(out, grads, call.args_after[0] if call.args_after else None)
 
 
@@ -143,10 +146,11 @@ def _raise_if_not_started(student: StudentModule, layer: Layer, dout: torch.Tens
 
 @contextlib.contextmanager
 def judged_on_own_forward(out: Any, expected_out: torch.Tensor, layer: Layer) -> Iterator[None]:
-    """A failure inside says so when the student's own forward is wrong on the same case."""
+    """A failure (or an exception of the backward) inside says so when the student's own
+    forward is wrong on the same case."""
     try:
         yield
-    except CheckFailure as exc:
+    except (CheckFailure, Raised) as exc:
         same_layout = (
             isinstance(out, torch.Tensor)
             and out.shape == expected_out.shape
@@ -154,10 +158,13 @@ def judged_on_own_forward(out: Any, expected_out: torch.Tensor, layer: Layer) ->
         )
         if same_layout and mismatch(out, expected_out)[0] == 0:
             raise
+        public, hidden = (
+            (exc.public, exc.hidden) if isinstance(exc, CheckFailure) else (exc.public(), exc.hidden())
+        )
         raise CheckFailure(
-            f"{exc.public} - judged on the cache of your own {layer.forward}, whose out is wrong on "
+            f"{public} - judged on the cache of your own {layer.forward}, whose out is wrong on "
             f"this case too: fix {layer.forward} first",
-            f"{exc.hidden} (judged on the student's own {layer.forward}, which is wrong here too)",
+            f"{hidden} (judged on your own {layer.forward}, which is wrong here too)",
         ) from None
 
 
@@ -184,8 +191,9 @@ def backward_agrees(
         expected = reference.grad(
             layer.forward, *case.args, wrt=layer.wrt, grad_output=dout, output=0, **case.kwargs
         )
-        done = run_pass(student, layer, case, dout)
-        with judged_on_own_forward(done.out, select_output(expected.value, 0), layer):
+        expected_out = select_output(expected.value, 0)
+        done = run_pass(student, layer, case, dout, expected_out)
+        with judged_on_own_forward(done.out, expected_out, layer):
             for name, got, exp in zip(layer.grads, done.grads, expected.grads, strict=True):
                 expect_rel_close(got, exp, case=case.label, what=name, dims=case.dims)
         if unmodified:
@@ -205,8 +213,8 @@ def gradient_check(
     model forward, reported as the largest relative error (use small float64 cases)."""
     for case in cases:
         dout = upstream(reference, layer, case)
-        done = run_pass(student, layer, case, dout)
         expected_out = select_output(getattr(reference, layer.forward)(*case.args, **case.kwargs), 0)
+        done = run_pass(student, layer, case, dout, expected_out)
         with judged_on_own_forward(done.out, expected_out, layer):
             for name, got, i in zip(layer.grads, done.grads, layer.wrt, strict=True):
                 numeric = numeric_gradient(reference, layer.forward, case, i, dout, step)
