@@ -100,11 +100,16 @@ def label(x: torch.Tensor, what: str = "", **params: Any) -> str:
 
 @dataclass(frozen=True)
 class Case:
-    """One call: positional and keyword arguments, and the words that describe them."""
+    """One call: positional and keyword arguments, and the words that describe them.
+
+    `dims` names the sizes of the case's shapes ({"N": 3, "D": 5}) so that messages can say
+    "(N, D) = (3, 5)" instead of bare numbers.
+    """
 
     label: str
     args: tuple[Any, ...]
     kwargs: dict[str, Any] = field(default_factory=dict)
+    dims: dict[str, int] = field(default_factory=dict)
 
 
 def random_cases(

@@ -6,7 +6,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from dlgrade.cases import Case, randn, seed_for
-from dlgrade.checks import expect_close, expect_matching, expect_tensor, expect_unmodified, fail
+from dlgrade.checks import (
+    expect_close,
+    expect_matching,
+    expect_tensor,
+    expect_unmodified,
+    fail,
+)
 from dlgrade.oracle import Oracle, select_output
 from dlgrade.student import StudentModule
 
@@ -22,14 +28,23 @@ def agree(
 
 
 def unmodified(
-    student: StudentModule, reference: Oracle, fn: str, cases: Iterable[Case], **tolerances: Any
+    student: StudentModule,
+    reference: Oracle,
+    fn: str,
+    cases: Iterable[Case],
+    *,
+    arg_names: tuple[str, ...] = (),
+    **tolerances: Any,
 ) -> None:
-    """Right values without changing any argument in place (a wrong answer earns nothing here)."""
+    """Right values without changing any argument in place (a wrong answer earns nothing here).
+
+    `arg_names` names the positional arguments in messages; `names=` names a tuple result's items.
+    """
     for case in cases:
         call = student.call(fn, *case.args, **case.kwargs)
         expected = getattr(reference, fn)(*case.args, **case.kwargs)
         expect_matching(call.value, expected, case=case.label, **tolerances)
-        expect_unmodified(case.args, call.args_after, case=case.label)
+        expect_unmodified(case.args, call.args_after, case=case.label, names=arg_names)
         expect_unmodified(
             list(case.kwargs.values()),
             [call.kwargs_after.get(k) for k in case.kwargs],
