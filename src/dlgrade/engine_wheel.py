@@ -27,6 +27,11 @@ class WheelError(RuntimeError):
     """The engine's installed files or metadata cannot be packed; the message is one line."""
 
 
+def engine_python() -> str:
+    """The Python versions the engine supports, as its metadata says (e.g. ">=3.11")."""
+    return importlib.metadata.metadata(PACKAGE)["Requires-Python"] or "3"
+
+
 def engine_requirements() -> list[str]:
     """The engine's own dependencies (without extras), as its metadata pins them."""
     requires = importlib.metadata.requires(PACKAGE) or []

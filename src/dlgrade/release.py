@@ -25,9 +25,9 @@ from pathlib import Path
 
 from dlgrade import __version__
 from dlgrade.answers import AnswerBook, AnswerError, RecordingOracle
-from dlgrade.bundle import ANSWERS_FILE, BUNDLE_FILE, BundleInfo, HiddenCheck
+from dlgrade.bundle import ANSWERS_FILE, BUNDLE_FILE, BundleInfo, HiddenCheck, is_bundle
 from dlgrade.devcheck import static_problems
-from dlgrade.engine_wheel import WheelError, build_engine_wheel, engine_requirements
+from dlgrade.engine_wheel import WheelError, build_engine_wheel, engine_python, engine_requirements
 from dlgrade.manifest import MANIFEST_NAME, Course, load_course
 from dlgrade.oracle import Oracle
 from dlgrade.plugin import CheckRecord, GradingSession, ModuleLoader
@@ -50,6 +50,8 @@ class OutputExists(ReleaseError):
 def build_release(course: Course, out_dir: Path, *, force: bool = False) -> Path:
     """Write the student bundle of `course` to `out_dir` (atomically) and return its path."""
     out_dir = out_dir.expanduser().resolve()
+    if is_bundle(course.root):
+        raise ReleaseError("this is a student bundle; release from the course's own repository")
     _check_target(course, out_dir, force)
     problems = static_problems(course)
     if problems:
@@ -127,7 +129,14 @@ def _stage(course: Course, staging: Path) -> None:
     (staging / BUNDLE_FILE).write_text(BundleInfo(__version__, hidden).to_json(), encoding="utf-8")
     _stage_engine(staging)
     deferred = _verify(staging, course, checks)
-    (staging / "README.md").write_text(readme(course, deferred["points"], len(hidden)), encoding="utf-8")
+    text = readme(
+        course,
+        hidden_count=len(hidden),
+        hidden_points=deferred["points"],
+        requirements=engine_requirements(),
+        python=engine_python(),
+    )
+    (staging / "README.md").write_text(text, encoding="utf-8")
     (staging / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
 
 

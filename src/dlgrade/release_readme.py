@@ -23,14 +23,18 @@ def _exercise_table(course: Course) -> list[str]:
     rows = ["| topic | file | exercise | points | what |", "|---|---|---|---|---|"]
     for topic in course.topics:
         for e in topic.exercises:
-            file = f"`exercises/{topic.module}.py`"
-            rows.append(f"| {topic.id} | {file} | `{e.id}` | {e.points:g} | {e.summary} |")
+            file, summary = f"`exercises/{topic.module}.py`", e.summary.replace("|", "\\|")
+            rows.append(f"| {topic.id} | {file} | `{e.id}` | {e.points:g} | {summary} |")
     return rows
 
 
-def readme(course: Course, hidden_points: float, hidden_count: int) -> str:
+def readme(
+    course: Course, *, hidden_count: int, hidden_points: float, requirements: list[str], python: str
+) -> str:
+    """The student README; `requirements` and `python` are the engine's (from its metadata)."""
     total = sum(t.points for t in course.topics)
     setup = "\n".join(SETUP_COMMANDS)
+    torch = next((r for r in requirements if r.startswith("torch")), "torch")
     lines = [
         f"# {course.title}",
         "",
@@ -40,13 +44,13 @@ def readme(course: Course, hidden_points: float, hidden_count: int) -> str:
         "",
         SETUP_HEADING,
         "",
-        "Python 3.11 or newer. In this folder:",
+        f"Python {python} (`python3 --version` says which you have). In this folder:",
         "",
         "```sh",
         setup,
         "```",
         "",
-        "This installs torch 2.13.0 and the grading engine shipped in `wheels/` into `.venv`",
+        f"This installs {torch} and the grading engine shipped in `wheels/` into `.venv`",
         "(nothing outside this folder changes). On Windows the programs are in `.venv\\Scripts\\`.",
         "",
         "## Work",
@@ -64,8 +68,8 @@ def readme(course: Course, hidden_points: float, hidden_count: int) -> str:
         "## Public and hidden checks",
         "",
         "`grade` runs the public checks here, with their full feedback. The hidden checks",
-        f"({hidden_count} of them, {hidden_points:g} of the {total:g} points) run only when your",
-        "work is graded: `grade` lists each one with its points as “run at grading time” and",
+        f"({hidden_count} of them, {hidden_points:g} of the {total:g} points) run only when",
+        "your work is graded: `grade` lists each with its points as “run at grading time” and",
         "counts it as 0, so the total here is your public score out of the full maximum. An",
         "exercise shows `passed` when every public check passed. Passing every public check is",
         "not full marks: the hidden checks try other inputs.",
