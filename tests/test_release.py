@@ -23,6 +23,7 @@ from dlgrade.codec import Opaque
 from dlgrade.manifest import Course, load_course
 from dlgrade.plugin import GradingSession, ModuleLoader
 from dlgrade.release import build_release
+from dlgrade.report.table import render_table
 from dlgrade.result import GradeResult
 from dlgrade.runner import grade, run_checks
 from dlgrade.sandbox.pool import shared_sandbox
@@ -262,9 +263,17 @@ def test_public_verdicts_equal_the_instructors(bundle: Path, course: Course, nam
         assert student.score < student.max_score == instructor.max_score == instructor.score
 
 
-def test_result_json_shows_public_and_deferred_points_only_in_a_bundle(bundle: Path, course: Course) -> None:
-    student = grade(load_course(bundle), course.reference_dir()).to_dict()
-    instructor = grade(course, course.reference_dir()).to_dict()
+def test_results_show_public_and_deferred_points_only_in_a_bundle(bundle: Path, course: Course) -> None:
+    in_bundle = grade(load_course(bundle), course.reference_dir())
+    in_course = grade(course, course.reference_dir())
+    table = render_table(in_bundle)
+    assert f"Public checks {in_bundle.score:g}/{in_bundle.public_max_score:g}; " in table
+    for e in in_bundle.exercises:
+        for c in e.hidden_checks:
+            assert f"“{c.name}” ({c.max_score:g} pts)" in table
+    assert "run at grading time" not in render_table(in_course)
+    assert "Public checks" not in render_table(in_course)
+    student, instructor = in_bundle.to_dict(), in_course.to_dict()
     assert "deferred" not in instructor and "public" not in instructor
     assert student["deferred"]["count"] == instructor["hidden"]["count"] == student["hidden"]["count"]
     assert student["deferred"]["points"] == pytest.approx(instructor["hidden"]["points"])

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from dlgrade import __version__
-from dlgrade.answers import AnswerBook, AnswerError, RecordingOracle
+from dlgrade.answers import AnswerBook, RecordingOracle
 from dlgrade.bundle import ANSWERS_FILE, BUNDLE_FILE, BundleInfo, HiddenCheck, is_bundle
 from dlgrade.devcheck import static_problems
 from dlgrade.engine_wheel import WheelError, build_engine_wheel, engine_python, engine_requirements
@@ -32,7 +32,7 @@ from dlgrade.manifest import MANIFEST_NAME, Course, load_course
 from dlgrade.oracle import Oracle
 from dlgrade.plugin import CheckRecord, GradingSession, ModuleLoader
 from dlgrade.release_readme import GITIGNORE, readme, requirements_txt
-from dlgrade.runner import analyse, grade, run_checks
+from dlgrade.runner import EngineError, analyse, grade, run_checks
 from dlgrade.sandbox.pool import shared_sandbox
 from dlgrade.strip import StripError, strip_hidden
 
@@ -161,13 +161,22 @@ def _run(
     )
     try:
         run_checks(session, collect_only=collect_only)
-    except AnswerError as exc:
-        raise ReleaseError(str(exc)) from None
+    except EngineError as exc:
+        raise ReleaseError(_last_line(str(exc))) from None
     finally:
         session.close()
+    broken = next((r for r in session.records.values() if r.outcome == "internal"), None)
+    if broken is not None:  # e.g. an answer that is not plain data (AnswerError)
+        raise ReleaseError(f"{_key(broken)}: {broken.public}")
     if session.internal_errors:
-        raise ReleaseError(f"a grader failed: {session.internal_errors[0].splitlines()[0]}")
+        raise ReleaseError(f"a grader failed: {_last_line(session.internal_errors[0])}")
     return list(session.records.values())
+
+
+def _last_line(text: str) -> str:
+    """The line of a traceback or report that says what went wrong."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1][:300] if lines else text
 
 
 def _stage_graders(course: Course, staging: Path, checks: list[CheckRecord]) -> None:
@@ -229,7 +238,7 @@ def _verify(staging: Path, course: Course, checks: list[CheckRecord]) -> dict[st
     """
     result = grade(load_course(staging), course.reference_dir(), label="reference")
     if result.internal_errors:
-        raise ReleaseError(f"the bundle cannot grade: {result.internal_errors[0].splitlines()[0]}")
+        raise ReleaseError(f"the bundle cannot grade: {_last_line(result.internal_errors[0])}")
     for e in result.exercises:
         bad = next((c for c in e.checks if c.visibility == "public" and not c.passed), None)
         if bad is not None:
