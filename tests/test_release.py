@@ -94,16 +94,15 @@ def every_text(bundle: Path) -> dict[str, str]:
 
 def reference_needles(course: Course) -> set[str]:
     """Lines of the model solutions that the stubs do not share (the answer key's own text)."""
-    stub_lines = {
-        line.strip()
-        for m in course.modules
-        for line in (course.exercises_dir() / f"{m}.py").read_text().splitlines()
-    }
+    # A signature wrapped differently in the two files is still the stub's text, not the answer's.
+    stubs = " ".join(
+        " ".join((course.exercises_dir() / f"{m}.py").read_text().split()) for m in course.modules
+    )
     return {
         line.strip()
         for m in course.modules
         for line in (course.reference_dir() / f"{m}.py").read_text().splitlines()
-        if len(line.strip()) >= 16 and line.strip() not in stub_lines
+        if len(line.strip()) >= 16 and " ".join(line.split()) not in stubs
     }
 
 
