@@ -159,3 +159,41 @@ def dev_check_command(static_only: bool) -> None:
     click.echo(f"{len(problems)} problem(s) in {len(course.topics)} topics, {n} exercises", err=True)
     if problems:
         sys.exit(1)
+
+
+@main.command("nbgrader")
+@click.argument("course_dir", type=click.Path(path_type=Path))
+@click.argument("topics", nargs=-1)
+@click.option(
+    "--force", is_flag=True, help="Rewrite the config and source notebooks of a non-empty COURSE_DIR."
+)
+@click.option(
+    "--cell-timeout",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="SECONDS",
+    help="Seconds a notebook cell may run during autograding (default: 300).",
+)
+def nbgrader_command(
+    course_dir: Path, topics: tuple[str, ...], force: bool, cell_timeout: int | None
+) -> None:
+    """Write an nbgrader course: nbgrader_config.py and source/<topic>/<topic>.ipynb per topic."""
+    from dlgrade.nbgrader_course import DEFAULT_CELL_TIMEOUT, NbgraderCourseError, write_nbgrader_course
+
+    with domain_errors():
+        try:
+            written = write_nbgrader_course(
+                here_course(),
+                course_dir,
+                topics,
+                force=force,
+                cell_timeout=cell_timeout or DEFAULT_CELL_TIMEOUT,
+            )
+        except NbgraderCourseError as exc:
+            raise click.UsageError(str(exc)) from None
+    for path in written:
+        click.echo(str(path))
+    click.echo(
+        f"wrote {len(written) - 1} notebook(s); next: cd {course_dir} && nbgrader generate_assignment TOPIC",
+        err=True,
+    )

@@ -37,6 +37,10 @@ class CheckRecord:
     public: str = "not run"
     secret: str = "not run"
 
+    @property
+    def visibility(self) -> str:
+        return "hidden" if self.hidden else "public"
+
 
 @dataclass
 class GradingSession:
@@ -54,6 +58,9 @@ class GradingSession:
     internal_errors: list[str] = field(default_factory=list)
     boxes: dict[str, ExerciseSandbox] = field(default_factory=dict)
     brief_reports: bool = False  # True under `grade`: pytest's own reports are not shown
+    # "public" or "hidden": run only those checks; the others stay in the result as not run,
+    # so every check keeps its share of the exercise's points.
+    visibility: str | None = None
 
     def box(self, exercise_id: str) -> ExerciseSandbox:
         box = self.boxes.get(exercise_id)
@@ -140,7 +147,7 @@ class GraderPlugin:
                 self.session.internal_errors.append(f"{item.nodeid}: check name {key!r} used twice")
                 drop.append(item)
                 continue
-            self.session.records[key] = CheckRecord(
+            record = self.session.records[key] = CheckRecord(
                 exercise=exercise,
                 name=str(mark.kwargs["name"]),
                 weight=float(mark.kwargs.get("points", 1.0)),
@@ -148,6 +155,9 @@ class GraderPlugin:
                 hint=str(mark.kwargs.get("hint", "")),
                 nodeid=item.nodeid,
             )
+            if self.session.visibility not in (None, record.visibility):
+                drop.append(item)  # reported as not run
+                continue
             item.stash[_KEY] = key
             self._last_item[exercise] = item.nodeid
             keep.append(item)
