@@ -111,3 +111,11 @@ def test_grading_process_answers_bad_requests_with_one_line(course: Course) -> N
     assert unknown["id"] == 7 and "unknown topic or exercise 'nope'" in unknown["error"]
     bad = json.dumps({"id": 8, "folder": "/x", "exercise": "logsumexp", "visibility": "secret"})
     assert "visibility" in answer(course, box, bad)["error"]
+
+
+def test_a_grading_process_that_dies_gives_a_one_line_error(tmp_path: Path) -> None:
+    (tmp_path / "course.toml").write_text("schema_version = 99\n")
+    client = notebook.GradeClient(tmp_path)
+    with pytest.raises(notebook.NotebookGradingError, match=r"stopped: .*schema_version must be 1"):
+        client.grade(str(tmp_path), "logsumexp", None)
+    assert not client.alive

@@ -23,6 +23,7 @@ from dlgrade.cli_options import (
     submission_option,
 )
 from dlgrade.manifest import Course, ManifestError, find_course_root, load_course
+from dlgrade.nbgrader_course import DEFAULT_CELL_TIMEOUT
 from dlgrade.submission import SubmissionError
 
 EXIT_FAIL_UNDER = 1
@@ -170,30 +171,22 @@ def dev_check_command(static_only: bool) -> None:
 @click.option(
     "--cell-timeout",
     type=click.IntRange(min=1),
-    default=None,
+    default=DEFAULT_CELL_TIMEOUT,
+    show_default=True,
     metavar="SECONDS",
-    help="Seconds a notebook cell may run during autograding (default: 300).",
+    help="Seconds a notebook cell may run during autograding before nbgrader interrupts it.",
 )
-def nbgrader_command(
-    course_dir: Path, topics: tuple[str, ...], force: bool, cell_timeout: int | None
-) -> None:
+def nbgrader_command(course_dir: Path, topics: tuple[str, ...], force: bool, cell_timeout: int) -> None:
     """Write an nbgrader course: nbgrader_config.py and source/<topic>/<topic>.ipynb per topic."""
-    from dlgrade.nbgrader_course import DEFAULT_CELL_TIMEOUT, NbgraderCourseError, write_nbgrader_course
+    from dlgrade.nbgrader_course import NbgraderCourseError, write_nbgrader_course
 
     with domain_errors():
         try:
             written = write_nbgrader_course(
-                here_course(),
-                course_dir,
-                topics,
-                force=force,
-                cell_timeout=cell_timeout or DEFAULT_CELL_TIMEOUT,
+                here_course(), course_dir, topics, force=force, cell_timeout=cell_timeout
             )
         except NbgraderCourseError as exc:
             raise click.UsageError(str(exc)) from None
     for path in written:
         click.echo(str(path))
-    click.echo(
-        f"wrote {len(written) - 1} notebook(s); next: cd {course_dir} && nbgrader generate_assignment TOPIC",
-        err=True,
-    )
+    click.echo(f"next: cd {course_dir} && nbgrader generate_assignment TOPIC (docs/nbgrader.md)", err=True)

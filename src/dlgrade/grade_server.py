@@ -27,7 +27,9 @@ def main(argv: list[str]) -> int:
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # anything else that prints goes to the log, never between the replies
     course = load_course(Path(argv[0]))
-    box = shared_sandbox(course.all_rule_patterns())
+    box = shared_sandbox(course.all_rule_patterns())  # its zygote imports torch meanwhile
+    import dlgrade.runner  # noqa: F401 - torch and pytest, before the first request waits for them
+
     for line in sys.stdin:
         replies.write(json.dumps(answer(course, box, line)) + "\n")
         replies.flush()
@@ -36,7 +38,7 @@ def main(argv: list[str]) -> int:
 
 def answer(course: Course, box: Sandbox, line: str) -> dict[str, Any]:
     """The reply to one request line; any failure becomes a one-line `error`."""
-    from dlgrade.runner import grade  # torch and pytest: imported while the sandbox starts
+    from dlgrade.runner import grade
 
     request: dict[str, Any] = {}
     try:

@@ -7,8 +7,9 @@
   nbgrader's release turns that region back into `raise NotImplementedError()`. What the
   model solution takes from its own module and the stub module lacks (helpers, imports,
   constants) goes inside the region too, so the release shows none of it.
-- A check cell calls `grade_cell`; `hidden_checks=True` sits between `### BEGIN HIDDEN TESTS`
-  and `### END HIDDEN TESTS`, so the hidden part of its source reveals no input.
+- A check cell imports and calls `grade_cell` (imported there, so that a student's function
+  of that name cannot stand in for it); `hidden_checks=True` sits between
+  `### BEGIN HIDDEN TESTS` and `### END HIDDEN TESTS`, so the hidden source reveals no input.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ def check_source(exercise: str, points: float) -> str:
     return "\n".join(
         [
             f"# Checks for `{exercise}` ({points:g} points): run this cell after the one above.",
+            "from dlgrade.notebook import grade_cell",
+            "",
             "grade_cell(",
             f'    "{exercise}",',
             "    ### BEGIN HIDDEN TESTS",

@@ -1,7 +1,7 @@
 """One topic as an nbgrader source notebook (nbformat 4.5, as a plain dict).
 
-Cells, in order: the topic's introduction; a read-only setup cell (the stub module's imports
-and givens, and `start_grader()`); then per exercise a short explanation from course.toml,
+Cells, in order: the topic's introduction; read-only cells that start the checks' grading
+process and hold the stub module's imports and givens; then per exercise a short explanation from course.toml,
 the solution cell and a check cell worth the exercise's points. nbgrader's cell metadata
 (schema 3) marks which cell is which; grade ids are the exercise ids.
 """
@@ -23,7 +23,7 @@ HOW_TO = (
     "calls, loops) are not graded. Some checks are hidden: they run when your notebook is graded. "
     "Before you submit, restart the kernel and run all cells."
 )
-SETUP_IMPORT = "from dlgrade.notebook import grade_cell, start_grader"
+SETUP_IMPORT = "from dlgrade.notebook import start_grader"
 SETUP_NOTE = "start_grader()  # starts the checks' grading process before your code runs"
 _SYNTAX = {"loop": "Python loops and comprehensions", "matmul_operator": "the `@` operator"}
 _MAX_CALLS_SHOWN = 6
@@ -36,8 +36,10 @@ def topic_notebook(course: Course, topic: Topic) -> dict[str, Any]:
     setup = setup_source(stub, functions)
     cells = [
         _markdown("intro", f"# {topic.title}\n\n{_introduction(stub)}\n\n{HOW_TO}"),
-        _code("setup", f"{setup}\n{SETUP_IMPORT}\n\n{SETUP_NOTE}".lstrip()),
+        _code("grader", f"{SETUP_IMPORT}\n\n{SETUP_NOTE}"),  # first: it starts while torch imports
     ]
+    if setup:
+        cells.append(_code("setup", setup))
     for n, e in enumerate(topic.exercises, 1):
         cells += [
             _markdown(f"{e.id}_text", exercise_text(n, e)),

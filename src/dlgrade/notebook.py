@@ -155,10 +155,14 @@ class GradeClient:
         except BaseException:  # interrupted (nbgrader's cell timeout): the reply would come late
             self.close()
             raise
-        reply: dict[str, Any] = json.loads(line) if line else {}
-        if reply.get("id") != self._last_id:
-            self.close()
-            raise NotebookGradingError(f"the grading process stopped: {self._log_tail()}")
+        try:
+            reply: dict[str, Any] = json.loads(line) if line else {}
+        except ValueError:
+            reply = {}
+        if not isinstance(reply, dict) or reply.get("id") != self._last_id:
+            tail = self._log_tail()
+            self.close()  # it answered nothing, or out of turn: a fresh one starts next time
+            raise NotebookGradingError(f"the grading process stopped: {tail}")
         if "error" in reply:
             raise NotebookGradingError(str(reply["error"]))
         return GradeResult.from_dict(reply["result"])
@@ -172,6 +176,7 @@ class GradeClient:
         if self.alive:
             self._proc.kill()
         self._proc.wait()
+        self._log.close()
 
 
 _CLIENTS: dict[Path, GradeClient] = {}
