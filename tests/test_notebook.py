@@ -29,8 +29,9 @@ def grading_process() -> Iterator[None]:
 
 
 @pytest.fixture
-def shell(monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
+def shell(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[InteractiveShell]:
     monkeypatch.setenv(notebook.COURSE_ENV, str(ROOT))
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))  # no profile in the user's home
     config = Config()
     config.HistoryManager.hist_file = ":memory:"
     sh = InteractiveShell.instance(config=config)
