@@ -23,6 +23,7 @@ from dlgrade.cli_options import (
     submission_option,
 )
 from dlgrade.manifest import Course, ManifestError, find_course_root, load_course
+from dlgrade.nbgrader_course import DEFAULT_CELL_TIMEOUT
 from dlgrade.submission import SubmissionError
 
 EXIT_FAIL_UNDER = 1
@@ -179,3 +180,33 @@ def dev_check_command(static_only: bool) -> None:
     click.echo(f"{len(problems)} problem(s) in {len(course.topics)} topics, {n} exercises", err=True)
     if problems:
         sys.exit(1)
+
+
+@main.command("nbgrader")
+@click.argument("course_dir", type=click.Path(path_type=Path))
+@click.argument("topics", nargs=-1)
+@click.option(
+    "--force", is_flag=True, help="Rewrite the config and source notebooks of a non-empty COURSE_DIR."
+)
+@click.option(
+    "--cell-timeout",
+    type=click.IntRange(min=1),
+    default=DEFAULT_CELL_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="Seconds a notebook cell may run during autograding before nbgrader interrupts it.",
+)
+def nbgrader_command(course_dir: Path, topics: tuple[str, ...], force: bool, cell_timeout: int) -> None:
+    """Write an nbgrader course: nbgrader_config.py and source/<topic>/<topic>.ipynb per topic."""
+    from dlgrade.nbgrader_course import NbgraderCourseError, write_nbgrader_course
+
+    with domain_errors():
+        try:
+            written = write_nbgrader_course(
+                here_course(), course_dir, topics, force=force, cell_timeout=cell_timeout
+            )
+        except NbgraderCourseError as exc:
+            raise click.UsageError(str(exc)) from None
+    for path in written:
+        click.echo(str(path))
+    click.echo(f"next: cd {course_dir} && nbgrader generate_assignment TOPIC (docs/nbgrader.md)", err=True)

@@ -39,6 +39,10 @@ class CheckRecord:
     public: str = "not run"
     secret: str = "not run"
 
+    @property
+    def visibility(self) -> str:
+        return "hidden" if self.hidden else "public"
+
 
 @dataclass
 class GradingSession:
@@ -60,6 +64,9 @@ class GradingSession:
     # A student bundle replays recorded answers, a release records them (dlgrade.answers).
     oracle: Callable[[str], Oracle] | None = None
     deferred: tuple[HiddenCheck, ...] = ()  # declared, not run here: a bundle's hidden checks
+    # "public" or "hidden": run only those checks; the others stay in the result as not run,
+    # so every check keeps its share of the exercise's points.
+    visibility: str | None = None
 
     def box(self, exercise_id: str) -> ExerciseSandbox:
         box = self.boxes.get(exercise_id)
@@ -146,7 +153,7 @@ class GraderPlugin:
                 self.session.internal_errors.append(f"{item.nodeid}: check name {key!r} used twice")
                 drop.append(item)
                 continue
-            self.session.records[key] = CheckRecord(
+            record = self.session.records[key] = CheckRecord(
                 exercise=exercise,
                 name=str(mark.kwargs["name"]),
                 weight=float(mark.kwargs.get("points", 1.0)),
@@ -154,6 +161,9 @@ class GraderPlugin:
                 hint=str(mark.kwargs.get("hint", "")),
                 nodeid=item.nodeid,
             )
+            if self.session.visibility not in (None, record.visibility):
+                drop.append(item)  # reported as not run
+                continue
             item.stash[_KEY] = key
             self._last_item[exercise] = item.nodeid
             keep.append(item)

@@ -13,7 +13,7 @@ from pathlib import Path
 from dlgrade import __version__, bundle, rules
 from dlgrade.manifest import Course, Exercise, find_course_root, load_course
 from dlgrade.plugin import CheckRecord, GraderPlugin, GradingSession
-from dlgrade.result import CheckResult, ExerciseResult, GradeResult, exercise_status
+from dlgrade.result import CheckResult, ExerciseResult, GradeResult, Visibility, exercise_status
 from dlgrade.sandbox.pool import Sandbox, shared_sandbox
 from dlgrade.student import Forbidden, ImportFailed, StudentError
 from dlgrade.submission import resolve_submission
@@ -57,8 +57,13 @@ def grade(
     label: str = "",
     sandbox: Sandbox | None = None,
     device: str = "cpu",
+    visibility: Visibility | None = None,
 ) -> GradeResult:
-    """Grade the exercise modules in `folder` against `course`'s graders."""
+    """Grade the exercise modules in `folder` against `course`'s graders.
+
+    `visibility` ("public" or "hidden") runs only those checks; the others are reported as
+    not run, with their usual points, so scores stay on the same scale as a full run.
+    """
     started = time.perf_counter()
     selected = course.select(list(names))
     box = sandbox if sandbox is not None else shared_sandbox(course.all_rule_patterns())
@@ -71,6 +76,7 @@ def grade(
         device=device,
         blocked=analyse(course, folder, selected),
         brief_reports=True,
+        visibility=visibility,
     )
     bundle.attach(session)  # a student bundle: recorded answers, hidden checks deferred
     try:

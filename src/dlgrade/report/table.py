@@ -35,17 +35,18 @@ def table_lines(result: GradeResult) -> list[Text]:
         if e.topic != topic:
             topic = e.topic
             lines.append(Text(f"[{topic}]", style="bold cyan"))
-        label, style = STATUS_STYLE[e.status]
-        lines.append(
-            Text.assemble(
-                f"{e.id:<{width}}  ",
-                (f"{label:<{_STATUS_WIDTH}}", style),
-                f"  {_points(e.score, e.max_score)}",
-            )
-        )
-        lines.extend(_details(e))
+        lines.extend(exercise_lines(e, width))
     lines.extend(_summary(result))
     return lines
+
+
+def exercise_lines(e: ExerciseResult, width: int = 8) -> list[Text]:
+    """The exercise's row and, under it, one line per failed check (notebooks print these too)."""
+    label, style = STATUS_STYLE[e.status]
+    row = Text.assemble(
+        f"{e.id:<{width}}  ", (f"{label:<{_STATUS_WIDTH}}", style), f"  {_points(e.score, e.max_score)}"
+    )
+    return [row, *_details(e)]
 
 
 def _details(e: ExerciseResult) -> list[Text]:
@@ -108,10 +109,20 @@ def _summary(result: GradeResult) -> list[Text]:
 
 
 def render_table(result: GradeResult, color: bool = False) -> str:
+    return render_lines(table_lines(result), color)
+
+
+def render_lines(lines: list[Text], color: bool = False) -> str:
     buf = io.StringIO()
     console = Console(
-        file=buf, force_terminal=color, no_color=not color, soft_wrap=True, highlight=False, width=200
+        file=buf,
+        force_terminal=color,
+        force_jupyter=False,  # text into `buf` even inside a notebook kernel
+        no_color=not color,
+        soft_wrap=True,
+        highlight=False,
+        width=200,
     )
-    for line in table_lines(result):
+    for line in lines:
         console.print(line)
     return buf.getvalue()
