@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from dlgrade import __version__
+from dlgrade import __version__, cli_submissions
 from dlgrade.cli_options import (
     device_option,
     fail_under_option,
@@ -159,3 +159,6 @@ def dev_check_command(static_only: bool) -> None:
     click.echo(f"{len(problems)} problem(s) in {len(course.topics)} topics, {n} exercises", err=True)
     if problems:
         sys.exit(1)
+
+
+cli_submissions.register(main)  # package, verify, batch, merge, report
