@@ -25,6 +25,7 @@ from tests.courses import course_copy
 from tests.support import ROOT, reference_copy, variants, with_appended
 
 TOPIC = "stability"  # graded in these tests, so they do not grow with the course
+GRADE = str(Path(sys.executable).with_name("grade"))
 
 
 @pytest.fixture
@@ -75,6 +76,7 @@ def unsharded(batch_dir, tmp_path_factory) -> tuple[Path, Path, CliRunner]:
     return out, folder, result
 
 
+@pytest.mark.slow
 def test_one_row_per_submission_with_status_and_reason(unsharded, course: Course) -> None:
     out, folder, _ = unsharded
     rows = {r["id"]: r for r in read_csv(out / "grades.csv")}
@@ -106,6 +108,7 @@ def test_one_row_per_submission_with_status_and_reason(unsharded, course: Course
     assert rows["sneaky"]["status"] == "rejected" and "symlink" in rows["sneaky"]["reason"]
 
 
+@pytest.mark.slow
 def test_the_json_beside_holds_every_result(unsharded) -> None:
     out, _, _ = unsharded
     book = json.loads((out / "grades.json").read_text())
@@ -120,6 +123,7 @@ def test_the_json_beside_holds_every_result(unsharded) -> None:
     assert book["counts"]["error"] == 0 and book["shard"] is None
 
 
+@pytest.mark.slow
 def test_nothing_is_written_outside_the_work_directory(unsharded, batch_dir) -> None:
     out, folder, _ = unsharded
     _, outside = batch_dir
@@ -130,28 +134,28 @@ def test_nothing_is_written_outside_the_work_directory(unsharded, batch_dir) -> 
         assert not list(folder.parent.parent.rglob(escaped))
 
 
+@pytest.mark.slow
 def test_shards_merge_into_the_unsharded_gradebook(unsharded, runner: CliRunner, tmp_path) -> None:
+    """Two shards run at the same time as separate processes, as a CI matrix runs them."""
     out, folder, _ = unsharded
-    for i in (1, 2):
-        args = [
-            "batch",
-            str(folder),
-            TOPIC,
-            "--shard",
-            f"{i}/2",
-            "--jobs",
-            "1",
-            "--csv",
-            str(tmp_path / f"s{i}.csv"),
-        ]
-        result = runner.invoke(main, args)
-        assert result.exit_code == 0, result.output
+    command = [GRADE, "batch", str(folder), TOPIC, "--jobs", "1"]
+    shards = [
+        subprocess.Popen(
+            [*command, "--shard", f"{i}/2", "--csv", str(tmp_path / f"s{i}.csv")],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in (1, 2)
+    ]
+    for proc in shards:
+        _, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err
     shard_rows = [{r["id"] for r in read_csv(tmp_path / f"s{i}.csv")} for i in (1, 2)]
     assert shard_rows[0] and shard_rows[1] and not shard_rows[0] & shard_rows[1]
-    merged = runner.invoke(
-        main,
-        ["merge", str(tmp_path / "s2.json"), str(tmp_path / "s1.json"), "--csv", str(tmp_path / "all.csv")],
-    )
+    args = ["merge", str(tmp_path / "s2.json"), str(tmp_path / "s1.json"), "--csv", str(tmp_path / "all.csv")]
+    merged = runner.invoke(main, args)
     assert merged.exit_code == 0, merged.output
     assert (tmp_path / "all.csv").read_text() == (out / "grades.csv").read_text()
     whole, joined = (json.loads(p.read_text()) for p in (out / "grades.json", tmp_path / "all.json"))
@@ -163,6 +167,7 @@ def without_durations(book: dict) -> list[dict]:
     return [{**r, "result": r["result"] and {**r["result"], "duration_s": 0}} for r in book["rows"]]
 
 
+@pytest.mark.slow
 def test_merge_refuses_overlapping_missing_and_foreign_shards(unsharded, runner: CliRunner, tmp_path) -> None:
     out, _, _ = unsharded
     book = json.loads((out / "grades.json").read_text())
@@ -205,9 +210,10 @@ def test_batch_usage_errors_exit_2(runner: CliRunner, args: list[str], message: 
     assert message in result.stderr
 
 
+@pytest.mark.slow
 def test_grading_failures_get_error_rows_and_exit_3(course: Course, monkeypatch, tmp_path) -> None:
-    """A grading process that dies (here: a grader that kills it) costs one row each, then exit 3;
-    a submission that overruns --timeout is stopped and the batch goes on."""
+    """A grading process that dies (here: a grader that kills it) costs its submission's row,
+    and the batch exits 3 after writing the gradebook."""
     (tmp_path / "course").mkdir()
     root = course_copy(tmp_path / "course")
     grader = root / "graders" / f"test_{TOPIC}.py"
@@ -219,7 +225,7 @@ def test_grading_failures_get_error_rows_and_exit_3(course: Course, monkeypatch,
     reference_copy(course, folder / "a")
     reference_copy(course, folder / "b")
     monkeypatch.chdir(root)
-    result = CliRunner().invoke(main, ["batch", str(folder), "--jobs", "1", "--csv", str(tmp_path / "g.csv")])
+    result = CliRunner().invoke(main, ["batch", str(folder), "--jobs", "2", "--csv", str(tmp_path / "g.csv")])
     assert result.exit_code == 3, result.output
     rows = read_csv(tmp_path / "g.csv")
     assert [(r["id"], r["status"]) for r in rows] == [("a", "error"), ("b", "error")]
@@ -285,3 +291,40 @@ def test_an_interrupted_batch_leaves_the_old_gradebook(course: Course, tmp_path)
     assert "no gradebook written" in rest
     assert old.read_text() == "id,status\nprevious,graded\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b_loop.zip", "c_loop.zip", "grades.csv", "subs"]
+
+
+def test_the_gradebook_being_written_is_not_a_submission(tmp_path) -> None:
+    from dlgrade.batch import discover
+
+    (tmp_path / "alice.zip").write_bytes(b"")
+    (tmp_path / "grades.csv").write_text("")
+    (tmp_path / ".DS_Store").write_text("")
+    found = discover(tmp_path, ignore=(tmp_path / "grades.csv", tmp_path / "grades.json"))
+    assert [e.id for e in found] == ["alice"]
+
+
+def test_student_text_cannot_become_a_spreadsheet_formula() -> None:
+    from dlgrade.batch import Row
+    from dlgrade.gradebook import Gradebook
+
+    rows = (Row("=HYPERLINK(1)", "rejected", "-bad"), Row("@sum", "rejected", "fine"))
+    book = Gradebook("c", ("a",), 5.0, rows, universe="0", submissions=2)
+    lines = list(csv.reader(book.csv_text().splitlines()))
+    assert [line[0] for line in lines[1:]] == ["'=HYPERLINK(1)", "'@sum"]
+    assert [line[-1] for line in lines[1:]] == ["'-bad", "fine"]
+
+
+@pytest.mark.slow
+def test_grading_processes_that_cannot_start_stop_the_batch(tmp_path) -> None:
+    """Processes that die before they are ready (here: no course where they look) are an engine
+    failure after a few tries, not one error row per submission, forever."""
+    from dlgrade.batch import Entry
+    from dlgrade.gradepool import MAX_EARLY_DEATHS, Job, PoolError, grade_all
+
+    job = Job(course_root=str(tmp_path / "no_course"), names=(), workdir=str(tmp_path))
+    entries = [Entry(f"s{i}", str(tmp_path)) for i in range(10)]
+    rows = []
+    with pytest.raises(PoolError, match=f"{MAX_EARLY_DEATHS} grading processes in a row died"):
+        grade_all(job, entries, processes=1, timeout=60, on_row=rows.append)
+    assert len(rows) == MAX_EARLY_DEATHS  # then it stopped, with 7 submissions left
+    assert all(r.status == "error" and "grading process ended" in r.reason for r in rows)

@@ -83,6 +83,7 @@ def test_engine_failure_exits_3(monkeypatch, tmp_path) -> None:
     assert result.stdout == ""
 
 
+@pytest.mark.slow
 def test_engine_failure_exits_3_in_a_real_process(tmp_path) -> None:
     """A grader that raises at import, run as CI runs it: `grade` in a fresh process."""
     folder = broken_course(tmp_path, how="raises")

@@ -60,11 +60,16 @@ class Row:
         )
 
 
-def discover(folder: Path) -> list[Entry]:
-    """Every submission in `folder`, sorted by id (a zip's id is its name without `.zip`)."""
+def discover(folder: Path, ignore: tuple[Path, ...] = ()) -> list[Entry]:
+    """Every submission in `folder`, sorted by id (a zip's id is its name without `.zip`).
+
+    Hidden names and the paths in `ignore` (the gradebook being written, when it lies there)
+    are skipped.
+    """
     if not folder.is_dir():
         raise BatchError(f"submissions folder {str(folder)!r} does not exist or is not a folder")
-    paths = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    skip = {p.resolve() for p in ignore}
+    paths = sorted(p for p in folder.iterdir() if not p.name.startswith(".") and p.resolve() not in skip)
     stems = [p.name[:-4] if p.name.lower().endswith(".zip") else p.name for p in paths]
     entries = [
         Entry(stem if stems.count(stem) == 1 else p.name, str(p))

@@ -47,6 +47,7 @@ def run_batch(
     timeout: float | None = None,
     workdir: Path | None = None,
     device: str = "cpu",
+    ignore: tuple[Path, ...] = (),
     on_start: Callable[[int], None] = lambda n: None,
     on_row: Callable[[batch.Row], None] = lambda row: None,
 ) -> BatchRun:
@@ -54,7 +55,7 @@ def run_batch(
     from dlgrade.gradepool import Job, grade_all
 
     selected = course.select(list(names))  # unknown names fail before any work starts
-    everything = batch.discover(submissions)
+    everything = batch.discover(submissions, ignore)
     entries = batch.shard(everything, *shard) if shard else everything
     on_start(len(entries))
     started = time.perf_counter()

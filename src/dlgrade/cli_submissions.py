@@ -27,10 +27,12 @@ F = TypeVar("F", bound=Any)
 
 @contextlib.contextmanager
 def _errors() -> Iterator[None]:
-    """cli.domain_errors plus the errors of batches, gradebooks and saved results (usage errors)."""
+    """cli.domain_errors, plus: bad batches, gradebooks and saved results (usage errors, exit 2);
+    grading processes that cannot start (engine failure, exit 3)."""
     from dlgrade.batch import BatchError
-    from dlgrade.cli import domain_errors
+    from dlgrade.cli import EngineFailure, domain_errors
     from dlgrade.gradebook import GradebookError
+    from dlgrade.gradepool import PoolError
     from dlgrade.report.json_report import ResultFileError
 
     with domain_errors():
@@ -38,6 +40,8 @@ def _errors() -> Iterator[None]:
             yield
         except (BatchError, GradebookError, ResultFileError) as exc:
             raise click.UsageError(str(exc)) from None
+        except PoolError as exc:
+            raise EngineFailure(str(exc)) from None
 
 
 def _course() -> Course:
@@ -147,7 +151,7 @@ def batch_command(
     from dlgrade.batch import parse_shard
     from dlgrade.batch_run import run_batch
     from dlgrade.cli import EXIT_ENGINE
-    from dlgrade.gradebook import write_gradebook
+    from dlgrade.gradebook import json_path, write_gradebook
     from dlgrade.progress import batch_progress
 
     try:
@@ -161,6 +165,7 @@ def batch_command(
                 timeout=timeout,
                 workdir=workdir,
                 device=device,
+                ignore=(csv_path, json_path(csv_path)),
                 on_start=bar.start,
                 on_row=bar.row,
             )

@@ -24,6 +24,11 @@ class GradebookError(ValueError):
     """A gradebook cannot be read or merged; the message is one line."""
 
 
+def cell(text: str) -> str:
+    """Text a spreadsheet will not run as a formula (ids and reasons come from students' files)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def number(x: float) -> str:
     """Points as short text: 5, 2.0834 (results are rounded to 4 decimals)."""
     return f"{x:.4f}".rstrip("0").rstrip(".")
@@ -77,7 +82,7 @@ class Gradebook:
             total = number(row.result.score) if row.status == "graded" and row.result else ""
             graded = row.status == "graded"
             cells = [number(points[x]) if graded and x in points else "" for x in self.exercises]
-            out.writerow([row.id, row.status, total, number(self.max_score), *cells, row.reason])
+            out.writerow([cell(row.id), row.status, total, number(self.max_score), *cells, cell(row.reason)])
         return buf.getvalue()
 
     def json_text(self) -> str:

@@ -27,6 +27,7 @@ _CTX = mp.get_context("spawn")
 # Added to the first submission's time in each process: importing torch, starting the sandbox.
 STARTUP_ALLOWANCE = 180.0
 READY = "ready"
+MAX_EARLY_DEATHS = 3
 
 
 @dataclass(frozen=True)
@@ -130,56 +131,82 @@ class _Slot:
         self.kill()
 
 
+class PoolError(RuntimeError):
+    """Grading processes keep dying before they are ready: the engine cannot grade at all."""
+
+
+class _Pool:
+    """Hands out submissions one at a time to the slots and collects their rows."""
+
+    def __init__(self, job: Job, entries: list[Entry], processes: int, timeout: float) -> None:
+        self.job, self.timeout = job, timeout
+        self.pending = deque(entries)
+        self.rows: dict[str, Row] = {}
+        self.slots = [_Slot(job) for _ in range(max(1, min(processes, len(entries))))]
+        self.early_deaths = 0  # in a row: processes that died before saying they were ready
+
+    def hand_out(self, i: int) -> None:
+        """Give slot i the next submission, replacing the process if it cannot take it."""
+        while self.pending:
+            slot = self.slots[i]
+            if not slot.proc.is_alive():
+                self.replace(i)
+                continue
+            try:
+                slot.give(self.pending[0], self.timeout)
+            except OSError:  # it died just now; the submission goes to a fresh process
+                self.replace(i)
+                continue
+            self.pending.popleft()
+            return
+
+    def replace(self, i: int) -> None:
+        slot = self.slots[i]
+        self.early_deaths = 0 if slot.ready else self.early_deaths + 1
+        if self.early_deaths >= MAX_EARLY_DEATHS:
+            raise PoolError(f"{self.early_deaths} grading processes in a row died while starting")
+        slot.kill()
+        self.slots[i] = _Slot(self.job)
+
+    def step(self, on_row: Callable[[Row], None]) -> None:
+        """Wait for the next message or deadline; record finished rows and hand out more work."""
+        busy = [s for s in self.slots if s.entry is not None]
+        wait_s = max(0.0, min(s.deadline for s in busy) - time.monotonic())
+        ready = set(wait([s.conn for s in busy] + [s.proc.sentinel for s in busy], timeout=wait_s))
+        for i, slot in enumerate(self.slots):
+            if slot.entry is None:
+                continue
+            if slot.conn in ready or slot.proc.sentinel in ready:
+                row, alive = slot.receive(self.timeout)
+            elif time.monotonic() > slot.deadline:
+                row, alive = slot.overran(self.timeout), False
+            else:
+                continue
+            if row is None:
+                continue
+            self.rows[row.id] = row
+            on_row(row)
+            if not alive:
+                self.replace(i)
+            self.hand_out(i)
+
+
 def grade_all(
     job: Job, entries: list[Entry], *, processes: int, timeout: float, on_row: Callable[[Row], None]
 ) -> list[Row]:
     """Grade every entry in `processes` grading processes; rows come back in entries' order."""
     if not entries:
         return []
-    pending = deque(entries)
-    rows: dict[str, Row] = {}
-    slots = [_Slot(job) for _ in range(max(1, min(processes, len(entries))))]
+    pool = _Pool(job, entries, processes, timeout)
     try:
-        for slot in slots:
-            slot.give(pending.popleft(), timeout)
-        while any(s.entry is not None for s in slots):
-            _step(job, slots, pending, rows, timeout, on_row)
-    except BaseException:  # interrupted: stop at once, grading nothing further
-        for slot in slots:
+        for i in range(len(pool.slots)):
+            pool.hand_out(i)
+        while any(s.entry is not None for s in pool.slots):
+            pool.step(on_row)
+    except BaseException:  # interrupted (or PoolError): stop at once, grading nothing further
+        for slot in pool.slots:
             slot.kill()
         raise
-    for slot in slots:
+    for slot in pool.slots:
         slot.stop()
-    return [rows[e.id] for e in entries]
-
-
-def _step(
-    job: Job,
-    slots: list[_Slot],
-    pending: deque[Entry],
-    rows: dict[str, Row],
-    timeout: float,
-    on_row: Callable[[Row], None],
-) -> None:
-    """Wait for the next message or deadline; record finished rows and hand out more work."""
-    busy = [s for s in slots if s.entry is not None]
-    wait_s = max(0.0, min(s.deadline for s in busy) - time.monotonic())
-    ready = set(wait([s.conn for s in busy] + [s.proc.sentinel for s in busy], timeout=wait_s))
-    for i, slot in enumerate(slots):
-        if slot.entry is None:
-            continue
-        if slot.conn in ready or slot.proc.sentinel in ready:
-            row, alive = slot.receive(timeout)
-        elif time.monotonic() > slot.deadline:
-            row, alive = slot.overran(timeout), False
-        else:
-            continue
-        if row is None:
-            continue
-        rows[row.id] = row
-        on_row(row)
-        if not alive:
-            slot.kill()
-            slots[i] = slot = _Slot(job)
-        if pending:
-            slot.give(pending.popleft(), timeout)
+    return [pool.rows[e.id] for e in entries]
