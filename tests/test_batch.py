@@ -202,10 +202,11 @@ def test_merge_refuses_overlapping_missing_and_foreign_shards(unsharded, runner:
         ([".", "--shard", "3/2"], "between 1 and N"),
         ([".", "--shard", "two"], "is not I/N"),
         ([".", "no_such_topic"], "unknown topic or exercise"),
+        ([".", "--csv", "/no/such/folder/grades.csv"], "folder /no/such/folder does not exist"),
     ],
 )
-def test_batch_usage_errors_exit_2(runner: CliRunner, args: list[str], message: str) -> None:
-    result = runner.invoke(main, ["batch", *args, "--csv", "/nonexistent/never.csv"])
+def test_batch_usage_errors_exit_2(runner: CliRunner, tmp_path, args: list[str], message: str) -> None:
+    result = runner.invoke(main, ["batch", "--csv", str(tmp_path / "never.csv"), *args])
     assert result.exit_code == 2, result.output
     assert message in result.stderr
 

@@ -24,6 +24,16 @@ class BatchRun:
     def per_second(self) -> float:
         return len(self.book.rows) / self.seconds if self.seconds > 0 else 0.0
 
+    def summary(self) -> str:
+        n = len(self.book.rows)
+        counts = ", ".join(f"{sum(r.status == s for r in self.book.rows)} {s}" for s in batch.ROW_STATUSES)
+        return f"{n} submissions in {self.seconds:.1f} s ({self.per_second:.2f}/s): {counts}"
+
+    @property
+    def failed(self) -> bool:
+        """Some submission could not be graded for a reason other than its content."""
+        return any(r.status == "error" for r in self.book.rows)
+
 
 @contextlib.contextmanager
 def _workdir(workdir: Path | None) -> Iterator[Path]:

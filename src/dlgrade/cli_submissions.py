@@ -21,6 +21,7 @@ from dlgrade.cli_options import device_option, format_option, output_option, sub
 if TYPE_CHECKING:
     from dlgrade.manifest import Course
 
+EXIT_NOT_VERIFIED = 1
 EXIT_INTERRUPTED = 130
 F = TypeVar("F", bound=Any)
 
@@ -94,7 +95,7 @@ def verify_command(package: Path, fmt: str, output: Path | None, device: str) ->
     The regrade is printed in --format and is the score that counts. Exit status 1 when a
     claimed score differs or a file changed after packaging.
     """
-    from dlgrade.cli import EXIT_ENGINE, EXIT_FAIL_UNDER, emit
+    from dlgrade.cli import EXIT_ENGINE, emit
     from dlgrade.package import verify_package
 
     with _errors():
@@ -116,7 +117,7 @@ def verify_command(package: Path, fmt: str, output: Path | None, device: str) ->
     click.echo(
         f"NOT verified: {n} score(s) differ, {m} integrity problem(s); the regrade ({total}) counts", err=True
     )
-    sys.exit(EXIT_FAIL_UNDER)
+    sys.exit(EXIT_NOT_VERIFIED)
 
 
 @click.command("batch")
@@ -154,6 +155,8 @@ def batch_command(
     from dlgrade.gradebook import json_path, write_gradebook
     from dlgrade.progress import batch_progress
 
+    if not csv_path.parent.is_dir():
+        raise click.UsageError(f"--csv {csv_path}: folder {csv_path.parent} does not exist")
     try:
         with _errors(), batch_progress() as bar:
             run = run_batch(
@@ -173,15 +176,10 @@ def batch_command(
     except KeyboardInterrupt:
         click.echo(f"interrupted: no gradebook written; {csv_path} is unchanged", err=True)
         sys.exit(EXIT_INTERRUPTED)
-    counts = run.book.to_dict()["counts"]
-    click.echo(
-        f"{len(run.book.rows)} submissions in {run.seconds:.1f} s ({run.per_second:.2f}/s): "
-        + ", ".join(f"{n} {status}" for status, n in counts.items()),
-        err=True,
-    )
+    click.echo(run.summary(), err=True)
     for path in written:
         click.echo(str(path))
-    if counts["error"]:
+    if run.failed:
         sys.exit(EXIT_ENGINE)
 
 
