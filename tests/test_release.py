@@ -299,6 +299,33 @@ def test_the_instructor_grades_the_students_repo_with_every_check(
     assert full["hidden"]["count"] > 0 and full["hidden"]["failed"] == 0 and "deferred" not in full
 
 
+def test_a_package_made_in_the_bundle_verifies_and_grades_in_full(
+    bundle: Path, course: Course, tmp_path, monkeypatch
+) -> None:
+    """`grade package` in a bundle claims the public part only; verify compares that part."""
+    repo = tmp_path / "student-repo"
+    shutil.copytree(bundle, repo)
+    reference_copy(course, repo / "exercises")
+    monkeypatch.chdir(repo)
+    made = CliRunner().invoke(main, ["package", "--output", str(tmp_path / "mine.zip")])
+    assert made.exit_code == 0, made.output
+    monkeypatch.chdir(ROOT)
+    checked = CliRunner().invoke(main, ["verify", str(tmp_path / "mine.zip"), "--format", "json"])
+    assert checked.exit_code == 0, checked.output
+    regrade = json.loads(checked.stdout)
+    assert regrade["score"] == regrade["max_score"] == sum(t.points for t in course.topics)
+    # Untouched stubs: the claim (0) and the regrade (0) agree too.
+    stubs = tmp_path / "stub-repo"
+    shutil.copytree(bundle, stubs)
+    monkeypatch.chdir(stubs)
+    made = CliRunner().invoke(main, ["package", "--output", str(tmp_path / "stub.zip")])
+    assert made.exit_code == 0, made.output
+    monkeypatch.chdir(ROOT)
+    checked = CliRunner().invoke(main, ["verify", str(tmp_path / "stub.zip"), "--format", "json"])
+    assert checked.exit_code == 0, checked.output
+    assert json.loads(checked.stdout)["score"] == 0
+
+
 def test_a_question_the_release_never_recorded_is_a_grader_error(
     bundle: Path, course: Course, tmp_path, monkeypatch
 ) -> None:

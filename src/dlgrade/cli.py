@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from dlgrade import __version__
+from dlgrade import __version__, cli_submissions
 from dlgrade.cli_options import (
     device_option,
     fail_under_option,
@@ -210,3 +210,6 @@ def nbgrader_command(course_dir: Path, topics: tuple[str, ...], force: bool, cel
     for path in written:
         click.echo(str(path))
     click.echo(f"next: cd {course_dir} && nbgrader generate_assignment TOPIC (docs/nbgrader.md)", err=True)
+
+
+cli_submissions.register(main)  # package, verify, batch, merge, report

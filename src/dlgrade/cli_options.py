@@ -20,7 +20,8 @@ def submission_option(f: F) -> F:
         metavar="PATH",
         default=None,
         help="What to grade: a folder of exercise modules, a course folder with exercises/, "
-        "or 'reference' for the model solutions. Default: this course's exercises/.",
+        "a zip (e.g. from `grade package`), or 'reference' for the model solutions. "
+        "Default: this course's exercises/.",
     )(f)
 
 

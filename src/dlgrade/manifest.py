@@ -13,7 +13,7 @@ SCHEMA_VERSION = 1
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 # Names the CLI uses for its own commands; an exercise or topic may not take them.
 RESERVED_IDS = frozenset(
-    {"check", "list", "package", "verify", "batch", "merge", "nbgrader", "release", "dev", "all"}
+    {"check", "list", "package", "verify", "batch", "merge", "report", "nbgrader", "release", "dev", "all"}
 )
 SYNTAX_BANS = frozenset({"loop", "matmul_operator"})
 

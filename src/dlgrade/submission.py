@@ -25,8 +25,9 @@ class Submission:
 def resolve_submission(course: Course, spec: str | None) -> Submission:
     """None: the course's exercises/; 'reference': the model solutions; else a folder.
 
-    A folder is either one holding exercise modules or a course root with `exercises/`.
-    (Zip files written by `grade package` are opened by `archive.open_submission`.)
+    A folder holds the exercise modules itself, in `exercises/` (a course root) or in
+    `submission/` (an unpacked `grade package` zip), or inside its only subfolder.
+    Zip files are opened by `open_submission`.
     """
     if spec is None:
         return Submission(course.exercises_dir(), "exercises/")
@@ -42,12 +43,31 @@ def resolve_submission(course: Course, spec: str | None) -> Submission:
             f"submission {spec!r} is a file; give a folder of exercise modules, "
             "a course folder, or a zip written by `grade package`"
         )
-    if (path / "exercises").is_dir() and not _has_modules(path, course):
-        return Submission(path / "exercises", spec)
-    if not _has_modules(path, course):
-        names = ", ".join(f"{m}.py" for m in course.modules)
-        raise SubmissionError(f"submission {spec!r} holds none of the exercise modules ({names})")
-    return Submission(path, spec)
+    return Submission(find_modules(course, path, spec), spec)
+
+
+def find_modules(course: Course, path: Path, label: str) -> Path:
+    """The folder under `path` that holds the exercise modules (symlinked folders are not entered)."""
+    for candidate in _candidates(path):
+        if _has_modules(candidate, course):
+            return candidate
+    names = ", ".join(f"{m}.py" for m in course.modules)
+    raise SubmissionError(f"submission {label!r} holds none of the exercise modules ({names})")
+
+
+def _candidates(path: Path) -> Iterator[Path]:
+    def inside(folder: Path) -> Iterator[Path]:
+        yield folder
+        for sub in ("submission", "exercises"):
+            if (folder / sub).is_dir() and not (folder / sub).is_symlink():
+                yield folder / sub
+
+    yield from inside(path)
+    subfolders = [
+        d for d in path.iterdir() if d.is_dir() and not d.is_symlink() and not d.name.startswith((".", "__"))
+    ]
+    if len(subfolders) == 1:
+        yield from inside(subfolders[0])
 
 
 def _has_modules(folder: Path, course: Course) -> bool:
@@ -55,6 +75,16 @@ def _has_modules(folder: Path, course: Course) -> bool:
 
 
 @contextlib.contextmanager
-def open_submission(course: Course, spec: str | None) -> Iterator[Submission]:
-    """The submission's folder for as long as grading needs it."""
-    yield resolve_submission(course, spec)
+def open_submission(course: Course, spec: str | None, workdir: Path | None = None) -> Iterator[Submission]:
+    """The submission's folder for as long as grading needs it; a zip is unpacked safely first."""
+    path = Path(spec).expanduser() if spec not in (None, REFERENCE) else None
+    if path is None or not path.is_file():
+        yield resolve_submission(course, spec)
+        return
+    from dlgrade import archive
+
+    if not archive.is_zip(path):
+        raise archive.ArchiveError(f"{path.name} is not a zip archive")
+    with archive.private_folder(workdir) as folder:
+        archive.extract_zip(path, folder)
+        yield Submission(find_modules(course, folder, str(spec)), str(spec))

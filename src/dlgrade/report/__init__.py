@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from dlgrade.report.gradescope import render_gradescope
 from dlgrade.report.json_report import render_json
+from dlgrade.report.junit import render_junit
+from dlgrade.report.markdown import render_markdown
 from dlgrade.report.table import render_table
 from dlgrade.result import GradeResult
 
@@ -14,4 +17,7 @@ Renderer = Callable[[GradeResult], str]
 FORMATS: dict[str, Renderer] = {
     "table": lambda r: render_table(r, color=False),
     "json": render_json,
+    "junit": render_junit,
+    "gradescope": render_gradescope,
+    "markdown": render_markdown,
 }
