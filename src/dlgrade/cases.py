@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from dlgrade import draws
 from dlgrade.codec import dtype_name
 
 FLOAT_DTYPES: tuple[torch.dtype, ...] = (torch.float32, torch.float64)
@@ -176,10 +177,16 @@ _POOL = 6  # draws per (axes, seed, range): checks that ask for fewer share one 
 
 @functools.cache
 def _sizes(count: int, n: int, seed: int, low: int, high: int) -> tuple[tuple[int, ...], ...]:
-    from hypothesis import strategies as st
-
     if high - low + 1 < count:
         raise ValueError(f"{count} axes cannot all differ within sizes {low}..{high}")
+    hit = draws.lookup((count, n, seed, low, high))  # recorded by `grade dev draws`
+    return hit if hit is not None else draw_sizes(count, n, seed, low, high)
+
+
+def draw_sizes(count: int, n: int, seed: int, low: int, high: int) -> tuple[tuple[int, ...], ...]:
+    """Hypothesis's draw of up to `n` lists of `count` distinct sizes in low..high."""
+    from hypothesis import strategies as st
+
     unique = st.lists(st.integers(low, high), min_size=count, max_size=count, unique=True)
     return tuple(tuple(d) for d in drawn(unique, n, seed=seed))
 

@@ -182,6 +182,20 @@ def dev_check_command(static_only: bool) -> None:
         sys.exit(1)
 
 
+@dev_group.command("draws")
+def dev_draws_command() -> None:
+    """Record the hypothesis draws the graders use (draws.json), so grading skips hypothesis."""
+    from dlgrade.bundle import is_bundle
+    from dlgrade.devcheck import record_draws
+
+    with domain_errors():
+        course = here_course()
+        if is_bundle(course.root):
+            raise click.UsageError("a student bundle has no model solutions; run dev draws in the course")
+        path, n = record_draws(course)
+    click.echo(f"{n} draws recorded in {path}")
+
+
 @main.command("nbgrader")
 @click.argument("course_dir", type=click.Path(path_type=Path))
 @click.argument("topics", nargs=-1)

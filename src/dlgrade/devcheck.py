@@ -3,7 +3,8 @@
 Static part: every declared file exists and nothing undeclared does; stub and model
 solution define each exercise with the same signature; stubs are only a docstring, a
 `# TODO` line and `raise NotImplementedError`. Grading part: the model solutions get full
-marks, the stubs grade as `not_started`, and every exercise has a public check.
+marks, the stubs grade as `not_started`, every exercise has a public check, and every
+hypothesis draw the graders asked for is recorded in draws.json (`grade dev draws`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
+from dlgrade import draws
 from dlgrade.manifest import Course
 
 
@@ -115,4 +117,26 @@ def grading_problems(course: Course) -> list[Problem]:
         for e in stubs.exercises
         if e.status != "not_started"
     ]
+    unrecorded = draws.missing()
+    if unrecorded:
+        out.append(
+            Problem(
+                "draws.json",
+                f"{len(unrecorded)} hypothesis draw(s) the graders use are not recorded "
+                "(grading draws them live, slower): run `grade dev draws`",
+            )
+        )
     return out
+
+
+def record_draws(course: Course) -> tuple[Path, int]:
+    """Grade the model solutions, then record every draw the graders asked for (draws.py)."""
+    from dlgrade.cases import draw_sizes
+    from dlgrade.runner import EngineError, grade
+
+    draws.asked.clear()
+    ref = grade(course, course.reference_dir(), label="reference")
+    if ref.internal_errors:
+        raise EngineError(f"draws not recorded: {ref.internal_errors[0]}")
+    keys = set(draws.asked)
+    return draws.write(keys, draw_sizes), len(keys)
