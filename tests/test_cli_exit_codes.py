@@ -23,7 +23,7 @@ def runner(monkeypatch) -> CliRunner:
 
 
 def test_completed_grading_exits_0(runner: CliRunner) -> None:
-    result = runner.invoke(main, ["--submission", "reference"])
+    result = runner.invoke(main, ["--submission", "reference", "stability"])
     assert result.exit_code == 0, result.output
     assert "Total 15/15" in result.stdout
 
@@ -39,11 +39,15 @@ def test_a_student_crash_is_not_a_ci_failure(runner: CliRunner, course, tmp_path
 
 
 def test_fail_under_exits_1_only_below_the_threshold(runner: CliRunner, course, tmp_path) -> None:
-    below = runner.invoke(main, ["--fail-under", "50", "--format", "markdown"])  # the untouched stubs
+    below = runner.invoke(
+        main, ["--fail-under", "50", "--format", "markdown", "stability"]
+    )  # the untouched stubs
     assert below.exit_code == 1, below.output
     assert below.stdout.rstrip().endswith("Points 0/15")
     assert "under --fail-under 50%" in below.stderr
-    at = runner.invoke(main, ["--submission", str(reference_copy(course, tmp_path)), "--fail-under", "100"])
+    at = runner.invoke(
+        main, ["--submission", str(reference_copy(course, tmp_path)), "--fail-under", "100", "stability"]
+    )
     assert at.exit_code == 0, at.output
 
 
@@ -101,7 +105,9 @@ def test_engine_failure_exits_3_in_a_real_process(tmp_path) -> None:
 
 def test_report_renders_a_saved_result(runner: CliRunner, tmp_path) -> None:
     saved = tmp_path / "result.json"
-    first = runner.invoke(main, ["--submission", "reference", "--format", "json", "--output", str(saved)])
+    first = runner.invoke(
+        main, ["--submission", "reference", "--format", "json", "--output", str(saved), "stability"]
+    )
     assert first.exit_code == 0, first.output
     md = runner.invoke(main, ["report", str(saved), "--format", "markdown"])
     assert md.exit_code == 0 and md.stdout.rstrip().endswith("Points 15/15")
