@@ -77,7 +77,8 @@ def test_no_process_outlives_grading(course: Course, tmp_path) -> None:
         )
         assert reply["kind"] == "ok"
         assert _eventually(lambda: _processes_with("sleep\x00301") and _processes_with("sleep\x00302"))
-        worker.close()
+        worker.close()  # kills the worker and strays it can see, without waiting for them
+        box.sweep()  # what a grading session does before it returns: every stray is gone
         assert _processes_with("sleep\x00301") == [] and _processes_with("sleep\x00302") == []
     finally:
         box.close()
@@ -110,3 +111,32 @@ def test_a_crashing_exercise_gets_two_fresh_workers_then_stops(course: Course, t
     assert outcomes.count("crashed") == 3  # the first worker and two replacements
     assert set(outcomes) == {"crashed", "not_run"}
     assert "exit status 9" in ex.message
+
+
+def _children_of(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_bytes()
+            except OSError:
+                continue
+            if int(stat[stat.rfind(b")") + 2 :].split()[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc")
+def test_grading_returns_with_no_worker_left(course: Course) -> None:
+    """Workers are released without waiting and the next ones start ahead of need; none of
+    them, not even a worker started for an exercise that never came, outlives the run."""
+    from dlgrade.sandbox.pool import WorkerSpec
+
+    box = Sandbox(course.all_rule_patterns())
+    try:
+        box.prespawn(WorkerSpec(str(course.reference_dir()), "layers", 2048))  # never asked for
+        result = grade(course, course.reference_dir(), ["stable_softmax", "logsumexp"], sandbox=box)
+        assert result.score == result.max_score
+        assert box._proc is not None and _children_of(box._proc.pid) == []
+    finally:
+        box.close()

@@ -67,6 +67,8 @@ class GradingSession:
     # "public" or "hidden": run only those checks; the others stay in the result as not run,
     # so every check keeps its share of the exercise's points.
     visibility: str | None = None
+    run_order: list[str] = field(default_factory=list)  # exercise ids, in the order their checks run
+    _opened: set[str] = field(default_factory=set)
 
     def box(self, exercise_id: str) -> ExerciseSandbox:
         box = self.boxes.get(exercise_id)
@@ -78,12 +80,28 @@ class GradingSession:
                 self.folder,
                 self.import_failures,
             )
+            self._opened.add(exercise_id)
+            self._prefetch_after(exercise_id)
         return box
+
+    def _prefetch_after(self, exercise_id: str) -> None:
+        """Start the next exercise's worker now: it imports the module while this one is graded."""
+        if exercise_id not in self.run_order:
+            return
+        for later in self.run_order[self.run_order.index(exercise_id) + 1 :]:
+            if later in self._opened or later in self.blocked:
+                continue
+            e = self.course.exercise(later)
+            if e.module not in self.import_failures:
+                self.sandbox.prespawn(ExerciseSandbox.spec_for(e, self.folder))
+            return
 
     def close(self) -> None:
         for box in self.boxes.values():
             box.close()
         self.boxes.clear()
+        self.sandbox.release_spares()
+        self.sandbox.sweep()  # every process the student code started is gone when grading returns
 
 
 class ModuleLoader:
@@ -166,6 +184,8 @@ class GraderPlugin:
                 continue
             item.stash[_KEY] = key
             self._last_item[exercise] = item.nodeid
+            if exercise not in self.session.run_order:
+                self.session.run_order.append(exercise)
             keep.append(item)
         self._add_deferred(wanted)
         if drop:

@@ -142,6 +142,10 @@ class ExerciseSandbox:
     _respawns: int = 0
     _timed_out: str = ""
 
+    @staticmethod
+    def spec_for(exercise: Exercise, folder: str) -> WorkerSpec:
+        return WorkerSpec(folder, exercise.module, exercise.memory_limit_mb)
+
     def _ensure_worker(self) -> Worker:
         module = self.exercise.module
         if module in self.import_failures:
@@ -156,7 +160,7 @@ class ExerciseSandbox:
                     f"not run: the process running {self.exercise.id} ended {self._respawns + 1} times"
                 )
             self._respawns += 1
-        worker = self.sandbox.spawn(WorkerSpec(self.folder, module, self.exercise.memory_limit_mb))
+        worker = self.sandbox.spawn(self.spec_for(self.exercise, self.folder))
         try:
             hello = worker.hello(self.exercise.time_limit)
         except WorkerDied as exc:

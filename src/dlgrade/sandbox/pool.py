@@ -7,6 +7,7 @@ torch) first and import torch itself while the zygote does.
 from __future__ import annotations
 
 import atexit
+import collections
 import contextlib
 import ctypes
 import os
@@ -85,6 +86,10 @@ class Sandbox:
         self._lock = threading.Lock()
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the zygote
         self.installed_guards: list[str] = []
+        # Workers started ahead of need (`prespawn`): each imports its module while the
+        # grader is busy with the exercise before; `spawn` hands one out if its spec matches.
+        self._spares: dict[WorkerSpec, Worker] = {}
+        self._unanswered: collections.deque[Worker] = collections.deque()  # spawns sent, pid not read
 
     def start(self) -> None:
         """Start the zygote without waiting: it imports torch while the grader does too."""
@@ -123,7 +128,25 @@ class Sandbox:
         lines = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
         return lines[-1] if lines else "no output"
 
+    def prespawn(self, spec: WorkerSpec) -> None:
+        """Start a worker for `spec` now, for a later `spawn(spec)` to hand out. Returns without
+        waiting for the zygote's answer (the pid): the zygote forks while the grader goes on."""
+        if spec not in self._spares:
+            self._spares[spec] = self._spawn(spec, wait=False)
+
+    def release_spares(self) -> None:
+        """Stop every worker started ahead of need (a later run may see changed files)."""
+        spares, self._spares = list(self._spares.values()), {}
+        for worker in spares:
+            worker.close()
+
     def spawn(self, spec: WorkerSpec) -> Worker:
+        spare = self._spares.pop(spec, None)
+        if spare is not None and spare.alive:
+            return spare
+        return self._spawn(spec)
+
+    def _spawn(self, spec: WorkerSpec, wait: bool = True) -> Worker:
         with self._lock:
             ctl = self._ensure_ready()
             ours, theirs = socket.socketpair()
@@ -140,12 +163,32 @@ class Sandbox:
                     },
                     fds=(theirs.fileno(),),
                 )
-                reply, _ = wire.recv_json(ctl, time.monotonic() + 60)
-            except (wire.WireClosed, wire.WireTimeout, OSError) as exc:
+            except OSError as exc:
                 raise SandboxError(f"the sandbox stopped answering ({exc})") from None
             finally:
                 theirs.close()
-        return Worker(self, int(reply["pid"]), ours)
+            worker = Worker(self, None, ours)
+            self._unanswered.append(worker)
+            if wait:
+                self._settle()
+        return worker
+
+    def _settle(self) -> None:
+        """Read the zygote's answers to spawns sent without waiting (call with the lock held)."""
+        while self._unanswered:
+            assert self._ctl is not None
+            try:
+                reply, _ = wire.recv_json(self._ctl, time.monotonic() + 60)
+            except (wire.WireClosed, wire.WireTimeout, OSError) as exc:
+                raise SandboxError(f"the sandbox stopped answering ({exc})") from None
+            self._unanswered.popleft()._pid = int(reply["pid"])
+
+    def pid_of(self, worker: Worker) -> int:
+        if worker._pid is None:
+            with self._lock:
+                self._settle()
+        assert worker._pid is not None
+        return worker._pid
 
     def reap(self, pid: int) -> int | None:
         """Kill a worker and everything it started; return its wait status if known."""
@@ -155,6 +198,7 @@ class Sandbox:
             if self._ctl is None:
                 return None
             try:
+                self._settle()
                 wire.send_json(self._ctl, {"op": "reap", "pid": pid})
                 reply, _ = wire.recv_json(self._ctl, time.monotonic() + 30)
             except (wire.WireClosed, wire.WireTimeout, OSError) as exc:
@@ -162,8 +206,34 @@ class Sandbox:
         status = reply.get("status")
         return None if status is None else int(status)
 
+    def release(self, pid: int) -> None:
+        """Kill a worker the grader is done with; the zygote reaps it (and strays) in its own time."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+        with self._lock:
+            if self._ctl is None:
+                return
+            try:
+                wire.send_json(self._ctl, {"op": "release", "pid": pid})
+            except (wire.WireClosed, OSError) as exc:
+                raise SandboxError(f"the sandbox stopped answering ({exc})") from None
+
+    def sweep(self) -> None:
+        """Return once every process but the live workers is gone (strays, released workers)."""
+        with self._lock:
+            if self._ctl is None or not self._ready:
+                return
+            try:
+                self._settle()
+                wire.send_json(self._ctl, {"op": "sweep"})
+                wire.recv_json(self._ctl, time.monotonic() + 30)
+            except (wire.WireClosed, wire.WireTimeout, OSError) as exc:
+                raise SandboxError(f"the sandbox stopped answering ({exc})") from None
+
     def close(self) -> None:
         """Stop the zygote; it kills every worker and stray process before it exits."""
+        self._spares.clear()  # their processes go with the zygote
+        self._unanswered.clear()
         with self._lock:
             if self._ctl is not None:
                 self._ctl.close()
@@ -182,11 +252,15 @@ class Sandbox:
 class Worker:
     """One forked worker holding one imported student module."""
 
-    def __init__(self, sandbox: Sandbox, pid: int, sock: socket.socket) -> None:
+    def __init__(self, sandbox: Sandbox, pid: int | None, sock: socket.socket) -> None:
         self.sandbox = sandbox
-        self.pid = pid
+        self._pid = pid  # None until the zygote's answer to the spawn is read
         self.sock = sock
         self.alive = True
+
+    @property
+    def pid(self) -> int:
+        return self.sandbox.pid_of(self)
 
     def hello(self, timeout: float) -> dict[str, Any]:
         """Wait for the import to finish: {'kind': 'ready'} or {'kind': 'import_error', ...}."""
@@ -240,7 +314,13 @@ class Worker:
         return self.sandbox.reap(self.pid)
 
     def close(self) -> None:
-        self._die()
+        """Done with this worker: kill it without waiting for it to be torn down."""
+        if not self.alive:
+            return
+        self.alive = False
+        with contextlib.suppress(OSError):
+            self.sock.close()
+        self.sandbox.release(self.pid)
 
 
 def describe_status(status: int | None) -> str:

@@ -2,8 +2,9 @@
 
 Started by the grader with a minimal environment and one socket (its only link). It is a
 child subreaper on Linux, so anything a worker spawns and orphans becomes its child, and it
-kills every child that is not a live worker: when a worker is reaped, when idle, and when
-the grader closes the socket (or dies), after which it exits.
+kills every child that is not a live worker: when a worker is reaped or released, when idle,
+when the grader asks for a sweep (before a grading run returns), and when the grader closes
+the socket (or dies), after which it exits.
 
 Usage: python -I -m dlgrade.sandbox.zygote FD
 """
@@ -70,11 +71,21 @@ def main(argv: list[str]) -> int:
 def _serve(
     ctl: socket.socket, live: set[int], statuses: dict[int, int], workroot: str, libc: Any, worker: Any
 ) -> None:
+    dying: set[int] = set()  # released workers: killed, not yet reaped
+
+    def bury() -> None:
+        _collect(statuses)
+        for pid in [p for p in dying if p in statuses]:
+            dying.discard(pid)
+            statuses.pop(pid)
+            shutil.rmtree(os.path.join(workroot, str(pid)), ignore_errors=True)
+
     while True:
         ready, _, _ = select.select([ctl], [], [], 0.5)
-        _collect(statuses)
+        bury()
         if not ready:
             _sweep(live, statuses)
+            bury()
             continue
         try:
             msg, fds = wire.recv_json(ctl, want_fds=True)
@@ -87,6 +98,20 @@ def _serve(
             os.close(fds[0])
             live.add(pid)
             wire.send_json(ctl, {"pid": pid})
+        elif msg.get("op") == "release":
+            # A worker the grader is done with: kill it and any stray, reap later, answer nothing,
+            # so the grader never waits for a process to be torn down.
+            pid = int(msg["pid"])
+            live.discard(pid)
+            dying.add(pid)
+            _kill_group(pid)
+            for stray in _children():
+                if stray not in live:
+                    _kill_group(stray)
+        elif msg.get("op") == "sweep":
+            _sweep(live, statuses)  # every process but the live workers is gone on return
+            bury()
+            wire.send_json(ctl, {"swept": True})
         elif msg.get("op") == "reap":
             pid = int(msg["pid"])
             live.discard(pid)
