@@ -123,3 +123,19 @@ def test_report_of_a_bad_file_exits_2(runner: CliRunner, tmp_path, content: str 
     result = runner.invoke(main, ["report", str(path)])
     assert result.exit_code == 2, result.output
     assert "result.json" in result.stderr
+
+
+def test_the_console_script_flushes_everything_and_keeps_the_exit_status(tmp_path) -> None:
+    """`grade` leaves with os._exit (no slow teardown): output must be complete all the same."""
+    grade = str(Path(sys.executable).with_name("grade"))
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([grade, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+    done = run("--submission", "reference", "--format", "json", "stability")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["score"] == 15
+    below = run("--fail-under", "50", "stable_softmax")
+    assert below.returncode == 1 and "Total 0/5 (0%)" in below.stdout
+    assert below.stderr.endswith("under --fail-under 50%\n")
+    assert run("no_such_exercise").returncode == 2

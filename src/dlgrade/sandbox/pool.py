@@ -355,7 +355,7 @@ def shared_sandbox(guard_patterns: list[str]) -> Sandbox:
 
 
 @atexit.register
-def _close_shared() -> None:
+def close_shared() -> None:
     for box in _SHARED.values():
         box.close()
     _SHARED.clear()
