@@ -34,12 +34,10 @@ def table_at(tmp_path, monkeypatch):
             path.write_text(text)
         monkeypatch.setattr(draws, "TABLE", path)
         draws.recorded.cache_clear()
-        cases._sizes.cache_clear()
         return path
 
     yield use
     draws.recorded.cache_clear()
-    cases._sizes.cache_clear()
 
 
 def test_without_the_table_sizes_are_drawn_live_and_equal(table_at) -> None:

@@ -175,7 +175,6 @@ def drawn(strategy: Any, n: int, *, seed: int) -> list[Any]:
 _POOL = 6  # draws per (axes, seed, range): checks that ask for fewer share one draw
 
 
-@functools.cache
 def _sizes(count: int, n: int, seed: int, low: int, high: int) -> tuple[tuple[int, ...], ...]:
     if high - low + 1 < count:
         raise ValueError(f"{count} axes cannot all differ within sizes {low}..{high}")
@@ -183,6 +182,7 @@ def _sizes(count: int, n: int, seed: int, low: int, high: int) -> tuple[tuple[in
     return hit if hit is not None else draw_sizes(count, n, seed, low, high)
 
 
+@functools.cache
 def draw_sizes(count: int, n: int, seed: int, low: int, high: int) -> tuple[tuple[int, ...], ...]:
     """Hypothesis's draw of up to `n` lists of `count` distinct sizes in low..high."""
     from hypothesis import strategies as st
