@@ -40,7 +40,7 @@ def test_failed_public_check_says_what_went_wrong(course: Course, tmp_path) -> N
     ex = _graded(course, "mlp_without_relu", tmp_path, "train_xor_mlp").exercises[0]
     check = next(c for c in ex.checks if c.name == "learns XOR: MSE below 0.01 (seed 0)")
     assert not check.passed
-    assert "XOR, seed=0, hidden=4, steps=1000" in check.message
+    assert "XOR, seed=0, hidden=4, steps=500" in check.message
     assert re.search(r"MSE 0\.2\d+ on the corners; expected < 0\.01", check.message), check.message
     assert "dead ReLUs" in check.hint
 
@@ -88,9 +88,9 @@ def test_overrunning_training_gets_a_timeout_line(tmp_path) -> None:
         (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)
     toml = root / "course.toml"
     text = toml.read_text()
-    budget = "time_limit = 20.0         # one call: steps=1000"
+    budget = "time_limit = 15.0         # one call: steps=500\n"
     assert budget in text
-    toml.write_text(text.replace(budget, "time_limit = 2.0"))
+    toml.write_text(text.replace(budget, "time_limit = 2.0\n"))
     course = load_course(root)
     fixture = FIXTURES / "timeout" / "endless_training.py"
     folder = with_appended(course, "xor", fixture, tmp_path / "sub")
