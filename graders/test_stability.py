@@ -11,7 +11,7 @@ import math
 import torch
 
 from dlgrade import patterns
-from dlgrade.cases import FLOAT_DTYPES, Case, label, randn, random_cases, seed_for
+from dlgrade.cases import FLOAT_DTYPES, Case, dims_of, label, randn, random_cases, seed_for
 from dlgrade.checks import check, expect_close
 from dlgrade.student import StudentModule
 
@@ -67,6 +67,15 @@ def neg_inf_entries(device: str) -> list[Case]:
         x[3, 0] = -INF
         out += [Case(label(x, "large logits with -inf entries", dim=1), (x,), {"dim": 1})]
     return out
+
+
+def every_dim(name: str, shape: tuple[int, ...], device: str) -> list[Case]:
+    """Logits of magnitude ~1e4 in a 3-d tensor, along each of its dims, positive and negative."""
+    cases = []
+    for dtype in FLOAT_DTYPES:
+        x = randn(shape, seed=seed_for(name, dtype), dtype=dtype, scale=1e4, device=device)
+        cases += [Case(label(x, dim=d), (x,), {"dim": d}) for d in dims_of(shape)]
+    return cases
 
 
 def hidden_random(name: str, device: str) -> list[Case]:
@@ -235,11 +244,7 @@ def test_softmax_hidden_random(student, reference, device):
 
 @check("stable_softmax", "extreme logits along every dim", points=1, hidden=True)
 def test_softmax_hidden_extreme(student, reference, device):
-    cases = []
-    for dtype in FLOAT_DTYPES:
-        x = randn((2, 3, 4), seed=seed_for("softmax/extreme", dtype), dtype=dtype, scale=1e4, device=device)
-        cases += [Case(label(x, dim=d), (x,), {"dim": d}) for d in (0, 1, 2, -1, -2, -3)]
-    patterns.agree(student, reference, "stable_softmax", cases)
+    patterns.agree(student, reference, "stable_softmax", every_dim("softmax/extreme", (2, 3, 4), device))
 
 
 # --- log_softmax -------------------------------------------------------------------------
@@ -306,10 +311,4 @@ def test_log_softmax_hidden_random(student, reference, device):
 
 @check("log_softmax", "extreme logits along every dim", points=1, hidden=True)
 def test_log_softmax_hidden_extreme(student, reference, device):
-    cases = []
-    for dtype in FLOAT_DTYPES:
-        x = randn(
-            (3, 2, 5), seed=seed_for("log_softmax/extreme", dtype), dtype=dtype, scale=1e4, device=device
-        )
-        cases += [Case(label(x, dim=d), (x,), {"dim": d}) for d in (0, 1, 2, -1, -2, -3)]
-    patterns.agree(student, reference, "log_softmax", cases)
+    patterns.agree(student, reference, "log_softmax", every_dim("log_softmax/extreme", (3, 2, 5), device))

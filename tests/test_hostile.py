@@ -96,3 +96,17 @@ def test_secrets_in_the_environment_stay_out(course: Course, tmp_path, monkeypat
     assert "env: " in text  # the submission did print its environment...
     assert "hunter2-token" not in text and "DLGRADE_TEST_SECRET" not in text  # ...without secrets
     assert os.environ["DLGRADE_TEST_SECRET"] == "hunter2-token"
+
+
+def test_a_crashing_exercise_gets_two_fresh_workers_then_stops(course: Course, tmp_path) -> None:
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "stability.py").write_text(
+        (course.reference_dir() / "stability.py").read_text()
+        + "\nimport os\n\ndef log_softmax(x, dim=-1):\n    os._exit(9)\n"
+    )
+    ex = grade(course, folder, ["log_softmax"]).exercises[0]
+    outcomes = [c.outcome for c in ex.checks]
+    assert outcomes.count("crashed") == 3  # the first worker and two replacements
+    assert set(outcomes) == {"crashed", "not_run"}
+    assert "exit status 9" in ex.message

@@ -1,13 +1,17 @@
 """Shared, seeded input generators for graders: same inputs on every run, in any order.
 
 Seeds come from the check's own words (`seed_for("logsumexp", "random")`), never from a
-global generator, so reordering or selecting checks cannot change any input.
+global generator, so reordering or selecting checks cannot change any input. Shapes whose
+axes must all differ come from hypothesis, derandomised and seeded the same way (`sizes`).
 """
 
 from __future__ import annotations
 
+import functools
+import os
+import tempfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +20,9 @@ import torch
 from dlgrade.codec import dtype_name
 
 FLOAT_DTYPES: tuple[torch.dtype, ...] = (torch.float32, torch.float64)
+_HYPOTHESIS_STORAGE = os.path.join(
+    tempfile.gettempdir(), f"dlgrade-hypothesis-{getattr(os, 'getuid', lambda: 0)()}"
+)
 
 
 def seed_for(*parts: object) -> int:
@@ -93,11 +100,16 @@ def label(x: torch.Tensor, what: str = "", **params: Any) -> str:
 
 @dataclass(frozen=True)
 class Case:
-    """One call: positional and keyword arguments, and the words that describe them."""
+    """One call: positional and keyword arguments, and the words that describe them.
+
+    `dims` names the sizes of the case's shapes ({"N": 3, "D": 5}) so that messages can say
+    "(N, D) = (3, 5)" instead of bare numbers.
+    """
 
     label: str
     args: tuple[Any, ...]
     kwargs: dict[str, Any] = field(default_factory=dict)
+    dims: dict[str, int] = field(default_factory=dict)
 
 
 def random_cases(
@@ -120,6 +132,111 @@ def random_cases(
         if keepdim:
             kwargs["keepdim"] = bool(i % 2)
         yield Case(label(x, "random input", **kwargs), (x,), kwargs)
+
+
+def drawn(strategy: Any, n: int, *, seed: int) -> list[Any]:
+    """Up to `n` distinct values of a hypothesis strategy, the same on every run.
+
+    Hypothesis only draws here (derandomised, seeded, no database, no shrinking); the checks
+    then run on the list like on any other cases, so a student's failure reaches the grader
+    as it was raised, and no input is ever replayed or printed by hypothesis. The draws
+    depend on hypothesis's version, which pyproject.toml therefore pins. Hypothesis also
+    mixes in integer constants it harvests from local source files, but only ones of 100 or
+    more, so draws of sizes below 100 do not depend on which modules are loaded; its cache
+    of them goes to a temporary folder, not into the course (a student's folder).
+    """
+    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", _HYPOTHESIS_STORAGE)
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as fixed_seed
+
+    out: list[Any] = []
+
+    @settings(
+        max_examples=n,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=(Phase.explicit, Phase.generate),
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+        print_blob=False,
+    )
+    @fixed_seed(seed)
+    @given(strategy)
+    def collect(value: Any) -> None:
+        if value not in out:
+            out.append(value)
+
+    collect()
+    return out
+
+
+_POOL = 6  # draws per (axes, seed, range): checks that ask for fewer share one draw
+
+
+@functools.cache
+def _sizes(count: int, n: int, seed: int, low: int, high: int) -> tuple[tuple[int, ...], ...]:
+    from hypothesis import strategies as st
+
+    if high - low + 1 < count:
+        raise ValueError(f"{count} axes cannot all differ within sizes {low}..{high}")
+    unique = st.lists(st.integers(low, high), min_size=count, max_size=count, unique=True)
+    return tuple(tuple(d) for d in drawn(unique, n, seed=seed))
+
+
+def sizes(
+    axes: str, n: int, *, seed: int, ones: str = "", low: int = 2, high: int = 8
+) -> list[dict[str, int]]:
+    """`n` (or fewer) assignments of a size to each axis letter in `axes`, drawn by hypothesis.
+
+    The sizes of one assignment all differ from one another (and from 1), so a swapped or
+    transposed axis shows up as a wrong shape or wrong values; the axes in `ones` (a batch
+    of one, say) are 1 in every assignment. Calls with the same seed, range and number of
+    free axes share one draw (the first `n` of it).
+    """
+    letters = "".join(dict.fromkeys(axes))
+    free = [a for a in letters if a not in ones]
+    out = []
+    for draw in _sizes(len(free), max(n, _POOL), seed, low, high)[:n]:
+        assignment = dict(zip(free, draw, strict=True))
+        out.append({a: 1 if a in ones else assignment[a] for a in letters})
+    return out
+
+
+def shaped(
+    spec: str,
+    dims: Mapping[str, int],
+    *,
+    seed: int,
+    dtype: torch.dtype = torch.float32,
+    scale: float = 1.0,
+    shift: float = 0.0,
+    device: str | torch.device = "cpu",
+) -> tuple[torch.Tensor, ...]:
+    """One normal tensor per comma-separated operand of `spec` ("mn,np"), sized by `dims`."""
+    return tuple(
+        randn(
+            [dims[a] for a in operand],
+            seed=seed_for(seed, i),
+            dtype=dtype,
+            scale=scale,
+            shift=shift,
+            device=device,
+        )
+        for i, operand in enumerate(spec.split(","))
+    )
+
+
+def label_all(tensors: Sequence[torch.Tensor], what: str = "", **params: Any) -> str:
+    """Words for a case of several tensors: 'a batch of one, float64 tensors of shape (1, 3) and (3,)'."""
+    if len(tensors) == 1:
+        return label(tensors[0], what, **params)
+    shown = [str(tuple(t.shape)) for t in tensors]
+    parts = [what] if what else []
+    dtypes = sorted({dtype_name(t.dtype) for t in tensors})
+    parts.append(f"{'/'.join(dtypes)} tensors of shape {', '.join(shown[:-1])} and {shown[-1]}")
+    parts += [f"{k}={v}" for k, v in params.items()]
+    return ", ".join(parts)
 
 
 # --- the corners of the unit square and two-input boolean targets (topic `xor`) ----------

@@ -8,8 +8,8 @@ expected ones"), which never mentions an input or a value.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NoReturn, TypeVar
 
 import pytest
 import torch
@@ -28,6 +28,16 @@ TOLERANCES: dict[torch.dtype, tuple[float, float]] = {
     torch.complex128: (1e-7, 1e-7),
 }
 
+# Relative-error checks (expect_rel_close), by dtype: (largest relative error, floor). The
+# floor is the fraction of the tensor's scale below which an entry's error is judged against
+# that scale (rounding leaves entries near zero with no correct digits).
+REL_TOLERANCES: dict[torch.dtype, tuple[float, float]] = {
+    torch.float16: (1e-2, 1e-1),
+    torch.bfloat16: (5e-2, 1e-1),
+    torch.float32: (1e-3, 1e-3),
+    torch.float64: (1e-7, 1e-6),
+}
+
 
 class CheckFailure(AssertionError):
     """A check found a wrong answer. `public` teaches; `hidden` names only the property."""
@@ -42,18 +52,29 @@ def check(
     exercise: str, name: str, *, points: float = 1.0, hidden: bool = False, hint: str = ""
 ) -> Callable[[F], F]:
     """Declare a pytest test as a graded check of `exercise` worth `points` (a relative weight)."""
+    return _mark(exercise, name, points=points, hidden=hidden, hint=hint)
+
+
+def _mark(exercise: str, name: str, *, points: float, hidden: bool, hint: str) -> pytest.MarkDecorator:
     if points <= 0:
         raise ValueError("a check's points must be positive")
-    return pytest.mark.dlgrade(
-        exercise=exercise,
-        name=name,
-        points=points,
-        hidden=hidden,
-        hint=hint,
+    return pytest.mark.dlgrade(exercise=exercise, name=name, points=points, hidden=hidden, hint=hint)
+
+
+def check_each(
+    exercises: Iterable[str], name: str, *, points: float = 1.0, hidden: bool = False, hint: str = ""
+) -> Callable[[F], F]:
+    """One check per exercise from one test body, which takes the exercise id as `fn`."""
+    return pytest.mark.parametrize(
+        "fn",
+        [
+            pytest.param(e, marks=_mark(e, name, points=points, hidden=hidden, hint=hint), id=e)
+            for e in exercises
+        ],
     )
 
 
-def fail(public: str, hidden: str) -> None:
+def fail(public: str, hidden: str) -> NoReturn:
     raise CheckFailure(public, hidden)
 
 
@@ -124,9 +145,33 @@ def expect_close(
     """Compare like torch.testing.assert_close (same tolerances, NaN equal to NaN)."""
     t = expect_tensor(got, case=case, what=what)
     p = _prefix(case)
+    _expect_layout(t, expected, p, what, check_dtype, check_device)
+    bad, index, detail = mismatch(t, expected, rtol, atol)
+    if bad:
+        got_v, exp_v = t[index].item(), expected[index].item()
+        where = f" at {list(index)}" if index else ""
+        blew_up = not math.isfinite(abs(got_v)) and math.isfinite(abs(exp_v))
+        hidden = (
+            f"{what}: got NaN or infinity where the answer is finite"
+            if blew_up
+            else f"{what}: values differ from the expected ones"
+        )
+        fail(f"{p}{what}: got {fmt(got_v)}{where}; expected {fmt(exp_v)} ({detail})", hidden)
+    return t
+
+
+def _expect_layout(
+    t: torch.Tensor,
+    expected: torch.Tensor,
+    p: str,
+    what: str,
+    check_dtype: bool,
+    check_device: bool,
+    dims: dict[str, int] | None = None,
+) -> None:
     if tuple(t.shape) != tuple(expected.shape):
         fail(
-            f"{p}{what} has shape {tuple(t.shape)}; expected {tuple(expected.shape)}",
+            f"{p}{what} has shape {shape_words(t.shape, dims)}; expected {shape_words(expected.shape, dims)}",
             f"{what} has the wrong shape",
         )
     if check_dtype and t.dtype != expected.dtype:
@@ -140,17 +185,78 @@ def expect_close(
             f"{p}{what} is on {t.device}; expected {expected.device} (keep the input's device)",
             f"{what} is on the wrong device",
         )
-    bad, index, detail = mismatch(t, expected, rtol, atol)
-    if bad:
-        got_v, exp_v = t[index].item(), expected[index].item()
-        where = f" at {list(index)}" if index else ""
-        blew_up = not math.isfinite(abs(got_v)) and math.isfinite(abs(exp_v))
-        hidden = (
-            f"{what}: got NaN or infinity where the answer is finite"
-            if blew_up
-            else f"{what}: values differ from the expected ones"
+
+
+def shape_words(shape: Sequence[int], dims: dict[str, int] | None = None) -> str:
+    """'(N, D) = (3, 5)' when `dims` names every size once; otherwise '(3, 5)'."""
+    numbers = tuple(int(s) for s in shape)
+    names = {size: [n for n, v in (dims or {}).items() if v == size] for size in numbers}
+    if not dims or not numbers or any(len(n) != 1 for n in names.values()):
+        return str(numbers)
+    words = ", ".join(names[s][0] for s in numbers) + ("," if len(numbers) == 1 else "")
+    return f"({words}) = {numbers}"
+
+
+def sci(x: float) -> str:
+    """A relative error in brief: 3e-1, 4.2e-8, inf."""
+    if not math.isfinite(x):
+        return fmt(x)
+    mantissa, exponent = f"{x:.1e}".split("e")
+    return f"{mantissa.removesuffix('.0')}e{int(exponent)}"
+
+
+def rel_error(got: torch.Tensor, expected: torch.Tensor, floor: float = 1e-6) -> torch.Tensor:
+    """|got - expected| / (|got| + |expected|) elementwise, as in the CS231n gradient check.
+
+    Denominators are at least `floor` times the largest |expected|, so an entry that is zero
+    up to rounding is judged against the tensor's scale. Equal entries (the same infinity
+    too) have error 0; NaN or infinity where the answer differs has error inf.
+    """
+    g = got.detach().to("cpu", torch.float64)
+    e = expected.detach().to("cpu", torch.float64)
+    scale = float(e[torch.isfinite(e)].abs().max()) if bool(torch.isfinite(e).any()) else 0.0
+    diff = (g - e).abs()
+    denom = torch.clamp(g.abs() + e.abs(), min=floor * scale)
+    err = torch.where(diff == 0, torch.zeros_like(diff), diff / denom)
+    same = (g == e) | (g.isnan() & e.isnan())
+    err = torch.where(same, torch.zeros_like(err), err)
+    return torch.nan_to_num(err, nan=math.inf, posinf=math.inf)
+
+
+def expect_rel_close(
+    got: Any,
+    expected: torch.Tensor,
+    *,
+    rtol: float | None = None,
+    floor: float | None = None,
+    case: str = "",
+    what: str = "the result",
+    dims: dict[str, int] | None = None,
+    expected_word: str = "expected",
+    check_dtype: bool = True,
+) -> torch.Tensor:
+    """Shape, dtype and device as expected, and the largest `rel_error` at most `rtol`
+    (`rtol` and `floor` default to REL_TOLERANCES for the expected dtype).
+
+    The message names the largest error and where it is: "dgamma: rel. error 3e-1 at index 4;
+    got 0.5, expected 0.7 (a correct dgamma is within 1e-7)".
+    """
+    t = expect_tensor(got, case=case, what=what)
+    p = _prefix(case)
+    _expect_layout(t, expected, p, what, check_dtype, True, dims)
+    r0, f0 = REL_TOLERANCES.get(expected.dtype, REL_TOLERANCES[torch.float64])
+    rtol = r0 if rtol is None else rtol
+    err = rel_error(t, expected, f0 if floor is None else floor)
+    worst = float(err.max()) if err.numel() else 0.0
+    if worst > rtol:
+        flat = int(torch.argmax(err))
+        index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), tuple(t.shape)))
+        where = f" at index {index[0]}" if len(index) == 1 else f" at {list(index)}" if index else ""
+        fail(
+            f"{p}{what}: rel. error {sci(worst)}{where}; got {fmt(t[index].item())}, "
+            f"{expected_word} {fmt(expected[index].item())} (a correct {what} is within {sci(rtol)})",
+            f"{what} differs from the {expected_word} values",
         )
-        fail(f"{p}{what}: got {fmt(got_v)}{where}; expected {fmt(exp_v)} ({detail})", hidden)
     return t
 
 
@@ -183,6 +289,20 @@ def mismatch(
     finite = err[~close & torch.isfinite(err)]
     largest = f"; largest error {fmt(float(finite.max()))}" if finite.numel() else ""
     return n_bad, index, f"{n_bad} of {g.numel()} elements differ{largest}"
+
+
+def expect_matching(
+    got: Any, expected: Any, *, case: str = "", names: Sequence[str] = (), **tolerances: Any
+) -> Any:
+    """`expect_close` for a tensor, item by item for a tuple of tensors (named by `names`)."""
+    if not isinstance(expected, tuple | list):
+        return expect_close(got, expected, case=case, **tolerances)
+    what = f"the result ({', '.join(names)})" if names else "the result"
+    items = expect_sequence(got, len(expected), case=case, what=what)
+    for i, (g, e) in enumerate(zip(items, expected, strict=True)):
+        what = names[i] if i < len(names) else f"item {i + 1} of the result"
+        expect_close(g, e, case=case, what=what, **tolerances)
+    return items
 
 
 def expect_equal(

@@ -159,6 +159,23 @@ def list_command() -> None:
             click.echo(f"  {e.id:<26} {e.points:>5g} pts  {e.time_limit:g} s  {e.summary}")
 
 
+@main.command("release")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace OUT_DIR even if it is not empty.")
+def release_command(out_dir: Path, force: bool) -> None:
+    """Write the student bundle to OUT_DIR: stubs, public checks, the engine; no answers."""
+    from dlgrade.release import OutputExists, ReleaseError, build_release
+
+    with domain_errors():
+        try:
+            path = build_release(here_course(), out_dir, force=force)
+        except OutputExists as exc:
+            raise click.UsageError(str(exc)) from None
+        except ReleaseError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(str(path))
+
+
 @main.group("dev")
 def dev_group() -> None:
     """Commands for course authors."""
@@ -168,10 +185,13 @@ def dev_group() -> None:
 @click.option("--static-only", is_flag=True, help="Skip grading the reference and the stubs.")
 def dev_check_command(static_only: bool) -> None:
     """Cross-check course.toml, exercises/, reference/ and graders/ (exit 1 on any problem)."""
+    from dlgrade.bundle import is_bundle
     from dlgrade.devcheck import grading_problems, static_problems
 
     with domain_errors():
         course = here_course()
+        if is_bundle(course.root):
+            raise click.UsageError("a student bundle has no model solutions; run dev check in the course")
         problems = static_problems(course)
         if not static_only and not problems:
             problems += grading_problems(course)

@@ -6,7 +6,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from dlgrade.cases import Case, randn, seed_for
-from dlgrade.checks import expect_close, expect_tensor, expect_unmodified, fail
+from dlgrade.checks import (
+    expect_close,
+    expect_matching,
+    expect_tensor,
+    expect_unmodified,
+    fail,
+)
 from dlgrade.oracle import Oracle, select_output
 from dlgrade.student import StudentModule
 
@@ -14,21 +20,31 @@ from dlgrade.student import StudentModule
 def agree(
     student: StudentModule, reference: Oracle, fn: str, cases: Iterable[Case], **tolerances: Any
 ) -> None:
-    """The student's `fn` returns what the reference returns on every case."""
+    """The student's `fn` returns what the reference returns on every case (a tensor or a
+    tuple of them; `names=(...)` names a tuple's items in messages)."""
     for case in cases:
         got = getattr(student, fn)(*case.args, **case.kwargs)
-        expect_close(got, getattr(reference, fn)(*case.args, **case.kwargs), case=case.label, **tolerances)
+        expect_matching(got, getattr(reference, fn)(*case.args, **case.kwargs), case=case.label, **tolerances)
 
 
 def unmodified(
-    student: StudentModule, reference: Oracle, fn: str, cases: Iterable[Case], **tolerances: Any
+    student: StudentModule,
+    reference: Oracle,
+    fn: str,
+    cases: Iterable[Case],
+    *,
+    arg_names: tuple[str, ...] = (),
+    **tolerances: Any,
 ) -> None:
-    """Right values without changing any argument in place (a wrong answer earns nothing here)."""
+    """Right values without changing any argument in place (a wrong answer earns nothing here).
+
+    `arg_names` names the positional arguments in messages; `names=` names a tuple result's items.
+    """
     for case in cases:
         call = student.call(fn, *case.args, **case.kwargs)
         expected = getattr(reference, fn)(*case.args, **case.kwargs)
-        expect_close(call.value, expected, case=case.label, **tolerances)
-        expect_unmodified(case.args, call.args_after, case=case.label)
+        expect_matching(call.value, expected, case=case.label, **tolerances)
+        expect_unmodified(case.args, call.args_after, case=case.label, names=arg_names)
         expect_unmodified(
             list(case.kwargs.values()),
             [call.kwargs_after.get(k) for k in case.kwargs],

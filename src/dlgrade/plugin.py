@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from dlgrade.bundle import DEFERRED_MESSAGE, HiddenCheck
 from dlgrade.checks import CheckFailure
 from dlgrade.manifest import Course, Exercise
 from dlgrade.oracle import Oracle
@@ -54,6 +56,10 @@ class GradingSession:
     internal_errors: list[str] = field(default_factory=list)
     boxes: dict[str, ExerciseSandbox] = field(default_factory=dict)
     brief_reports: bool = False  # True under `grade`: pytest's own reports are not shown
+    # The `reference` fixture for a topic module; None: the model solutions in reference/.
+    # A student bundle replays recorded answers, a release records them (dlgrade.answers).
+    oracle: Callable[[str], Oracle] | None = None
+    deferred: tuple[HiddenCheck, ...] = ()  # declared, not run here: a bundle's hidden checks
 
     def box(self, exercise_id: str) -> ExerciseSandbox:
         box = self.boxes.get(exercise_id)
@@ -151,9 +157,30 @@ class GraderPlugin:
             item.stash[_KEY] = key
             self._last_item[exercise] = item.nodeid
             keep.append(item)
+        self._add_deferred(wanted)
         if drop:
             config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+    def _add_deferred(self, wanted: set[str]) -> None:
+        for d in self.session.deferred:
+            key = f"{d.exercise}::{d.name}"
+            if d.exercise not in wanted:
+                continue
+            if key in self.session.records:
+                self.session.internal_errors.append(f"deferred check {key!r} is also in the graders")
+                continue
+            self.session.records[key] = CheckRecord(
+                exercise=d.exercise,
+                name=d.name,
+                weight=d.points,
+                hidden=True,
+                hint="",
+                nodeid="",
+                outcome="deferred",
+                public=DEFERRED_MESSAGE,
+                secret=DEFERRED_MESSAGE,
+            )
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -211,6 +238,8 @@ class GraderPlugin:
         """The model solutions of this check's topic (trusted; they run in the grading process)."""
         record = self.session.records[request.node.stash[_KEY]]
         module = self.session.course.exercise(record.exercise).module
+        if self.session.oracle is not None:
+            return self.session.oracle(module)
         if self.session.reference is None:
             self.session.reference = ModuleLoader(self.session.course.reference_dir())
         return Oracle(self.session.reference.module(module))
@@ -259,6 +288,8 @@ class _PlainRun:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         from dlgrade.runner import build_result
 
+        ran = {r.exercise for r in self.session.records.values()}
+        self.session.selected = tuple(e for e in self.session.selected if e.id in ran)
         result = build_result(self.session, duration_s=0.0)
         terminalreporter.write_sep("=", f"dlgrade: {result.score:g}/{result.max_score:g} points")
         for e in result.exercises:

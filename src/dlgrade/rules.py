@@ -100,7 +100,8 @@ def _resolve(node: ast.AST, aliases: dict[str, str], local: set[str]) -> list[st
         bases = _resolve(node.value, aliases, local)
         if bases:
             return [f"{b}.{node.attr}" for b in bases]
-        return [f"torch.Tensor.{node.attr}", f"?.{node.attr}"]
+        # Unknown base (a local tensor, say): "?.attr" first, so messages show ".attr".
+        return [f"?.{node.attr}", f"torch.Tensor.{node.attr}"]
     return []
 
 

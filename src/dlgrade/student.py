@@ -8,7 +8,7 @@ is the check's outcome (not started, raised, forbidden, timeout, crashed, import
 from __future__ import annotations
 
 import builtins
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
@@ -141,7 +141,6 @@ class ExerciseSandbox:
     _worker: Worker | None = None
     _respawns: int = 0
     _timed_out: str = ""
-    calls: int = field(default=0)
 
     def _ensure_worker(self) -> Worker:
         module = self.exercise.module
@@ -151,9 +150,12 @@ class ExerciseSandbox:
             raise NotRun(f"not run: an earlier call of {self._timed_out} ran out of time")
         if self._worker is not None and self._worker.alive:
             return self._worker
-        if self._respawns > MAX_RESPAWNS:
-            raise NotRun(f"not run: the process running {self.exercise.id} ended {self._respawns} times")
-        self._respawns += self._worker is not None
+        if self._worker is not None:  # the last worker died during a call
+            if self._respawns >= MAX_RESPAWNS:
+                raise NotRun(
+                    f"not run: the process running {self.exercise.id} ended {self._respawns + 1} times"
+                )
+            self._respawns += 1
         worker = self.sandbox.spawn(WorkerSpec(self.folder, module, self.exercise.memory_limit_mb))
         try:
             hello = worker.hello(self.exercise.time_limit)
@@ -193,7 +195,6 @@ class ExerciseSandbox:
             "grad_output": grad_output,
             "output": output,
         }
-        self.calls += 1
         try:
             reply, reports = worker.request(request, self.exercise.time_limit)
         except WorkerDied as exc:

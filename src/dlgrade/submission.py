@@ -31,6 +31,8 @@ def resolve_submission(course: Course, spec: str | None) -> Submission:
     if spec is None:
         return Submission(course.exercises_dir(), "exercises/")
     if spec == REFERENCE:
+        if not course.reference_dir().is_dir():
+            raise SubmissionError("this course has no model solutions (reference/); bundles have none")
         return Submission(course.reference_dir(), REFERENCE)
     path = Path(spec).expanduser()
     if not path.exists():

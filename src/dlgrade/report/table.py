@@ -53,7 +53,7 @@ def _details(e: ExerciseResult) -> list[Text]:
     if e.status in ("not_started", "error") and e.message:
         out.append(Text.assemble("    ", (e.message, "red" if e.status == "error" else "dim")))
     for c in e.checks:
-        if c.passed or c.outcome in ("not_started", "not_run"):
+        if c.passed or c.outcome in ("not_started", "not_run", "deferred"):
             continue
         if e.status in ("not_started", "error") and c.outcome != "failed":
             continue  # the exercise line above already says what went wrong
@@ -64,6 +64,10 @@ def _details(e: ExerciseResult) -> list[Text]:
             out.append(Text.assemble("    ✗ ", (c.name, "bold"), f": {c.message}.", (hint, "cyan")))
     if e.hint and e.status != "passed":
         out.append(Text.assemble("    ", ("hint: ", "cyan"), e.hint))
+    deferred = [c for c in e.checks if c.outcome == "deferred"]
+    if deferred:
+        names = ", ".join(f"“{c.name}” ({c.max_score:g} pts)" for c in deferred)
+        out.append(Text(f"    · hidden, {deferred[0].message}: {names}", style="magenta"))
     return out
 
 
@@ -79,7 +83,17 @@ def _summary(result: GradeResult) -> list[Text]:
     ]
     hidden = result.hidden_summary()
     total_checks = sum(len(e.checks) for e in result.exercises)
-    if hidden["count"]:
+    deferred = result.deferred_summary()
+    if deferred["count"]:
+        lines.append(
+            Text(
+                f"Public checks {_points(result.score, result.public_max_score)}; "
+                f"{deferred['count']:g} hidden checks ({deferred['points']:g} points) run at grading time, "
+                f"not here: the total above counts them as 0 of {result.max_score:g}.",
+                style="magenta",
+            )
+        )
+    elif hidden["count"]:
         failed = f"; {hidden['failed']:g} of them failed" if hidden["failed"] else "; all passed"
         lines.append(
             Text(

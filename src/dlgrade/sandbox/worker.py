@@ -74,8 +74,9 @@ def _limit(spec: dict[str, Any]) -> None:
 
     setlimit(resource.RLIMIT_CORE, 0)
     setlimit(resource.RLIMIT_FSIZE, int(spec["output_bytes"]))
-    mem = int(spec["memory_mb"]) << 20
-    setlimit(resource.RLIMIT_AS, _address_space() + mem)
+    used = _address_space()
+    if used:  # the cap is on top of what torch already maps; unknown size (no /proc): no cap
+        setlimit(resource.RLIMIT_AS, used + (int(spec["memory_mb"]) << 20))
 
 
 def _address_space() -> int:
@@ -205,10 +206,10 @@ def _call(module: Any, req: dict[str, Any]) -> dict[str, Any]:
     try:
         value = fn(*args, **kwargs)
     except guards.ForbiddenCall:
-        state.disarm()
+        state.disarm(returned=False)
         return {"kind": "forbidden", "violations": state.violations}
     except BaseException as exc:
-        violations = state.disarm()
+        violations = state.disarm(returned=False)
         if violations:
             return {"kind": "forbidden", "violations": violations}
         return _failure(exc)
@@ -279,6 +280,9 @@ def _describe(exc: BaseException) -> str:
 
 
 def _output_tail(workdir: Path, limit: int = 600) -> str:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
     try:
         data = (workdir / OUTPUT_NAME).read_bytes()[-limit:]
     except OSError:

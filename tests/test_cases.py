@@ -1,0 +1,56 @@
+"""Shared input generators (dlgrade.cases): distinct axis sizes drawn the same way everywhere."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import torch
+
+from dlgrade import cases
+
+
+def test_sizes_differ_within_each_assignment_and_ones_are_one() -> None:
+    drawn = cases.sizes("bqkdv", 8, seed=3, ones="b", high=9)
+    assert len(drawn) == 8
+    for dims in drawn:
+        assert list(dims) == list("bqkdv") and dims["b"] == 1
+        rest = [dims[a] for a in "qkdv"]
+        assert len(set(rest)) == 4 and all(2 <= s <= 9 for s in rest)
+    assert len({tuple(d.values()) for d in drawn}) == 8
+
+
+def test_repeated_letters_are_one_axis() -> None:
+    (dims,) = cases.sizes("bnn", 1, seed=1)
+    assert list(dims) == ["b", "n"]
+    (A,) = cases.shaped("bnn", dims, seed=1)
+    assert A.shape == (dims["b"], dims["n"], dims["n"])
+
+
+def test_sizes_are_the_same_in_a_fresh_process_and_leave_no_files(tmp_path) -> None:
+    """Draws depend on neither the modules loaded (this test process holds many) nor the folder."""
+    code = "import json, dlgrade.cases as c; print(json.dumps(c.sizes('abcdef', 12, seed=7, high=11)))"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HYPOTHESIS")}
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert json.loads(out.stdout) == cases.sizes("abcdef", 12, seed=7, high=11)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_shaped_and_label_all() -> None:
+    x, A, y = cases.shaped("n,nn,n", {"n": 3}, seed=5, dtype=torch.float64)
+    assert (x.shape, A.shape, y.shape) == ((3,), (3, 3), (3,)) and A.dtype == torch.float64
+    assert not torch.equal(x, y)
+    assert cases.label_all((x, A, y), "random") == "random, float64 tensors of shape (3,), (3, 3) and (3,)"
+    assert cases.shaped("mn,np", {"m": 2, "n": 3, "p": 4}, seed=5)[0].equal(
+        cases.shaped("mn,np", {"m": 2, "n": 3, "p": 4}, seed=5)[0]
+    )

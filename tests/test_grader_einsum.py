@@ -1,0 +1,155 @@
+"""Proof for the `einsum` graders: points lost exactly where due, rules named with their line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from dlgrade.manifest import Course
+from dlgrade.result import ExerciseResult
+from tests.support import FIXTURES, grade_folder, reference_copy, scores, variants, with_appended
+
+MODULE = "einsum_tasks"
+
+
+def graded(course: Course, stem: str, tmp_path: Path, *names: str) -> tuple[dict[str, ExerciseResult], Path]:
+    """Grade the model solutions with one known-wrong file appended; results by exercise."""
+    v = next(v for v in variants(MODULE) if v.path.stem == stem)
+    folder = with_appended(course, v.module, v.path, tmp_path / "sub")
+    result = grade_folder(course, folder, *(names or ("einsum",)))
+    assert result.internal_errors == ()
+    return {e.id: e for e in result.exercises}, folder / f"{MODULE}.py"
+
+
+def line_of(path: Path, text: str) -> int:
+    """The last line of `path` that contains `text` (the appended definitions come last)."""
+    return max(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+@pytest.mark.parametrize("variant", variants(MODULE), ids=lambda v: v.id)
+def test_known_wrong_loses_points_where_due(course: Course, variant, tmp_path) -> None:
+    folder = with_appended(course, variant.module, variant.path, tmp_path / "sub")
+    result = grade_folder(course, folder, "einsum")
+    assert result.internal_errors == ()
+    for ex, (status, score, max_score) in scores(result).items():
+        if ex in variant.loses:
+            assert score < max_score, f"{ex} should lose points ({status})"
+        else:
+            assert (status, score) == ("passed", max_score), f"{ex} should be untouched"
+
+
+@pytest.mark.parametrize(
+    ("stem", "exercise", "names", "text"),
+    [
+        (
+            "loop_over_batch",
+            "batch_matmul",
+            ["Python comprehension", "einsum does the iterating"],
+            "for i in",
+        ),
+        ("matmul_operator", "matmul", ["uses the @ operator", "write the contraction"], "A @ B"),
+        ("two_einsums", "bilinear", ["calls torch.einsum 2 times (at most 1)"], "torch.einsum"),
+        (
+            "fused_attention",
+            "attention",
+            ["torch.nn.functional.scaled_dot_product_attention", "write the contraction"],
+            "F.scaled_dot_product_attention",
+        ),
+    ],
+)
+def test_static_rule_named_with_its_line(course, tmp_path, stem, exercise, names, text) -> None:
+    results, path = graded(course, stem, tmp_path, exercise)
+    ex = results[exercise]
+    assert (ex.status, ex.score) == ("error", 0)
+    assert all(c.outcome == "forbidden" for c in ex.checks)
+    for name in names:
+        assert name in ex.message
+    assert f"{MODULE}.py:{line_of(path, text)}" in ex.message
+
+
+@pytest.mark.parametrize(
+    ("stem", "exercise", "names", "text"),
+    [
+        ("operator_matmul", "matmul", ["calls torch.Tensor.__matmul__", "write the contraction"], "operator"),
+        ("rmatmul_by_name", "outer", ["calls torch.Tensor.__rmatmul__"], "getattr"),
+        ("builtin_sum_over_tensor", "trace", ["calls torch.Tensor.__iter__", "einsum does the"], "sum("),
+        ("diagonal_by_name", "batch_trace", ["calls torch.diagonal"], "getattr"),
+        ("recursive_batch", "batch_matmul", ["calls torch.einsum more than 1 time(s)"], "torch.einsum"),
+    ],
+)
+def test_run_time_rule_named_with_its_line(course, tmp_path, stem, exercise, names, text) -> None:
+    results, path = graded(course, stem, tmp_path, exercise)
+    ex = results[exercise]
+    assert (ex.status, ex.score) == ("error", 0)
+    for name in names:
+        assert name in ex.message
+    assert f"{MODULE}.py:{line_of(path, text)}" in ex.message
+
+
+def test_missing_einsum_is_named(course, tmp_path) -> None:
+    results, _ = graded(course, "broadcast_no_einsum", tmp_path, "matvec")
+    ex = results["matvec"]
+    assert (ex.status, ex.score) == ("error", 0)
+    assert "must call torch.einsum at least 1 time(s); called it 0" in ex.message
+
+
+def test_wrong_values_teach(course, tmp_path) -> None:
+    results, _ = graded(course, "unscaled_scores", tmp_path, "attention_scores")
+    check = next(c for c in results["attention_scores"].checks if c.name == "scores are scaled by 1/sqrt(d)")
+    assert not check.passed and check.outcome == "failed"
+    assert re.search(
+        r"d=16, float(32|64) tensors of shape \(\d+, \d+, 16\) and \(\d+, \d+, 16\)", check.message
+    )
+    assert "got " in check.message and "expected " in check.message
+    assert "sqrt(d)" in check.hint
+
+
+def test_softmax_over_the_wrong_axis_is_named(course, tmp_path) -> None:
+    results, _ = graded(course, "softmax_wrong_axis", tmp_path, "attention")
+    check = next(c for c in results["attention"].checks if c.name.startswith("weights:"))
+    assert not check.passed
+    assert "the weights summed over the key axis" in check.message and "expected 1" in check.message
+
+
+def test_swapped_axes_fail_on_every_shape(course, tmp_path) -> None:
+    results, _ = graded(course, "swapped_contraction", tmp_path, "contract_4d")
+    ex = results["contract_4d"]
+    assert ex.score == 0 and all(c.outcome == "raised" for c in ex.checks)
+
+
+def test_batch_of_one_is_its_own_check(course, tmp_path) -> None:
+    results, _ = graded(course, "squeezed_batch", tmp_path, "batch_trace")
+    failed = [c.name for c in results["batch_trace"].checks if not c.passed]
+    assert failed == ["keeps a batch of one"]
+
+
+def test_hidden_checks_never_show_inputs(course, tmp_path) -> None:
+    for stem in ("unscaled_scores", "transposed_bilinear", "softmax_wrong_axis"):
+        results, _ = graded(course, stem, tmp_path / stem)
+        hidden = [c for e in results.values() for c in e.checks if c.visibility == "hidden"]
+        assert any(not c.passed for c in hidden), stem
+        for c in hidden:
+            assert not re.search(r"\[|shape|d=|float\d\d|tensor|\d\.\d|\d+ of \d+", c.message), c.message
+            assert c.hint == ""
+
+
+def test_own_functions_named_like_torch_are_not_flagged(course, tmp_path) -> None:
+    """`def matmul` / `def trace` of the student's own, and calls between them, break no rule."""
+    folder = reference_copy(course, tmp_path / "sub")
+    target = folder / f"{MODULE}.py"
+    target.write_text(target.read_text() + (FIXTURES / "right" / MODULE / "own_helpers.py").read_text())
+    result = grade_folder(course, folder, "einsum")
+    assert result.internal_errors == ()
+    assert {e.id: e.status for e in result.exercises if e.status != "passed"} == {}
+
+
+def test_same_code_same_score(course: Course, tmp_path) -> None:
+    v = next(v for v in variants(MODULE) if v.path.stem == "transposed_bilinear")
+    folder = with_appended(course, v.module, v.path, tmp_path)
+    first = grade_folder(course, folder, "einsum").to_dict()
+    again = grade_folder(course, folder, "batch_bilinear", "bilinear").to_dict()
+    by_id = {e["id"]: e for e in first["exercises"]}
+    for e in again["exercises"]:
+        assert e == by_id[e["id"]]

@@ -1,0 +1,374 @@
+"""`grade release`: the student bundle holds no answer and no hidden check, and grades like the course.
+
+The bundle is built once for this module; tests/test_release_venv.py installs one in a
+fresh virtual environment the way its README says.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dlgrade.answers import AnswerBook, RecordingOracle
+from dlgrade.bundle import DEFERRED_MESSAGE, load_bundle
+from dlgrade.cli import main
+from dlgrade.codec import Opaque
+from dlgrade.manifest import Course, load_course
+from dlgrade.plugin import GradingSession, ModuleLoader
+from dlgrade.release import build_release
+from dlgrade.report.table import render_table
+from dlgrade.result import GradeResult
+from dlgrade.runner import grade, run_checks
+from dlgrade.sandbox.pool import shared_sandbox
+from tests.support import ROOT, reference_copy, variants, with_appended
+
+IMPLEMENTATIONS = ["reference", "stubs", *(v.id for v in variants())]
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_release(load_course(ROOT), tmp_path_factory.mktemp("release") / "bundle")
+
+
+def implementation(course: Course, name: str, dest: Path) -> Path:
+    """A folder of exercise modules: the model solutions, the stubs, or a known-wrong variant."""
+    if name == "reference":
+        return reference_copy(course, dest)
+    if name == "stubs":
+        return ROOT / "exercises"
+    v = next(v for v in variants() if v.id == name)
+    return with_appended(course, v.module, v.path, dest)
+
+
+def checks_by_key(result: GradeResult, visibility: str) -> dict[tuple[str, str], object]:
+    return {(e.id, c.name): c for e in result.exercises for c in e.checks if c.visibility == visibility}
+
+
+# --- what is in the bundle ---------------------------------------------------------------
+
+
+def test_bundle_layout(bundle: Path, course: Course) -> None:
+    files = {p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file()}
+    wheel = next(f for f in files if f.startswith("wheels/"))
+    assert files == {
+        "README.md",
+        "requirements.txt",
+        ".gitignore",
+        "course.toml",
+        "release.json",
+        "graders/conftest.py",
+        "graders/answers.json",
+        wheel,
+        *(f"exercises/{m}.py" for m in course.modules),
+        *(f"graders/test_{t.id}.py" for t in course.topics),
+    }
+    assert wheel.endswith("-py3-none-any.whl")
+    assert not (bundle / "reference").exists()
+    for m in course.modules:
+        assert (bundle / "exercises" / f"{m}.py").read_text() == (
+            course.exercises_dir() / f"{m}.py"
+        ).read_text()
+    assert f"./{wheel}" in (bundle / "requirements.txt").read_text().splitlines()
+    assert "torch==2.13.0" in (bundle / "requirements.txt").read_text().splitlines()
+
+
+def every_text(bundle: Path) -> dict[str, str]:
+    """Every file of the bundle as text, and every member of every archive in it."""
+    out = {}
+    for path in sorted(p for p in bundle.rglob("*") if p.is_file()):
+        raw, name = path.read_bytes(), path.relative_to(bundle).as_posix()
+        if zipfile.is_zipfile(io.BytesIO(raw)):
+            with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+                for member in zf.namelist():
+                    out[f"{name}!{member}"] = zf.read(member).decode("utf-8", "replace")
+        out[name] = raw.decode("utf-8", "replace")
+    return out
+
+
+def reference_needles(course: Course) -> set[str]:
+    """Lines of the model solutions that the stubs do not share (the answer key's own text)."""
+    # A signature wrapped differently in the two files is still the stub's text, not the answer's.
+    stubs = " ".join(
+        " ".join((course.exercises_dir() / f"{m}.py").read_text().split()) for m in course.modules
+    )
+    return {
+        line.strip()
+        for m in course.modules
+        for line in (course.reference_dir() / f"{m}.py").read_text().splitlines()
+        if len(line.strip()) >= 16 and " ".join(line.split()) not in stubs
+    }
+
+
+def hidden_needles(course: Course) -> set[str]:
+    """Names and own lines of every hidden check, and of helpers only hidden checks use."""
+    needles: set[str] = set()
+    for topic in course.topics:
+        source = course.grader_path(topic.id).read_text()
+        body = ast.parse(source).body
+        hidden = [n for n in body if isinstance(n, ast.FunctionDef) and "hidden=True" in source_of(source, n)]
+        public = [n for n in body if n not in hidden]
+        public_lines = {line.strip() for n in public for line in source_of(source, n).splitlines()}
+        public_names = {x.id for n in public for x in ast.walk(n) if isinstance(x, ast.Name)}
+        hidden_names = {x.id for n in hidden for x in ast.walk(n) if isinstance(x, ast.Name)}
+        helpers = [
+            n for n in public if isinstance(n, ast.FunctionDef) and n.name in hidden_names - public_names
+        ]
+        for n in hidden + helpers:
+            needles.add(n.name)
+            needles |= {
+                line.strip()
+                for line in source_of(source, n).splitlines()[1:]
+                if len(line.strip()) >= 16 and line.strip() not in public_lines
+            }
+    return needles
+
+
+def source_of(source: str, node: ast.stmt) -> str:
+    start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+    return "\n".join(source.splitlines()[start - 1 : node.end_lineno])
+
+
+def leaks(bundle: Path, course: Course) -> list[str]:
+    """Every trace of the answer key or a hidden check in the bundle's files (archives opened)."""
+    texts = every_text(bundle)
+    ref, hidden = reference_needles(course), hidden_needles(course)
+    assert len(ref) >= 5 and len(hidden) >= 10  # enough to mean something
+    found = [f"{name}: {needle}" for name, text in texts.items() for needle in ref | hidden if needle in text]
+    found += [name for name in texts if name.endswith((".pyc", ".pyo", ".pkl", ".pickle", ".pt", ".pth"))]
+    found += [name for name in texts if "__pycache__" in name or "reference/" in name]
+    found += [name for name, t in texts.items() if t[:1] == "\x80" and t[1:2] in "\x02\x03\x04\x05"]
+    return found
+
+
+def test_no_model_solution_and_no_hidden_check_anywhere(bundle: Path, course: Course) -> None:
+    assert leaks(bundle, course) == []
+
+
+def test_the_search_finds_a_planted_leak(bundle: Path, course: Course, tmp_path) -> None:
+    copy = tmp_path / "bundle"
+    shutil.copytree(bundle, copy)
+    wheel = next((copy / "wheels").glob("*.whl"))
+    with zipfile.ZipFile(wheel, "a") as zf:
+        zf.writestr("dlgrade/extra.py", (course.reference_dir() / "stability.py").read_text())
+    found = leaks(copy, course)
+    assert any("!dlgrade/extra.py: return e / torch.sum(" in f for f in found)
+    assert all(f.startswith(f"wheels/{wheel.name}") for f in found)
+    grader = copy / "graders" / "test_stability.py"
+    grader.write_text(
+        grader.read_text() + course.grader_path("stability").read_text().split("# --- log_softmax")[1]
+    )
+    assert any("test_log_softmax_hidden_extreme" in f for f in leaks(copy, course))
+
+
+def test_answers_are_plain_data_and_answer_only_public_questions(bundle: Path, course: Course) -> None:
+    book = AnswerBook.load(bundle / "graders" / "answers.json")
+    for key in book.answers:
+        stack = [book.get(key)]
+        while stack:
+            value = stack.pop()
+            assert not isinstance(value, Opaque)
+            stack += (
+                list(value.values())
+                if isinstance(value, dict)
+                else list(value)
+                if isinstance(value, tuple | list)
+                else []
+            )
+    asked = questions_per_check(course)
+    public = set().union(*(keys for (hidden, keys) in asked.values() if not hidden))
+    hidden_only = set().union(*(keys for (hidden, keys) in asked.values() if hidden)) - public
+    assert hidden_only, "the hidden checks ask nothing of their own: this test would prove nothing"
+    assert set(book.answers) == public
+    assert hidden_only.isdisjoint(book.answers)
+
+
+def questions_per_check(course: Course) -> dict[str, tuple[bool, set[str]]]:
+    """Every instructor check -> (hidden?, the keys of the questions it asks the reference)."""
+    books: list[AnswerBook] = []
+    loader = ModuleLoader(course.reference_dir(), prefix="dlgrade_test_questions")
+
+    def oracle(module: str) -> RecordingOracle:
+        books.append(AnswerBook())
+        return RecordingOracle(loader.module(module), module, books[-1])
+
+    box = shared_sandbox(course.all_rule_patterns())
+    box.start()
+    session = GradingSession(
+        course=course,
+        folder=str(course.reference_dir()),
+        selected=course.exercises,
+        sandbox=box,
+        oracle=oracle,
+    )
+    try:
+        run_checks(session)
+    finally:
+        session.close()
+    records = list(session.records.values())
+    assert [r.outcome for r in records] == ["passed"] * len(records) and len(books) == len(records)
+    return {
+        f"{r.exercise}::{r.name}": (r.hidden, set(b.answers)) for r, b in zip(records, books, strict=True)
+    }
+
+
+def test_release_json_lists_each_hidden_check_with_its_points(bundle: Path, course: Course) -> None:
+    info = load_bundle(bundle)
+    assert info is not None
+    instructor = grade(course, course.reference_dir())
+    hidden = checks_by_key(instructor, "hidden")
+    assert {(h.exercise, h.name) for h in info.hidden} == set(hidden)
+    listed = checks_by_key(grade(load_course(bundle), course.reference_dir()), "hidden")
+    assert {k: c.max_score for k, c in listed.items()} == {k: c.max_score for k, c in hidden.items()}
+
+
+# --- grading in the bundle -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", IMPLEMENTATIONS)
+def test_public_verdicts_equal_the_instructors(bundle: Path, course: Course, name: str, tmp_path) -> None:
+    folder = implementation(course, name, tmp_path / "sub")
+    instructor = grade(course, folder)
+    student = grade(load_course(bundle), folder)
+    assert instructor.internal_errors == () and student.internal_errors == ()
+    verdict = {
+        k: (c.passed, c.message, c.hint, c.score, c.max_score)
+        for k, c in checks_by_key(instructor, "public").items()
+    }
+    assert {
+        k: (c.passed, c.message, c.hint, c.score, c.max_score)
+        for k, c in checks_by_key(student, "public").items()
+    } == verdict
+    for k, c in checks_by_key(student, "hidden").items():
+        assert (c.outcome, c.passed, c.score, c.message) == ("deferred", False, 0.0, DEFERRED_MESSAGE), k
+    by_id = {e.id: e for e in instructor.exercises}
+    for e in student.exercises:
+        public = [c for c in e.checks if c.visibility == "public"]
+        assert e.score == pytest.approx(sum(c.score for c in public), abs=1e-3)
+        if by_id[e.id].status in ("not_started", "error"):
+            assert e.status == by_id[e.id].status
+        else:
+            assert (e.status == "passed") == all(c.passed for c in public)
+    if name == "reference":  # the reference-filled bundle passes every public check
+        assert all(e.status == "passed" for e in student.exercises)
+        assert student.score == pytest.approx(student.public_max_score)
+        assert student.score < student.max_score == instructor.max_score == instructor.score
+
+
+def test_results_show_public_and_deferred_points_only_in_a_bundle(bundle: Path, course: Course) -> None:
+    in_bundle = grade(load_course(bundle), course.reference_dir())
+    in_course = grade(course, course.reference_dir())
+    table = render_table(in_bundle)
+    assert f"Public checks {in_bundle.score:g}/{in_bundle.public_max_score:g}; " in table
+    for e in in_bundle.exercises:
+        for c in e.hidden_checks:
+            assert f"“{c.name}” ({c.max_score:g} pts)" in table
+    assert "run at grading time" not in render_table(in_course)
+    assert "Public checks" not in render_table(in_course)
+    student, instructor = in_bundle.to_dict(), in_course.to_dict()
+    assert "deferred" not in instructor and "public" not in instructor
+    assert student["deferred"]["count"] == instructor["hidden"]["count"] == student["hidden"]["count"]
+    assert student["deferred"]["points"] == pytest.approx(instructor["hidden"]["points"])
+    assert student["public"]["score"] == student["score"] == pytest.approx(student["public"]["max_score"])
+    assert student["max_score"] == instructor["max_score"]
+    assert student["hidden"]["failed"] == 0
+
+
+def test_the_instructor_grades_the_students_repo_with_every_check(
+    bundle: Path, course: Course, tmp_path, monkeypatch
+) -> None:
+    repo = tmp_path / "student-repo"
+    shutil.copytree(bundle, repo)
+    reference_copy(course, repo / "exercises")  # the student solved everything
+    monkeypatch.chdir(repo)
+    here = CliRunner().invoke(main, ["--format", "json"])
+    assert here.exit_code == 0, here.output
+    mine = json.loads(here.output)
+    assert mine["score"] == mine["public"]["max_score"] < mine["max_score"]
+    monkeypatch.chdir(ROOT)
+    graded = CliRunner().invoke(main, ["--submission", str(repo), "--format", "json"])
+    assert graded.exit_code == 0, graded.output
+    full = json.loads(graded.output)
+    assert full["score"] == full["max_score"] == sum(t.points for t in course.topics)
+    assert full["hidden"]["count"] > 0 and full["hidden"]["failed"] == 0 and "deferred" not in full
+
+
+def test_a_question_the_release_never_recorded_is_a_grader_error(
+    bundle: Path, course: Course, tmp_path, monkeypatch
+) -> None:
+    copy = tmp_path / "bundle"
+    shutil.copytree(bundle, copy)
+    grader = copy / "graders" / "test_stability.py"
+    text = grader.read_text()
+    assert 'random_cases("softmax", 14' in text
+    grader.write_text(text.replace('random_cases("softmax", 14', 'random_cases("softmax", 15'))
+    reference_copy(course, copy / "exercises")
+    monkeypatch.chdir(copy)
+    result = CliRunner().invoke(main, ["stable_softmax", "--format", "json"])
+    assert result.exit_code == 3
+    assert "no answer to stable_softmax(" in result.stderr
+    check = next(
+        c for c in json.loads(result.stdout)["exercises"][0]["checks"] if c["name"].startswith("agrees with")
+    )
+    assert (check["passed"], check["outcome"]) == (False, "internal")
+
+
+def test_in_a_bundle_dev_check_and_the_reference_are_not_offered(bundle: Path, monkeypatch) -> None:
+    monkeypatch.chdir(bundle)
+    for args, words in (
+        (["dev", "check"], "student bundle"),
+        (["--submission", "reference"], "no model solutions"),
+    ):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2 and words in result.output, result.output
+
+
+# --- the command ----------------------------------------------------------------------------
+
+
+def test_release_refuses_a_non_empty_folder_and_force_replaces_it(tmp_path, monkeypatch) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    monkeypatch.chdir(ROOT)
+    refused = CliRunner().invoke(main, ["release", str(out)])
+    assert refused.exit_code == 2
+    assert "is not empty; pass --force" in refused.output and refused.output.count("Error") == 1
+    assert (out / "keep.txt").read_text() == "mine"
+    (tmp_path / "file").write_text("x")
+    assert CliRunner().invoke(main, ["release", str(tmp_path / "file")]).exit_code == 2
+    replaced = CliRunner().invoke(main, ["release", str(out), "--force"])
+    assert replaced.exit_code == 0, replaced.output
+    assert replaced.stdout.strip() == str(out.resolve())
+    assert not (out / "keep.txt").exists() and (out / "release.json").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "out"]  # no staging folder left
+
+
+def test_a_failed_release_writes_nothing(tmp_path, monkeypatch) -> None:
+    course_copy = tmp_path / "course"
+    course_copy.mkdir()
+    for name in ("course.toml", "exercises", "reference", "graders"):
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, course_copy / name)
+    model = course_copy / "reference" / "stability.py"
+    good = model.read_text()
+    monkeypatch.chdir(course_copy)
+    for broken, words in (
+        (good.replace("dim: int = -1) -> torch.Tensor:", "dim: int = 0) -> torch.Tensor:", 1), "dev check"),
+        (
+            good.replace("return e / torch.sum(", "return 1.01 * e / torch.sum("),
+            "does not pass the model solutions",
+        ),
+    ):
+        assert broken != good
+        model.write_text(broken)
+        result = CliRunner().invoke(main, ["release", str(tmp_path / "out")])
+        assert result.exit_code == 1
+        assert words in result.output and result.output.count("\n") == 1, result.output
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["course"]

@@ -1,0 +1,137 @@
+"""A student bundle installs with the two commands of its README, in a fresh virtual environment.
+
+Slow. The README's two commands run as written, in the bundle: `python3 -m venv .venv`, then
+`pip install -r requirements.txt`, which installs the engine's wheel and every dependency
+from pip's configured sources. To keep CI short, torch alone (about 1 GB unpacked) is
+linked into the new venv from this test's environment between the two commands, so pip
+finds torch==2.13.0 already there; DLGRADE_FULL_INSTALL=1 skips that and installs torch too.
+Nothing else of this checkout's environment is visible in the new venv.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from dlgrade.bundle import DEFERRED_MESSAGE
+from dlgrade.manifest import Course, load_course
+from dlgrade.release import build_release
+from dlgrade.release_readme import SETUP_HEADING
+from dlgrade.runner import grade
+from tests.support import ROOT, reference_copy
+
+pytestmark = pytest.mark.slow
+
+
+def readme_setup_commands(readme: str) -> list[str]:
+    """The lines of the first shell block under the README's set-up heading."""
+    section = readme.split(SETUP_HEADING, 1)[1]
+    block = re.search(r"```sh\n(.*?)```", section, re.DOTALL)
+    assert block is not None, "the README has no set-up commands"
+    return [line for line in block.group(1).splitlines() if line.strip()]
+
+
+def run(args: list[str] | str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+    return subprocess.run(
+        args, cwd=cwd, env=env, shell=isinstance(args, str), text=True, capture_output=True, timeout=timeout
+    )
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A bundle, installed exactly as its README says."""
+    if shutil.which("python3") is None:
+        pytest.skip("the README's commands need python3 on PATH")
+    bundle = build_release(load_course(ROOT), tmp_path_factory.mktemp("venv") / "bundle")
+    commands = readme_setup_commands((bundle / "README.md").read_text())
+    assert len(commands) == 2
+    for n, command in enumerate(commands):
+        if n == 1 and not os.environ.get("DLGRADE_FULL_INSTALL"):
+            link_torch(bundle / ".venv")
+        done = run(command, bundle)
+        assert done.returncode == 0, f"{command}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+    return bundle
+
+
+def link_torch(venv: Path) -> None:
+    """Make this environment's torch (its packages and metadata only) visible in `venv`."""
+    import torch
+
+    assert torch.__version__.split("+")[0] == "2.13.0"
+    ours = Path(torch.__file__).resolve().parents[1]
+    (theirs,) = venv.glob("lib/python*/site-packages")
+    info = ours / f"torch-{torch.__version__}.dist-info"
+    for name in [*(info / "top_level.txt").read_text().split(), info.name]:
+        (theirs / name).symlink_to(ours / name)
+
+
+def grade_json(bundle: Path, *args: str) -> dict:
+    done = run([str(bundle / ".venv" / "bin" / "grade"), *args, "--format", "json"], bundle)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout)
+
+
+def test_the_engine_comes_from_the_bundle(installed: Path) -> None:
+    done = run(
+        [str(installed / ".venv/bin/python"), "-c", "import dlgrade, torch; print(dlgrade.__file__)"],
+        installed,
+    )
+    assert done.returncode == 0, done.stderr
+    assert Path(done.stdout.strip()).is_relative_to(installed / ".venv")
+
+
+def test_stubs_grade_as_not_started_with_hidden_checks_listed(installed: Path, course: Course) -> None:
+    grade_cli = str(installed / ".venv/bin/grade")
+    table = run([grade_cli, "--format", "json", "--output", "result.json"], installed)
+    assert table.returncode == 0, table.stderr[-2000:]
+    assert DEFERRED_MESSAGE in table.stdout and "not started" in table.stdout
+    result = json.loads((installed / "result.json").read_text())
+    (installed / "result.json").unlink()
+    assert {e["id"]: (e["status"], e["score"]) for e in result["exercises"]} == {
+        e.id: ("not_started", 0.0) for e in course.exercises
+    }
+    assert result["max_score"] == sum(t.points for t in course.topics)
+    assert result["deferred"]["count"] > 0
+
+
+def test_the_reference_filled_bundle_passes_every_public_check(
+    installed: Path, course: Course, tmp_path
+) -> None:
+    copy = tmp_path / "solved"
+    shutil.copytree(installed / "exercises", copy)  # keep the stubs for the other tests
+    reference_copy(course, installed / "exercises")
+    try:
+        result = grade_json(installed)
+        plain = run(
+            [str(installed / ".venv/bin/python"), "-m", "pytest", "graders", "-q", "-p", "no:cacheprovider"],
+            installed,
+        )
+        dev = run([str(installed / ".venv/bin/grade"), "dev", "check"], installed)
+    finally:
+        shutil.rmtree(installed / "exercises")
+        shutil.copytree(copy, installed / "exercises")
+    instructor = grade(course, course.reference_dir()).to_dict()
+    public = {
+        (e["id"], c["name"]): (c["passed"], c["message"], c["max_score"])
+        for e in result["exercises"]
+        for c in e["checks"]
+        if c["visibility"] == "public"
+    }
+    assert public == {
+        (e["id"], c["name"]): (c["passed"], c["message"], c["max_score"])
+        for e in instructor["exercises"]
+        for c in e["checks"]
+        if c["visibility"] == "public"
+    }
+    assert all(passed for passed, _m, _s in public.values())
+    assert all(e["status"] == "passed" for e in result["exercises"])
+    assert result["score"] == result["public"]["max_score"] < result["max_score"]
+    assert plain.returncode == 0, plain.stdout[-2000:]  # plain pytest in the bundle works too
+    assert dev.returncode == 2 and "student bundle" in dev.stderr

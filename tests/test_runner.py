@@ -1,0 +1,87 @@
+"""The runner on broken submissions, and the graders run with plain `pytest graders/`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from dlgrade.manifest import Course
+from dlgrade.runner import grade
+from tests.support import ROOT, reference_copy
+
+
+def statuses(result) -> dict[str, tuple[str, str]]:
+    return {e.id: (e.status, e.message) for e in result.exercises}
+
+
+def test_missing_module_syntax_error_and_missing_function(course: Course, tmp_path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "other.py").write_text("x = 1\n")
+    result = grade(course, empty, ["stability"])
+    assert {s for s, _ in statuses(result).values()} == {"error"}
+    assert all("stability.py is missing" in m for _, m in statuses(result).values())
+
+    broken = reference_copy(course, tmp_path / "broken")
+    (broken / "stability.py").write_text("import torch\ndef logsumexp(x, dim=-1, keepdim=False:\n    pass\n")
+    assert all(
+        "syntax error at line 2" in m for _, m in statuses(grade(course, broken, ["stability"])).values()
+    )
+
+    partial = reference_copy(course, tmp_path / "partial")
+    src = (partial / "stability.py").read_text().replace("def log_softmax", "def log_softmax_renamed")
+    (partial / "stability.py").write_text(src)
+    got = statuses(grade(course, partial, ["stability"]))
+    assert got["log_softmax"] == ("error", "log_softmax is not defined in stability.py")
+    assert got["logsumexp"][0] == "passed"
+
+
+def test_import_time_exception_names_the_line(course: Course, tmp_path) -> None:
+    folder = reference_copy(course, tmp_path)
+    path = folder / "stability.py"
+    path.write_text(path.read_text() + "\nprint('hello from import')\nundefined_name + 1\n")
+    result = grade(course, folder, ["logsumexp"])
+    status, message = statuses(result)["logsumexp"]
+    assert status == "error"
+    assert "NameError: name 'undefined_name' is not defined (stability.py:" in message
+    assert "hello from import" in message
+
+
+def test_student_exception_is_reported_with_type_message_and_line(course: Course, tmp_path) -> None:
+    folder = reference_copy(course, tmp_path)
+    path = folder / "stability.py"
+    path.write_text(
+        path.read_text() + "\ndef logsumexp(x, dim=-1, keepdim=False):\n"
+        "    raise ValueError('dims confuse me')\n"
+    )
+    ex = grade(course, folder, ["logsumexp"]).exercises[0]
+    assert (ex.status, ex.score) == ("error", 0)
+    public = [c for c in ex.checks if c.visibility == "public"]
+    assert "raised ValueError: dims confuse me at stability.py:" in public[0].message
+    assert "logsumexp(float" in public[0].message  # the arguments, in words
+    hidden = [c for c in ex.checks if c.visibility == "hidden"]
+    assert hidden and all(c.message == "logsumexp raised ValueError" for c in hidden)
+
+
+def test_selection_grades_only_what_is_named(course: Course) -> None:
+    result = grade(course, course.reference_dir(), ["log_softmax"])
+    assert [e.id for e in result.exercises] == ["log_softmax"]
+
+
+def test_plain_pytest_on_graders() -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", "graders", "-q", "-p", "no:cacheprovider", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            stdin=subprocess.DEVNULL,
+        )
+
+    ok = run("--submission", "reference", "-k", "logsumexp")
+    assert ok.returncode == 0, ok.stdout[-2000:]
+    assert "dlgrade: 5/5 points" in ok.stdout
+    stubs = run("-k", "logsumexp")
+    assert stubs.returncode == 1
+    assert "still raises NotImplementedError" in stubs.stdout
