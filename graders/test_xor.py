@@ -58,11 +58,11 @@ def layer_cases(name: str, n: int, device: str, max_side: int = 7) -> list[Case]
         shapes(seed_for(name), n, min_dims=3, max_dims=3, min_side=1, max_side=max_side, distinct=True)
     ):
         dtype = (torch.float32, torch.float64)[i % 2]
-        W1, b1, W2, b2 = (
+        layers = tuple(
             randn(s, seed=seed_for(name, i, j), dtype=dtype, device=device)
             for j, s in enumerate([(h, d), (h,), (o, h), (o,)])
         )
-        out.append(Case(label(W1, f"layer 1 of {d} -> {h}, layer 2 of {h} -> {o}"), (W1, b1, W2, b2)))
+        out.append(Case(label(layers[0], f"layer 1 of {d} -> {h}, layer 2 of {h} -> {o}"), layers))
     return out
 
 
@@ -256,8 +256,12 @@ def product_features(x: torch.Tensor) -> torch.Tensor:
     return torch.cat([x, x[:, :1] * x[:, 1:]], dim=1)
 
 
-def fit_linear_case(name: str, device: str) -> tuple[str, torch.Tensor, torch.Tensor, dict]:
-    """(words, Phi, y, keyword arguments) of one graded call of fit_linear."""
+# (words, Phi, y, keyword arguments) of one graded call of fit_linear
+FitCase = tuple[str, torch.Tensor, torch.Tensor, dict]
+
+
+def fit_linear_case(name: str, device: str) -> FitCase:
+    """The public calls: AND on the raw corners, XOR on the product features."""
     if name == "AND":
         return (
             "x1 AND x2 on the raw corners",
@@ -265,26 +269,17 @@ def fit_linear_case(name: str, device: str) -> tuple[str, torch.Tensor, torch.Te
             truth_table("AND", device=device),
             {"steps": 500},
         )
-    if name == "XOR*":
-        x = corners(device=device)
-        return (
-            "XOR on the features (x1, x2, x1*x2)",
-            product_features(x),
-            truth_table("XOR", device=device),
-            {"steps": 1000, "seed": 1},
-        )
-    if name == "OR":
-        x = corners(torch.float64, device)
-        return "OR on float64 corners", x, truth_table("OR", torch.float64, device), {"steps": 500, "seed": 2}
-    phi = randn((24, 4), seed=seed_for("fit_linear", name), device=device)
-    y = phi @ torch.tensor([0.5, -1.0, 0.0, 2.0], device=device) + randn(
-        (24,), seed=seed_for(name, "y"), device=device
+    x = corners(device=device)
+    return (
+        "XOR on the features (x1, x2, x1*x2)",
+        product_features(x),
+        truth_table("XOR", device=device),
+        {"steps": 1000, "seed": 1},
     )
-    return "random features", phi, y, {"steps": 500, "seed": 3}
 
 
-def expect_least_squares(runs: Runs, student: StudentModule, name: str, device: str) -> None:
-    words, phi, y, kwargs = fit_linear_case(name, device)
+def expect_least_squares(runs: Runs, student: StudentModule, case: FitCase) -> None:
+    words, phi, y, kwargs = case
     call = runs.call(student, "fit_linear", phi, y, **kwargs)
     w, b = expect_params(call.value, [("w", (phi.shape[1],)), ("b", ())], like=phi, case=words)
     got, best = judge.mse(judge.linear_forward(w, b, phi), y), judge.least_squares_mse(phi, y)
@@ -304,7 +299,7 @@ def expect_least_squares(runs: Runs, student: StudentModule, name: str, device: 
     hint="w -= lr * 2/n * Phi.T @ r and b -= lr * 2 * r.mean(), with r = Phi @ w + b - y; don't forget b",
 )
 def test_fit_linear_and(student, reference, device, runs):
-    expect_least_squares(runs, student, "AND", device)
+    expect_least_squares(runs, student, fit_linear_case("AND", device))
 
 
 @check(
@@ -314,30 +309,31 @@ def test_fit_linear_and(student, reference, device, runs):
     hint="with the product feature, XOR = x1 + x2 - 2 x1 x2 is linear: the loss must go to 0",
 )
 def test_fit_linear_xor(student, reference, device, runs):
-    expect_least_squares(runs, student, "XOR*", device)
+    expect_least_squares(runs, student, fit_linear_case("XOR*", device))
 
 
 @check("fit_linear", "reaches the optimum on other data, targets and seeds", points=2, hidden=True)
 def test_fit_linear_hidden(student, reference, device, runs):
-    for name in ("OR", "random"):
-        expect_least_squares(runs, student, name, device)
+    x, y = corners(torch.float64, device), truth_table("OR", torch.float64, device)
+    expect_least_squares(runs, student, ("OR on float64 corners", x, y, {"steps": 500, "seed": 2}))
+    phi = randn((24, 4), seed=seed_for("fit_linear", "random"), device=device)
+    y = phi @ torch.tensor([0.5, -1.0, 0.0, 2.0], device=device) + randn(
+        (24,), seed=seed_for("random", "y"), device=device
+    )
+    expect_least_squares(runs, student, ("random features", phi, y, {"steps": 500, "seed": 3}))
 
 
 # --- train_xor_mlp ------------------------------------------------------------------------
 
-# (target, seed, hidden, dtype) of every graded run; the first two are public.
-MLP_RUNS = {
-    "XOR/0": ("XOR", 0, 4, torch.float32),
-    "XOR/1": ("XOR", 1, 4, torch.float32),
-    "AND": ("AND", 2, 4, torch.float32),
-    "OR": ("OR", 3, 4, torch.float32),
-    "XNOR": ("XNOR", 4, 6, torch.float64),
-}
+# (target, seed, hidden, dtype) of a graded run; the hidden check has runs of its own.
+MlpRun = tuple[str, int, int, torch.dtype]
+XOR_SEED_0: MlpRun = ("XOR", 0, 4, torch.float32)
+XOR_SEED_1: MlpRun = ("XOR", 1, 4, torch.float32)
 
 
-def trained_mlp(runs: Runs, student: StudentModule, run: str, device: str):
+def trained_mlp(runs: Runs, student: StudentModule, run: MlpRun, device: str):
     """(words, outputs of the grader's forward pass at the corners, target)."""
-    target, seed, hidden, dtype = MLP_RUNS[run]
+    target, seed, hidden, dtype = run
     x, y = corners(dtype, device), truth_table(target, dtype, device)
     words = f"{target}, seed={seed}, hidden={hidden}, steps={STEPS}, lr=0.1"
     value = runs.call(student, "train_xor_mlp", x, y, hidden=hidden, steps=STEPS, lr=0.1, seed=seed).value
@@ -347,7 +343,7 @@ def trained_mlp(runs: Runs, student: StudentModule, run: str, device: str):
     return words, judge.mlp_forward(params, x), y
 
 
-def expect_low_mse(runs: Runs, student: StudentModule, run: str, device: str) -> None:
+def expect_low_mse(runs: Runs, student: StudentModule, run: MlpRun, device: str) -> None:
     words, out, y = trained_mlp(runs, student, run, device)
     got = judge.mse(out, y)
     if not got < MLP_MSE:
@@ -358,7 +354,7 @@ def expect_low_mse(runs: Runs, student: StudentModule, run: str, device: str) ->
         )
 
 
-def expect_corners_right(runs: Runs, student: StudentModule, run: str, device: str) -> None:
+def expect_corners_right(runs: Runs, student: StudentModule, run: MlpRun, device: str) -> None:
     words, out, y = trained_mlp(runs, student, run, device)
     wrong = [CORNER_NAMES[i] for i, ok in enumerate(((out > 0.5) == y.cpu().bool()).tolist()) if not ok]
     if wrong:
@@ -377,7 +373,7 @@ def expect_corners_right(runs: Runs, student: StudentModule, run: str, device: s
     "means dead ReLUs",
 )
 def test_mlp_xor_mse(student, reference, device, runs):
-    expect_low_mse(runs, student, "XOR/0", device)
+    expect_low_mse(runs, student, XOR_SEED_0, device)
 
 
 @check(
@@ -387,7 +383,7 @@ def test_mlp_xor_mse(student, reference, device, runs):
     hint="the grader runs relu(x @ W1.T + b1) @ W2.T + b2 on your parameters: return them in that layout",
 )
 def test_mlp_xor_corners(student, reference, device, runs):
-    expect_corners_right(runs, student, "XOR/0", device)
+    expect_corners_right(runs, student, XOR_SEED_0, device)
 
 
 @check(
@@ -398,13 +394,18 @@ def test_mlp_xor_corners(student, reference, device, runs):
     "of several starts",
 )
 def test_mlp_xor_seeds(student, reference, device, runs):
-    expect_low_mse(runs, student, "XOR/1", device)
-    expect_corners_right(runs, student, "XOR/1", device)
+    expect_low_mse(runs, student, XOR_SEED_1, device)
+    expect_corners_right(runs, student, XOR_SEED_1, device)
 
 
 @check("train_xor_mlp", "learns other targets and another width", points=3, hidden=True)
 def test_mlp_other_targets(student, reference, device, runs):
-    for run in ("AND", "OR", "XNOR"):
+    other: list[MlpRun] = [
+        ("AND", 2, 4, torch.float32),
+        ("OR", 3, 4, torch.float32),
+        ("XNOR", 4, 6, torch.float64),
+    ]
+    for run in other:
         expect_low_mse(runs, student, run, device)
         expect_corners_right(runs, student, run, device)
 
@@ -441,12 +442,7 @@ def test_linear_xor(student, reference, device, runs):
     expect_settles(runs, student, "XOR", 0, torch.float32, device)
 
 
-@check(
-    "train_xor_linear",
-    "settles at the least-squares optimum on other targets and seeds",
-    points=2,
-    hidden=True,
-)
+@check("train_xor_linear", "settles at the optimum on other targets and seeds", points=2, hidden=True)
 def test_linear_other_targets(student, reference, device, runs):
     expect_settles(runs, student, "AND", 1, torch.float32, device)
     expect_settles(runs, student, "x1", 2, torch.float64, device)

@@ -31,8 +31,8 @@ def fit_linear(
     b = torch.zeros((), dtype=Phi.dtype, device=Phi.device)
     y = y.to(Phi.dtype)
     for step in range(1, steps + 1):
-        r = Phi @ w + b - y
-        grad_w, grad_b = (2.0 / n) * (Phi.T @ r), 2.0 * r.mean()
+        residual = Phi @ w + b - y
+        grad_w, grad_b = (2.0 / n) * (Phi.T @ residual), 2.0 * residual.mean()
         w, b = w - lr * grad_w, b - lr * grad_b
         if step % CHECK_EVERY == 0 and max(float(grad_w.abs().max()), abs(float(grad_b))) < 1e-6:
             break

@@ -114,7 +114,7 @@ def fit_classifier(
     theta = torch.zeros(A.shape[1], dtype=F64)
     current = loss(theta)
     for _ in range(iterations):
-        p = torch.sigmoid(A @ theta)
+        p = (A @ theta).sigmoid()
         grad = A.T @ (p - y) / len(y) + penalty * theta
         if float(grad.abs().max()) < 1e-10:
             break
