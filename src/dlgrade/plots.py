@@ -4,6 +4,8 @@ Topic `xor`: the decision regions over the unit square of the grader's linear cl
 the student's features, and of the student's trained network. Topic `relu_nets`: the fitted
 irony-of-spec probability against the true one. Student code runs in the sandbox, exactly as
 in grading; the grading process judges and draws (matplotlib, Agg) and writes PNGs atomically.
+Expected values come through an Oracle, as in the graders: in a student bundle, which has no
+model solutions, from its recorded answers (the plots ask only what the public checks ask).
 Importing this module does not import matplotlib.
 """
 
@@ -17,7 +19,9 @@ from typing import Any
 import torch
 
 from dlgrade import judge
+from dlgrade.answers import AnswerBook, ReplayOracle, UnrecordedQuestion
 from dlgrade.atomic import write_atomic
+from dlgrade.bundle import load_bundle
 from dlgrade.cases import corners, truth_table, xor_training_set
 from dlgrade.checks import CheckFailure, expect_params, expect_tensor
 from dlgrade.manifest import Course
@@ -47,27 +51,40 @@ def write_plots(course: Course, submission: str | None, names: Sequence[str], fo
     try:
         from matplotlib.figure import Figure  # noqa: F401 - fail early, with advice
     except ImportError:
-        raise PlotError("--plots needs matplotlib: pip install 'dlgrade[plots]'") from None
+        raise PlotError("--plots needs matplotlib: pip install matplotlib") from None
     folder.mkdir(parents=True, exist_ok=True)
     lines = []
     with open_submission(course, submission) as sub:
         sandbox = shared_sandbox(course.all_rule_patterns())
-        loader = ModuleLoader(course.reference_dir())
+        oracle = _oracles(course)
         for e in selected:
             box = ExerciseSandbox(sandbox, course, e, str(sub.folder), {})
             try:
-                png = PLOTS[e.id](StudentModule(box), Oracle(loader.module(e.module)))
+                png = PLOTS[e.id](StudentModule(box), oracle(e.module))
             except StudentError as exc:
                 lines.append(f"{e.id}: not plotted: {exc.public()}")
                 continue
             except CheckFailure as exc:
                 lines.append(f"{e.id}: not plotted: {exc.public}")
                 continue
+            except UnrecordedQuestion as exc:  # a bundle whose answers lack what the plot asks
+                lines.append(f"{e.id}: not plotted: {exc}")
+                continue
             finally:
                 box.close()
             path = write_atomic(folder / f"{e.id}.png", png)
             lines.append(f"wrote {path}")
     return lines
+
+
+def _oracles(course: Course) -> Callable[[str], Oracle]:
+    """The `reference` of a topic module: the model solutions, or a bundle's recorded answers."""
+    info = load_bundle(course.root)
+    if info is not None:
+        book = AnswerBook.load(course.root / info.answers)
+        return lambda module: ReplayOracle(book, module)
+    loader = ModuleLoader(course.reference_dir())
+    return lambda module: Oracle(loader.module(module))
 
 
 def _grid() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
