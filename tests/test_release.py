@@ -326,7 +326,7 @@ def test_plots_in_a_bundle_are_the_instructors_from_the_recorded_answers(
     from dlgrade.plots import write_plots
 
     folder = reference_copy(course, tmp_path / "sub")
-    names = ("fit_irony_of_spec", "xor_features")  # the first asks the answer key for its data
+    names = ("xor_features", "fit_irony_of_spec")  # the second asks the answer key for its data
     here, there = tmp_path / "course", tmp_path / "bundle"
     assert write_plots(course, str(folder), names, here) == [f"wrote {here / f'{n}.png'}" for n in names]
     assert write_plots(load_course(bundle), str(folder), names, there) == [
