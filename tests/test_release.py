@@ -346,6 +346,24 @@ def test_a_question_the_release_never_recorded_is_a_grader_error(
     assert (check["passed"], check["outcome"]) == (False, "internal")
 
 
+def test_plots_in_a_bundle_are_the_instructors_from_the_recorded_answers(
+    bundle: Path, course: Course, tmp_path
+) -> None:
+    pytest.importorskip("matplotlib")
+    from dlgrade.plots import write_plots
+
+    folder = reference_copy(course, tmp_path / "sub")
+    names = ("xor_features", "fit_irony_of_spec")  # the second asks the answer key for its data
+    here, there = tmp_path / "course", tmp_path / "bundle"
+    assert write_plots(course, str(folder), names, here) == [f"wrote {here / f'{n}.png'}" for n in names]
+    assert write_plots(load_course(bundle), str(folder), names, there) == [
+        f"wrote {there / f'{n}.png'}" for n in names
+    ]
+    for n in names:
+        assert (there / f"{n}.png").read_bytes() == (here / f"{n}.png").read_bytes(), n
+    assert "--plots DIR" in (bundle / "README.md").read_text()
+
+
 def test_in_a_bundle_dev_check_and_the_reference_are_not_offered(bundle: Path, monkeypatch) -> None:
     monkeypatch.chdir(bundle)
     for args, words in (

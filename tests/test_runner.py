@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 
 from dlgrade.manifest import Course
-from dlgrade.runner import grade
+from dlgrade.plugin import CheckRecord
+from dlgrade.result import GradeResult
+from dlgrade.runner import _exercise_result, grade
 from tests.support import ROOT, reference_copy
 
 
@@ -85,3 +88,19 @@ def test_plain_pytest_on_graders() -> None:
     stubs = run("-k", "logsumexp")
     assert stubs.returncode == 1
     assert "still raises NotImplementedError" in stubs.stdout
+
+
+def test_a_bundle_score_with_every_public_check_passed_is_the_public_maximum(course: Course) -> None:
+    # 6 points over weights 1, 2, 2 (run) and 1, 1 (deferred): each deferred check lists
+    # round(6/7, 4) = 0.8571 points, and the score must be what those listed points leave.
+    exercise = replace(course.exercise("xor_features"), points=6.0)
+    records = [
+        CheckRecord("xor_features", f"c{i}", w, hidden, "", "", outcome="deferred" if hidden else "passed")
+        for i, (w, hidden) in enumerate([(1, False), (2, False), (2, False), (1, True), (1, True)])
+    ]
+    e = _exercise_result(exercise, records)
+    result = GradeResult((e,))
+    assert [c.max_score for c in e.checks if c.outcome == "deferred"] == [0.8571, 0.8571]
+    assert e.status == "passed"
+    assert e.score == result.score == result.public_max_score == 4.2858
+    assert result.deferred_summary() == {"count": 2, "points": 1.7142}

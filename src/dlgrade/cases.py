@@ -244,3 +244,62 @@ def label_all(tensors: Sequence[torch.Tensor], what: str = "", **params: Any) ->
     parts.append(f"{'/'.join(dtypes)} tensors of shape {', '.join(shown[:-1])} and {shown[-1]}")
     parts += [f"{k}={v}" for k, v in params.items()]
     return ", ".join(parts)
+
+
+# --- the corners of the unit square and two-input boolean targets (topic `xor`) ----------
+
+TRUTH_TABLES: dict[str, tuple[float, float, float, float]] = {
+    # outputs at the corners (0, 0), (0, 1), (1, 0), (1, 1), in that order
+    "XOR": (0.0, 1.0, 1.0, 0.0),
+    "AND": (0.0, 0.0, 0.0, 1.0),
+    "OR": (0.0, 1.0, 1.0, 1.0),
+    "XNOR": (1.0, 0.0, 0.0, 1.0),
+    "NAND": (1.0, 1.0, 1.0, 0.0),
+    "x1": (0.0, 0.0, 1.0, 1.0),
+}
+
+
+def corners(dtype: torch.dtype = torch.float32, device: str | torch.device = "cpu") -> torch.Tensor:
+    """The four corners of the unit square, (4, 2), in the order of TRUTH_TABLES."""
+    return torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], dtype=dtype, device=device)
+
+
+def truth_table(
+    name: str, dtype: torch.dtype = torch.float32, device: str | torch.device = "cpu"
+) -> torch.Tensor:
+    return torch.tensor(TRUTH_TABLES[name], dtype=dtype, device=device)
+
+
+def near_corners(
+    seed: int,
+    per_corner: int,
+    *,
+    radius: float = 0.1,
+    on_circle: bool = False,
+    dtype: torch.dtype = torch.float32,
+    device: str | torch.device = "cpu",
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(points (4m, 2), index of the nearest corner (4m,)): uniform in the disk of `radius`
+    around each corner, or evenly spaced on its circle (`on_circle`, the farthest points)."""
+    g = generator(seed)
+    m = per_corner
+    if on_circle:
+        angle = torch.arange(4 * m, dtype=torch.float64).remainder(m) * (2 * torch.pi / m)
+        r = torch.full((4 * m,), radius, dtype=torch.float64)
+    else:
+        angle = torch.rand(4 * m, generator=g, dtype=torch.float64) * (2 * torch.pi)
+        r = radius * torch.rand(4 * m, generator=g, dtype=torch.float64).sqrt()
+    which = torch.arange(4).repeat_interleave(m)
+    offset = torch.stack([r * torch.cos(angle), r * torch.sin(angle)], dim=1)
+    points = corners(torch.float64)[which] + offset
+    return points.to(dtype=dtype, device=device), which.to(device)
+
+
+def xor_training_set(
+    dtype: torch.dtype = torch.float32, device: str | torch.device = "cpu"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The corners and 16 points within 0.1 of each, labelled with their corner's XOR value:
+    what the grader fits its linear classifier on to judge `xor_features` (and plots draw)."""
+    near, which = near_corners(seed_for("xor/train"), 16, dtype=dtype, device=device)
+    y = truth_table("XOR")
+    return torch.cat([corners(dtype, device), near]), torch.cat([y, y[which.cpu()]])

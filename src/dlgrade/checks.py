@@ -345,3 +345,52 @@ def expect_finite(got: torch.Tensor, *, case: str = "", what: str = "the result"
 def expect_true(condition: bool, public: str, hidden: str) -> None:
     if not condition:
         fail(public, hidden)
+
+
+def expect_params(
+    got: Any,
+    spec: Sequence[tuple[str, tuple[int, ...]]],
+    *,
+    like: torch.Tensor,
+    case: str = "",
+) -> tuple[torch.Tensor, ...]:
+    """A tuple of named tensors with the given shapes, in `like`'s dtype and device, all finite."""
+    names = ", ".join(name for name, _ in spec)
+    seq = expect_sequence(got, len(spec), case=case, what=f"the result ({names})")
+    out = []
+    for (name, shape), value in zip(spec, seq, strict=True):
+        t = expect_tensor(value, case=case, what=name)
+        if tuple(t.shape) != tuple(shape):
+            fail(
+                f"{_prefix(case)}{name} has shape {tuple(t.shape)}; expected {shape}",
+                f"{name} has the wrong shape",
+            )
+        if t.dtype != like.dtype:
+            fail(
+                f"{_prefix(case)}{name} has dtype {dtype_name(t.dtype)}; expected {dtype_name(like.dtype)} "
+                "(keep the input's dtype)",
+                f"{name} has the wrong dtype",
+            )
+        if t.device != like.device:
+            fail(
+                f"{_prefix(case)}{name} is on {t.device}; expected {like.device}",
+                f"{name} is on the wrong device",
+            )
+        expect_finite(t, case=case, what=name)
+        out.append(t)
+    return tuple(out)
+
+
+def expect_number(got: Any, *, case: str = "", what: str = "the result") -> float:
+    """A Python int or float (not a bool, not a tensor), finite."""
+    if isinstance(got, bool) or not isinstance(got, int | float):
+        extra = (
+            " (use .item() to turn a one-element tensor into a float)"
+            if isinstance(got, torch.Tensor)
+            else ""
+        )
+        fail(f"{_prefix(case)}{what} should be a float; got {describe(got)}{extra}", f"{what} is not a float")
+    value = float(got)
+    if not math.isfinite(value):
+        fail(f"{_prefix(case)}{what} is {fmt(value)}; expected a finite number", f"{what} is not finite")
+    return value

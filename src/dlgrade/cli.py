@@ -87,6 +87,14 @@ def main() -> None:
 @output_option
 @fail_under_option
 @device_option
+@click.option(
+    "--plots",
+    "plots",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="Also draw what the submission learned (decision boundaries, fitted curves) as PNGs in DIR.",
+)
 def check_command(
     names: tuple[str, ...],
     submission: str | None,
@@ -94,6 +102,7 @@ def check_command(
     output: Path | None,
     fail_under: float | None,
     device: str,
+    plots: Path | None,
 ) -> None:
     """Grade exercises (the default: `grade [NAMES]...` runs this)."""
     from dlgrade.api import grade_submission
@@ -101,6 +110,8 @@ def check_command(
     with domain_errors():
         result = grade_submission(here_course(), submission, names, device=device)
         emit(result, fmt, output)
+        if plots is not None:
+            draw_plots(here_course(), submission, names, plots)
     for line in result.internal_errors:
         click.echo(f"grader error: {line}", err=True)
     if result.internal_errors:
@@ -108,6 +119,17 @@ def check_command(
     if fail_under is not None and result.percent < fail_under:
         click.echo(f"total {result.percent:.1f}% is under --fail-under {fail_under:g}%", err=True)
         sys.exit(EXIT_FAIL_UNDER)
+
+
+def draw_plots(course: Course, submission: str | None, names: tuple[str, ...], folder: Path) -> None:
+    from dlgrade.plots import PlotError, write_plots  # matplotlib only when asked for
+
+    try:
+        lines = write_plots(course, submission, names, folder)
+    except PlotError as exc:
+        raise click.UsageError(str(exc)) from None
+    for line in lines:
+        click.echo(line, err=True)
 
 
 def emit(result: object, fmt: str, output: Path | None) -> None:

@@ -2,8 +2,10 @@
 
 Static part: every declared file exists and nothing undeclared does; stub and model
 solution define each exercise with the same signature; stubs are only a docstring, a
-`# TODO` line and `raise NotImplementedError`. Grading part: the model solutions get full
-marks, the stubs grade as `not_started`, every exercise has a public check, and every
+`# TODO` line and `raise NotImplementedError`. A stub module may also hold given code
+(constants, helper functions students call): it must be the same in the model solution,
+and nothing there may look like an undeclared stub. Grading part: the model solutions get
+full marks, the stubs grade as `not_started`, every exercise has a public check, and every
 hypothesis draw the graders asked for is recorded in draws.json (`grade dev draws`).
 """
 
@@ -59,7 +61,52 @@ def static_problems(course: Course) -> list[Problem]:
                     Problem(f"exercises/{where}", m)
                     for m in _stub_shape(stub[e.function], topic.module, root)
                 ]
+        out += _given_problems(course, topic.module, {e.function for e in topic.exercises})
     return out
+
+
+def _given_problems(course: Course, module: str, exercises: set[str]) -> list[Problem]:
+    """Given code in a stub module (anything but imports and the exercises) must appear,
+    identical, in the model solution; a function that only raises NotImplementedError there
+    is a stub that course.toml does not declare."""
+    stub = _given(course.exercises_dir() / f"{module}.py", exercises)
+    ref = _given(course.reference_dir() / f"{module}.py", exercises)
+    out = []
+    for name, node in stub.items():
+        where = f"exercises/{module}.py::{name}"
+        if isinstance(node, ast.FunctionDef) and _only_raises(node):
+            out.append(Problem(where, "raises NotImplementedError but is not declared in course.toml"))
+        elif name not in ref:
+            out.append(Problem(where, "given in the stub but missing from the model solution"))
+        elif ast.dump(node) != ast.dump(ref[name]):
+            out.append(Problem(where, "given in the stub but different in the model solution"))
+    return out
+
+
+def _given(path: Path, exercises: set[str]) -> dict[str, ast.stmt]:
+    """Top-level functions, classes and assignments to plain names, except the exercises."""
+    out: dict[str, ast.stmt] = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names = [node.name]
+        elif isinstance(node, ast.Assign):
+            names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names = [node.target.id]
+        else:
+            continue
+        out.update({n: node for n in names if n not in exercises})
+    return out
+
+
+def _only_raises(fn: ast.FunctionDef) -> bool:
+    body = fn.body[1:] if ast.get_docstring(fn) else fn.body
+    return (
+        len(body) == 1
+        and isinstance(body[0], ast.Raise)
+        and body[0].exc is not None
+        and "NotImplementedError" in ast.unparse(body[0].exc)
+    )
 
 
 def _functions(path: Path) -> dict[str, ast.FunctionDef] | None:
@@ -75,19 +122,9 @@ def _signature(fn: ast.FunctionDef) -> str:
 
 def _stub_shape(fn: ast.FunctionDef, module: str, root: Path) -> list[str]:
     problems = []
-    body = list(fn.body)
-    doc = ast.get_docstring(fn)
-    if not doc:
+    if not ast.get_docstring(fn):
         problems.append("the stub has no docstring (the math and the shapes)")
-    else:
-        body = body[1:]
-    raises = (
-        len(body) == 1
-        and isinstance(body[0], ast.Raise)
-        and body[0].exc is not None
-        and "NotImplementedError" in ast.unparse(body[0].exc)
-    )
-    if not raises:
+    if not _only_raises(fn):
         problems.append("the stub's body must be only `raise NotImplementedError`")
     lines = (root / "exercises" / f"{module}.py").read_text(encoding="utf-8").splitlines()
     source = lines[fn.lineno - 1 : fn.end_lineno]

@@ -28,6 +28,20 @@ def _exercise_table(course: Course) -> list[str]:
     return rows
 
 
+def _plots_note(course: Course) -> list[str]:
+    """How to draw what a submission learned, when the course has exercises with plots."""
+    from dlgrade.plots import PLOTS
+
+    plotted = [e.id for t in course.topics for e in t.exercises if e.id in PLOTS]
+    if not plotted:
+        return []
+    return [
+        "`.venv/bin/grade NAMES --plots DIR` also draws what your code learned as PNGs in DIR",
+        f"({', '.join(f'`{p}`' for p in plotted)}); it needs matplotlib: `.venv/bin/pip install matplotlib`.",
+        "",
+    ]
+
+
 def readme(
     course: Course, *, hidden_count: int, hidden_points: float, requirements: list[str], python: str
 ) -> str:
@@ -65,6 +79,7 @@ def readme(
         "Each exercise is a function with a docstring and `raise NotImplementedError`; replace",
         "the `raise` with your code. An untouched exercise shows as `not started`.",
         "",
+        *_plots_note(course),
         "## Public and hidden checks",
         "",
         "`grade` runs the public checks here, with their full feedback. The hidden checks",

@@ -234,8 +234,11 @@ def _exercise_result(e: Exercise, records: list[CheckRecord]) -> ExerciseResult:
     score = e.points if all_passed else round(sum(c.score for c in checks), 4)
     ran = [r for r in records if r.outcome != "deferred"]
     if len(ran) < len(records) and all(r.outcome == "passed" for r in ran):
-        # A student bundle: every check that ran passed; the deferred ones count 0.
-        score = round(e.points * sum(r.weight for r in ran) / total_weight, 4)
+        # A student bundle: every check that ran passed; the deferred ones count 0. The score
+        # is the points less the deferred checks' points as listed (each rounded), so that it
+        # equals GradeResult.public_max_score exactly however those roundings add up.
+        deferred = sum(c.max_score for c in checks if c.outcome == "deferred")
+        score = round(e.points - deferred, 4)
     status = exercise_status(tuple(checks), score, e.points)
     message = _summary(records, forbidden)
     return ExerciseResult(

@@ -24,7 +24,7 @@ import tempfile
 import time
 from typing import Any
 
-from dlgrade.sandbox import wire
+from dlgrade.sandbox import preload, wire
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
@@ -92,6 +92,7 @@ def _serve(
         except (wire.WireClosed, OSError, ValueError):
             return
         if msg.get("op") == "spawn" and len(fds) == 1:
+            preload.before_fork(str(msg.get("folder")), str(msg.get("module")))
             pid = os.fork()
             if pid == 0:
                 worker.serve(socket.socket(fileno=fds[0]), {**msg, "workroot": workroot}, libc)

@@ -1,0 +1,61 @@
+"""Costly lazy imports a submission is about to trigger, made once in the zygote before forking.
+
+torch defers some imports to first use: the first torch.optim optimizer, torch.func or
+torch.compile imports torch._dynamo, which costs about as much as importing torch itself, and
+which a worker may not even do: it imports ctypes and creates a cache folder, both of which
+the audit hook denies. So when a submission's module names one of those features, the zygote
+imports it before forking that module's worker; this worker and every later one inherit it.
+(Code that reaches them without naming them, e.g. through getattr, gets a sandbox error.)
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import importlib
+import os
+import sys
+
+# module to import -> identifiers whose presence in the submission's source triggers it
+LAZY_IMPORTS: dict[str, frozenset[str]] = {
+    "torch._dynamo": frozenset({"optim", "func", "compile", "_dynamo"}),
+}
+MAX_SOURCE_BYTES = 1 << 20
+
+
+def identifiers(source: str) -> set[str]:
+    """Every name, attribute and dotted import part in `source` (empty if it does not parse)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            out.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            out.add(node.attr)
+        elif isinstance(node, ast.alias):
+            out.update(node.name.split("."))
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            out.update(node.module.split("."))
+    return out
+
+
+def needed(source: str) -> list[str]:
+    """The lazy imports that `source` names a trigger of."""
+    names = identifiers(source)
+    return [module for module, words in LAZY_IMPORTS.items() if names & words]
+
+
+def before_fork(folder: str, module: str) -> None:
+    """Import what the submission module `folder/module.py` is about to need (trusted process)."""
+    try:
+        with open(os.path.join(folder, f"{module}.py"), encoding="utf-8", errors="replace") as f:
+            source = f.read(MAX_SOURCE_BYTES)
+    except (OSError, TypeError, ValueError):
+        return
+    for name in needed(source):
+        if name not in sys.modules:
+            with contextlib.suppress(Exception):
+                importlib.import_module(name)
