@@ -22,11 +22,11 @@ def test_the_wheel_holds_the_engine_and_installs_grade(tmp_path) -> None:
     info = f"dlgrade-{dlgrade.__version__}.dist-info"
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
-        assert sources <= names and "dlgrade/py.typed" in names
+        assert sources <= names and {"dlgrade/py.typed", "dlgrade/draws.json"} <= names
         assert not [n for n in names if n.endswith((".pyc", ".pyo")) or "__pycache__" in n]
         assert all(n.startswith(("dlgrade/", f"{info}/")) for n in names)
         assert "Requires-Dist: torch==2.13.0" in zf.read(f"{info}/METADATA").decode().splitlines()
-        assert "grade = dlgrade.cli:main" in zf.read(f"{info}/entry_points.txt").decode()
+        assert "grade = dlgrade.cli:entry" in zf.read(f"{info}/entry_points.txt").decode()
         assert "Root-Is-Purelib: true" in zf.read(f"{info}/WHEEL").decode()
         record = [line.split(",") for line in zf.read(f"{info}/RECORD").decode().splitlines()]
         assert {name for name, _h, _s in record} == names
