@@ -29,7 +29,7 @@ from dlgrade.checks import (
 )
 from dlgrade.codec import Opaque
 from dlgrade.oracle import Oracle, select_output
-from dlgrade.student import Forbidden, NotStarted, Raised, StudentError, StudentModule
+from dlgrade.student import Forbidden, NotStarted, Raised, Request, StudentError, StudentModule
 
 # Centered differences in float64 with this step are good to ~1e-9 on smooth functions.
 FD_STEP = 1e-6
@@ -75,8 +75,9 @@ def forward_agrees(
     **tolerances: Any,
 ) -> None:
     """The student's forward returns (out, cache), a plain-data cache and the reference's out."""
-    for case in cases:
-        call = student.call(layer.forward, *case.args, **case.kwargs)
+    cases = list(cases)
+    requests = [Request(c.args, c.kwargs) for c in cases]
+    for case, call in zip(cases, student.calls(layer.forward, requests), strict=False):
         out, _cache = out_and_cache(call.value, layer, case)
         expected = select_output(getattr(reference, layer.forward)(*case.args, **case.kwargs), 0)
         expect_close(out, expected, case=case.label, what="out", **tolerances)

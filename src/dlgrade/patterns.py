@@ -14,7 +14,7 @@ from dlgrade.checks import (
     fail,
 )
 from dlgrade.oracle import Oracle, select_output
-from dlgrade.student import StudentModule
+from dlgrade.student import Request, StudentModule
 
 
 def agree(
@@ -22,9 +22,10 @@ def agree(
 ) -> None:
     """The student's `fn` returns what the reference returns on every case (a tensor or a
     tuple of them; `names=(...)` names a tuple's items in messages)."""
-    for case in cases:
-        got = getattr(student, fn)(*case.args, **case.kwargs)
-        expect_matching(got, getattr(reference, fn)(*case.args, **case.kwargs), case=case.label, **tolerances)
+    cases = list(cases)
+    for case, got in zip(cases, student.calls(fn, [Request(c.args, c.kwargs) for c in cases]), strict=False):
+        expected = getattr(reference, fn)(*case.args, **case.kwargs)
+        expect_matching(got.value, expected, case=case.label, **tolerances)
 
 
 def unmodified(
@@ -40,8 +41,8 @@ def unmodified(
 
     `arg_names` names the positional arguments in messages; `names=` names a tuple result's items.
     """
-    for case in cases:
-        call = student.call(fn, *case.args, **case.kwargs)
+    cases = list(cases)
+    for case, call in zip(cases, student.calls(fn, [Request(c.args, c.kwargs) for c in cases]), strict=False):
         expected = getattr(reference, fn)(*case.args, **case.kwargs)
         expect_matching(call.value, expected, case=case.label, **tolerances)
         expect_unmodified(case.args, call.args_after, case=case.label, names=arg_names)
@@ -66,11 +67,14 @@ def same_gradient(
 
     With `output`, `fn` returns a tuple and the gradient flows back from its `output`-th item.
     """
+    cases = list(cases)
+    outputs = []
     for n, case in enumerate(cases):
         like = select_output(getattr(reference, fn)(*case.args, **case.kwargs), output)
-        g = randn(like.shape, seed=seed_for(fn, "grad", n), dtype=like.dtype, device=like.device)
+        outputs.append(randn(like.shape, seed=seed_for(fn, "grad", n), dtype=like.dtype, device=like.device))
+    requests = [Request(c.args, c.kwargs, wrt, g, output) for c, g in zip(cases, outputs, strict=True)]
+    for case, g, call in zip(cases, outputs, student.calls(fn, requests), strict=False):
         expected = reference.grad(fn, *case.args, wrt=wrt, grad_output=g, output=output, **case.kwargs)
-        call = student.grad(fn, *case.args, wrt=wrt, grad_output=g, output=output, **case.kwargs)
         expect_tensor(select_output(call.value, output), case=case.label)
         if call.detached:
             fail(

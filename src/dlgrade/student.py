@@ -8,7 +8,9 @@ is the check's outcome (not started, raised, forbidden, timeout, crashed, import
 from __future__ import annotations
 
 import builtins
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
@@ -106,6 +108,17 @@ class NotRun(StudentError):
 
 
 @dataclass(frozen=True)
+class Request:
+    """One call of a student's function: the arguments, and what to backpropagate, if anything."""
+
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    wrt: tuple[int, ...] = ()
+    grad_output: Any = None
+    output: int | None = None
+
+
+@dataclass(frozen=True)
 class Call:
     """What one call returned: the value, the inputs as they were afterwards, gradients."""
 
@@ -141,12 +154,15 @@ class ExerciseSandbox:
     _worker: Worker | None = None
     _respawns: int = 0
     _timed_out: str = ""
+    _pipeline: threading.Thread | None = None  # a pipeline's sender while answers are still due
 
     @staticmethod
     def spec_for(exercise: Exercise, folder: str) -> WorkerSpec:
         return WorkerSpec(folder, exercise.module, exercise.memory_limit_mb)
 
     def _ensure_worker(self) -> Worker:
+        if self._pipeline is not None:
+            self._abandon_pipeline()
         module = self.exercise.module
         if module in self.import_failures:
             raise ImportFailed(self.import_failures[module])
@@ -177,6 +193,26 @@ class ExerciseSandbox:
         self._worker = worker
         return worker
 
+    def _request(self, fn: str, r: Request) -> dict[str, Any]:
+        rules = self._rules_for(fn)
+        return {
+            "op": "call",
+            "fn": fn,
+            "args": list(r.args),
+            "kwargs": r.kwargs,
+            "forbid": rules.forbidden_calls(),
+            "bounds": {k: list(v) for k, v in rules.call_counts().items()},
+            "wrt": list(r.wrt),
+            "grad_output": r.grad_output,
+            "output": r.output,
+        }
+
+    def _died(self, fn: str, exc: WorkerDied) -> StudentError:
+        if exc.timed_out:
+            self._timed_out = fn
+            return TimedOut(fn, exc.reason)
+        return Crashed(fn, exc.reason)
+
     def call(
         self,
         fn: str,
@@ -187,26 +223,46 @@ class ExerciseSandbox:
         output: int | None = None,
     ) -> Call:
         worker = self._ensure_worker()
-        rules = self._rules_for(fn)
-        request = {
-            "op": "call",
-            "fn": fn,
-            "args": list(args),
-            "kwargs": kwargs,
-            "forbid": rules.forbidden_calls(),
-            "bounds": {k: list(v) for k, v in rules.call_counts().items()},
-            "wrt": list(wrt),
-            "grad_output": grad_output,
-            "output": output,
-        }
+        r = Request(args, kwargs, wrt, grad_output, output)
         try:
-            reply, reports = worker.request(request, self.exercise.time_limit)
+            reply, reports = worker.request(self._request(fn, r), self.exercise.time_limit)
         except WorkerDied as exc:
-            if exc.timed_out:
-                self._timed_out = fn
-                raise TimedOut(fn, exc.reason) from None
-            raise Crashed(fn, exc.reason) from None
+            raise self._died(fn, exc) from None
         return self._interpret(fn, args, kwargs, reply, reports)
+
+    def calls(self, fn: str, requests: Sequence[Request]) -> Iterator[Call]:
+        """The calls of `requests`, in order, as `call` would return or raise them one by one.
+
+        They are sent at once (a pipeline): the worker runs the next while the grader judges
+        the last. The verdicts are those of one-by-one calls: the answers are read in order,
+        each within the time limit, and the first error is raised where it happened; the calls
+        sent after it have no effect on any verdict (their worker is replaced, unpaid).
+        """
+        if len(requests) <= 1:
+            for r in requests:
+                yield self.call(fn, r.args, r.kwargs, r.wrt, r.grad_output, r.output)
+            return
+        worker = self._ensure_worker()
+        self._pipeline = worker.pipeline([self._request(fn, r) for r in requests])
+        for i, r in enumerate(requests):
+            try:
+                reply, reports = worker.receive(self.exercise.time_limit)
+            except WorkerDied as exc:
+                self._pipeline = None
+                raise self._died(fn, exc) from None
+            if i == len(requests) - 1:
+                self._pipeline = None
+            yield self._interpret(fn, r.args, r.kwargs, reply, reports)
+
+    def _abandon_pipeline(self) -> None:
+        """A pipeline stopped early (an error, a failed check): its worker still owes answers,
+        so it is replaced; that is the engine's doing, not a crash of the student's code."""
+        sender, self._pipeline = self._pipeline, None
+        if self._worker is not None and self._worker.alive:
+            self._worker.close()
+        self._worker = None
+        if sender is not None:
+            sender.join(timeout=10)
 
     def _rules_for(self, fn: str) -> Any:
         try:
@@ -261,6 +317,8 @@ class ExerciseSandbox:
         raise Crashed(fn, "sent a reply the grader does not understand")
 
     def close(self) -> None:
+        if self._pipeline is not None:
+            self._abandon_pipeline()
         if self._worker is not None:
             self._worker.close()
             self._worker = None
@@ -284,6 +342,10 @@ class StudentModule:
     def call(self, fn: str, *args: Any, **kwargs: Any) -> Call:
         """Call `fn` and return the value together with the inputs as they were afterwards."""
         return self._box.call(fn, args, kwargs)
+
+    def calls(self, fn: str, requests: Sequence[Request]) -> Iterator[Call]:
+        """`fn` on each request in turn, sent together (faster, same verdicts as one by one)."""
+        return self._box.calls(fn, requests)
 
     def grad(
         self,
