@@ -99,3 +99,16 @@ def scores(result: GradeResult) -> dict[str, tuple[str, float, float]]:
 
 def grade_folder(course: Course, folder: Path, *names: str) -> GradeResult:
     return grade(course, folder, names)
+
+
+def assert_loses_only_where_due(course: Course, variant: Variant, topic: str, tmp_path: Path) -> None:
+    """A known-wrong file appended to the model solutions loses points on the exercises its
+    `# loses:` line names, and nowhere else in `topic`."""
+    folder = with_appended(course, variant.module, variant.path, tmp_path / "sub")
+    result = grade_folder(course, folder, topic)
+    assert result.internal_errors == ()
+    for ex, (status, score, max_score) in scores(result).items():
+        if ex in variant.loses:
+            assert score < max_score, f"{ex} should lose points ({status})"
+        else:
+            assert (status, score) == ("passed", max_score), f"{ex} should be untouched"

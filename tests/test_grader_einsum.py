@@ -9,7 +9,14 @@ import pytest
 
 from dlgrade.manifest import Course
 from dlgrade.result import ExerciseResult
-from tests.support import FIXTURES, grade_folder, reference_copy, scores, variants, with_appended
+from tests.support import (
+    FIXTURES,
+    assert_loses_only_where_due,
+    grade_folder,
+    reference_copy,
+    variants,
+    with_appended,
+)
 
 MODULE = "einsum_tasks"
 
@@ -30,14 +37,7 @@ def line_of(path: Path, text: str) -> int:
 
 @pytest.mark.parametrize("variant", variants(MODULE), ids=lambda v: v.id)
 def test_known_wrong_loses_points_where_due(course: Course, variant, tmp_path) -> None:
-    folder = with_appended(course, variant.module, variant.path, tmp_path / "sub")
-    result = grade_folder(course, folder, "einsum")
-    assert result.internal_errors == ()
-    for ex, (status, score, max_score) in scores(result).items():
-        if ex in variant.loses:
-            assert score < max_score, f"{ex} should lose points ({status})"
-        else:
-            assert (status, score) == ("passed", max_score), f"{ex} should be untouched"
+    assert_loses_only_where_due(course, variant, "einsum", tmp_path)
 
 
 @pytest.mark.parametrize(

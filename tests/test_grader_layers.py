@@ -7,7 +7,7 @@ import re
 import pytest
 
 from dlgrade.manifest import Course
-from tests.support import FIXTURES, grade_folder, scores, variants, with_appended
+from tests.support import FIXTURES, assert_loses_only_where_due, grade_folder, variants, with_appended
 
 RIGHT = sorted((FIXTURES / "right" / "layers").glob("*.py"))
 
@@ -19,14 +19,7 @@ def _grade(course: Course, stem: str, tmp_path, *names: str):
 
 @pytest.mark.parametrize("variant", variants("layers"), ids=lambda v: v.id)
 def test_known_wrong_loses_points_where_due(course: Course, variant, tmp_path) -> None:
-    folder = with_appended(course, variant.module, variant.path, tmp_path / "sub")
-    result = grade_folder(course, folder, "layers")
-    assert result.internal_errors == ()
-    for ex, (status, score, max_score) in scores(result).items():
-        if ex in variant.loses:
-            assert score < max_score, f"{ex} should lose points ({status})"
-        else:
-            assert (status, score) == ("passed", max_score), f"{ex} should be untouched"
+    assert_loses_only_where_due(course, variant, "layers", tmp_path)
 
 
 @pytest.mark.parametrize("path", RIGHT, ids=lambda p: p.stem)

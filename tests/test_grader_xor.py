@@ -9,7 +9,16 @@ from pathlib import Path
 import pytest
 
 from dlgrade.manifest import Course, load_course
-from tests.support import FIXTURES, ROOT, grade_folder, reference_copy, scores, variants, with_appended
+from tests.support import (
+    FIXTURES,
+    ROOT,
+    assert_loses_only_where_due,
+    grade_folder,
+    reference_copy,
+    scores,
+    variants,
+    with_appended,
+)
 
 
 def _graded(course: Course, stem: str, tmp_path: Path, *names: str):
@@ -19,14 +28,7 @@ def _graded(course: Course, stem: str, tmp_path: Path, *names: str):
 
 @pytest.mark.parametrize("variant", variants("xor"), ids=lambda v: v.id)
 def test_known_wrong_loses_points_where_due(course: Course, variant, tmp_path) -> None:
-    folder = with_appended(course, variant.module, variant.path, tmp_path / "sub")
-    result = grade_folder(course, folder, "xor")
-    assert result.internal_errors == ()
-    for ex, (status, score, max_score) in scores(result).items():
-        if ex in variant.loses:
-            assert score < max_score, f"{ex} should lose points ({status})"
-        else:
-            assert (status, score) == ("passed", max_score), f"{ex} should be untouched"
+    assert_loses_only_where_due(course, variant, "xor", tmp_path)
 
 
 def test_hard_coded_weights_pass_in_public_and_fail_in_hidden(course: Course, tmp_path) -> None:
