@@ -101,6 +101,21 @@ def grade_folder(course: Course, folder: Path, *names: str) -> GradeResult:
     return grade(course, folder, names)
 
 
+def variant(module: str, stem: str) -> Variant:
+    """The known-wrong file tests/fixtures/wrong/<module>/<stem>.py."""
+    return next(v for v in variants(module) if v.path.stem == stem)
+
+
+def assert_full_marks(course: Course, module: str, path: Path, topic: str, tmp_path: Path) -> None:
+    """Right code written differently (the file at `path` appended to the model solutions)
+    gets full marks on every exercise of `topic`."""
+    result = grade_folder(course, with_appended(course, module, path, tmp_path), topic)
+    failing = {
+        e.id: [c.message for c in e.checks if not c.passed] for e in result.exercises if e.status != "passed"
+    }
+    assert result.internal_errors == () and failing == {}
+
+
 def assert_loses_only_where_due(course: Course, variant: Variant, topic: str, tmp_path: Path) -> None:
     """A known-wrong file appended to the model solutions loses points on the exercises its
     `# loses:` line names, and nowhere else in `topic`."""

@@ -22,7 +22,7 @@ from dlgrade.manifest import Course
 from tests import submissions as subs
 from tests.archives import HOSTILE
 from tests.courses import course_copy
-from tests.support import ROOT, reference_copy, variants, with_appended
+from tests.support import ROOT, reference_copy, variant, with_appended
 
 TOPIC = "stability"  # graded in these tests, so they do not grow with the course
 GRADE = str(Path(sys.executable).with_name("grade"))
@@ -47,7 +47,7 @@ def batch_dir(course: Course, tmp_path_factory) -> tuple[Path, Path]:
     folder.mkdir()
     subs.correct(course, folder, "correct")
     subs.correct_nested(course, folder, "nested")
-    naive = next(v for v in variants(TOPIC) if v.path.stem == "naive_softmax")
+    naive = variant(TOPIC, "naive_softmax")
     with_appended(course, naive.module, naive.path, folder / "wrong")
     subs.stub(course, folder, "stub")
     subs.hostile_code(course, folder, "crash", "os_exit_in_call")

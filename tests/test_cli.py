@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from dlgrade.cli import main
-from tests.support import ROOT, variants, with_appended
+from tests.support import ROOT, variant, with_appended
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def test_fail_under(run) -> None:
 
 
 def test_a_crashing_student_is_not_a_failing_job(run, tmp_path) -> None:
-    v = next(v for v in variants("stability") if v.path.stem == "forbidden_builtin")
+    v = variant("stability", "forbidden_builtin")
     folder = with_appended(_course(), v.module, v.path, tmp_path / "sub")
     result = run("--submission", str(folder), "stability")
     assert result.exit_code == 0 and "error" in result.stdout

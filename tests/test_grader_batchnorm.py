@@ -7,13 +7,21 @@ import re
 import pytest
 
 from dlgrade.manifest import Course
-from tests.support import FIXTURES, assert_loses_only_where_due, grade_folder, variants, with_appended
+from tests.support import (
+    FIXTURES,
+    assert_full_marks,
+    assert_loses_only_where_due,
+    grade_folder,
+    variant,
+    variants,
+    with_appended,
+)
 
 RIGHT = sorted((FIXTURES / "right" / "batchnorm").glob("*.py"))
 
 
 def _grade(course: Course, stem: str, tmp_path, *names: str):
-    v = next(v for v in variants("batchnorm") if v.path.stem == stem)
+    v = variant("batchnorm", stem)
     return grade_folder(course, with_appended(course, v.module, v.path, tmp_path), *(names or ("batchnorm",)))
 
 
@@ -29,11 +37,7 @@ def test_known_wrong_loses_points_where_due(course: Course, variant, tmp_path) -
 @pytest.mark.parametrize("path", RIGHT, ids=lambda p: p.stem)
 def test_correct_code_written_differently_gets_full_marks(course: Course, path, tmp_path) -> None:
     """Other caches (dicts, lists), other formulas (CS231n's staged graph), torch.var: all fine."""
-    result = grade_folder(course, with_appended(course, "batchnorm", path, tmp_path), "batchnorm")
-    failing = {
-        e.id: [c.message for c in e.checks if not c.passed] for e in result.exercises if e.status != "passed"
-    }
-    assert result.internal_errors == () and failing == {}
+    assert_full_marks(course, "batchnorm", path, "batchnorm", tmp_path)
 
 
 def test_backward_feedback_names_the_largest_error_and_where(course: Course, tmp_path) -> None:

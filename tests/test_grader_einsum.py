@@ -14,6 +14,7 @@ from tests.support import (
     assert_loses_only_where_due,
     grade_folder,
     reference_copy,
+    variant,
     variants,
     with_appended,
 )
@@ -23,7 +24,7 @@ MODULE = "einsum_tasks"
 
 def graded(course: Course, stem: str, tmp_path: Path, *names: str) -> tuple[dict[str, ExerciseResult], Path]:
     """Grade the model solutions with one known-wrong file appended; results by exercise."""
-    v = next(v for v in variants(MODULE) if v.path.stem == stem)
+    v = variant(MODULE, stem)
     folder = with_appended(course, v.module, v.path, tmp_path / "sub")
     result = grade_folder(course, folder, *(names or ("einsum",)))
     assert result.internal_errors == ()
@@ -146,7 +147,7 @@ def test_own_functions_named_like_torch_are_not_flagged(course, tmp_path) -> Non
 
 
 def test_same_code_same_score(course: Course, tmp_path) -> None:
-    v = next(v for v in variants(MODULE) if v.path.stem == "transposed_bilinear")
+    v = variant(MODULE, "transposed_bilinear")
     folder = with_appended(course, v.module, v.path, tmp_path)
     first = grade_folder(course, folder, "einsum").to_dict()
     again = grade_folder(course, folder, "batch_bilinear", "bilinear").to_dict()

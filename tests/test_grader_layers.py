@@ -7,13 +7,21 @@ import re
 import pytest
 
 from dlgrade.manifest import Course
-from tests.support import FIXTURES, assert_loses_only_where_due, grade_folder, variants, with_appended
+from tests.support import (
+    FIXTURES,
+    assert_full_marks,
+    assert_loses_only_where_due,
+    grade_folder,
+    variant,
+    variants,
+    with_appended,
+)
 
 RIGHT = sorted((FIXTURES / "right" / "layers").glob("*.py"))
 
 
 def _grade(course: Course, stem: str, tmp_path, *names: str):
-    v = next(v for v in variants("layers") if v.path.stem == stem)
+    v = variant("layers", stem)
     return grade_folder(course, with_appended(course, v.module, v.path, tmp_path), *(names or ("layers",)))
 
 
@@ -24,11 +32,7 @@ def test_known_wrong_loses_points_where_due(course: Course, variant, tmp_path) -
 
 @pytest.mark.parametrize("path", RIGHT, ids=lambda p: p.stem)
 def test_correct_code_written_differently_gets_full_marks(course: Course, path, tmp_path) -> None:
-    result = grade_folder(course, with_appended(course, "layers", path, tmp_path), "layers")
-    failing = {
-        e.id: [c.message for c in e.checks if not c.passed] for e in result.exercises if e.status != "passed"
-    }
-    assert result.internal_errors == () and failing == {}
+    assert_full_marks(course, "layers", path, "layers", tmp_path)
 
 
 def test_flat_dx_is_named_in_symbols(course: Course, tmp_path) -> None:

@@ -13,6 +13,7 @@ from tests.support import (
     assert_loses_only_where_due,
     grade_folder,
     reference_copy,
+    variant,
     variants,
     with_appended,
 )
@@ -24,7 +25,7 @@ def test_known_wrong_loses_points_where_due(course: Course, variant, tmp_path) -
 
 
 def test_memorised_fit_passes_the_default_data_only(course: Course, tmp_path) -> None:
-    v = next(v for v in variants("relu_nets") if v.path.stem == "irony_memorised")
+    v = variant("relu_nets", "irony_memorised")
     result = grade_folder(course, with_appended(course, v.module, v.path, tmp_path), "fit_irony_of_spec")
     checks = {c.name: c for c in result.exercises[0].checks}
     assert checks["the fitted probability follows the true curve on irony_of_spec_data()"].passed
@@ -34,7 +35,7 @@ def test_memorised_fit_passes_the_default_data_only(course: Course, tmp_path) ->
 
 
 def test_wrong_slope_is_shown_at_a_point(course: Course, tmp_path) -> None:
-    v = next(v for v in variants("relu_nets") if v.path.stem == "wrong_slopes")
+    v = variant("relu_nets", "wrong_slopes")
     result = grade_folder(course, with_appended(course, v.module, v.path, tmp_path), "pwlinr_params")
     check = next(c for c in result.exercises[0].checks if c.visibility == "public")
     assert re.search(r"at x = -1 the network gives 13\.5; expected -4\.5", check.message), check.message

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from dlgrade.manifest import Course
-from tests.support import assert_loses_only_where_due, grade_folder, variants, with_appended
+from tests.support import assert_loses_only_where_due, grade_folder, variant, variants, with_appended
 
 
 @pytest.mark.parametrize("variant", variants("stability"), ids=lambda v: v.id)
@@ -16,7 +16,7 @@ def test_known_wrong_loses_points_where_due(course: Course, variant, tmp_path) -
 
 
 def test_failed_public_check_says_what_went_wrong(course: Course, tmp_path) -> None:
-    v = next(v for v in variants("stability") if v.path.stem == "naive_softmax")
+    v = variant("stability", "naive_softmax")
     result = grade_folder(course, with_appended(course, v.module, v.path, tmp_path), "stable_softmax")
     check = next(c for c in result.exercises[0].checks if c.name == "large logits stay finite")
     assert not check.passed
@@ -26,7 +26,7 @@ def test_failed_public_check_says_what_went_wrong(course: Course, tmp_path) -> N
 
 
 def test_hidden_checks_never_show_inputs(course: Course, tmp_path) -> None:
-    v = next(v for v in variants("stability") if v.path.stem == "naive_softmax")
+    v = variant("stability", "naive_softmax")
     result = grade_folder(course, with_appended(course, v.module, v.path, tmp_path), "stable_softmax")
     hidden = [c for c in result.exercises[0].checks if c.visibility == "hidden"]
     assert hidden and any(not c.passed for c in hidden)
@@ -36,7 +36,7 @@ def test_hidden_checks_never_show_inputs(course: Course, tmp_path) -> None:
 
 
 def test_forbidden_call_names_the_call_and_the_line(course: Course, tmp_path) -> None:
-    v = next(v for v in variants("stability") if v.path.stem == "forbidden_builtin")
+    v = variant("stability", "forbidden_builtin")
     result = grade_folder(course, with_appended(course, v.module, v.path, tmp_path), "stable_softmax")
     ex = result.exercises[0]
     assert (ex.status, ex.score) == ("error", 0)
@@ -45,7 +45,7 @@ def test_forbidden_call_names_the_call_and_the_line(course: Course, tmp_path) ->
 
 
 def test_same_code_same_score(course: Course, tmp_path) -> None:
-    v = next(v for v in variants("stability") if v.path.stem == "max_wrong_dim")
+    v = variant("stability", "max_wrong_dim")
     folder = with_appended(course, v.module, v.path, tmp_path)
     first = grade_folder(course, folder, "stability").to_dict()
     again = grade_folder(course, folder, "stable_softmax", "logsumexp").to_dict()

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from dlgrade.manifest import Course
-from tests.support import assert_loses_only_where_due, grade_folder, variants, with_appended
+from tests.support import assert_loses_only_where_due, grade_folder, variant, variants, with_appended
 
 
 @pytest.mark.parametrize("variant", variants("tensors"), ids=lambda v: v.id)
@@ -16,7 +16,7 @@ def test_known_wrong_loses_points_where_due(course: Course, variant, tmp_path) -
 
 
 def _checks(course: Course, stem: str, exercise: str, tmp_path):
-    v = next(v for v in variants("tensors") if v.path.stem == stem)
+    v = variant("tensors", stem)
     result = grade_folder(course, with_appended(course, v.module, v.path, tmp_path), exercise)
     assert result.internal_errors == ()
     return {c.name: c for c in result.exercises[0].checks}

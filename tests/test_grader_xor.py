@@ -16,13 +16,14 @@ from tests.support import (
     grade_folder,
     reference_copy,
     scores,
+    variant,
     variants,
     with_appended,
 )
 
 
 def _graded(course: Course, stem: str, tmp_path: Path, *names: str):
-    v = next(v for v in variants("xor") if v.path.stem == stem)
+    v = variant("xor", stem)
     return grade_folder(course, with_appended(course, v.module, v.path, tmp_path / "sub"), *names)
 
 
@@ -63,7 +64,7 @@ HIDDEN_LEAKS = re.compile(r"\[|shape|seed|float\d\d|tensor|=|\bX?N?AND\b|\bX?N?O
 )
 def test_hidden_checks_never_show_inputs(course: Course, tmp_path, stem: str) -> None:
     """Hidden messages name the property (and the contract's own threshold), never a case."""
-    v = next(v for v in variants("xor") if v.path.stem == stem)
+    v = variant("xor", stem)
     result = _graded(course, stem, tmp_path, *v.loses)
     hidden = [c for e in result.exercises for c in e.checks if c.visibility == "hidden"]
     assert any(not c.passed for c in hidden)

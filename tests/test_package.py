@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from dlgrade.cli import main
 from dlgrade.manifest import Course
-from tests.support import ROOT, variants, with_appended
+from tests.support import ROOT, variant, with_appended
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def runner(monkeypatch) -> CliRunner:
 def packaged(course: Course, tmp_path_factory) -> tuple[Path, Path]:
     """A package of a partly wrong submission (stable_softmax loses points): (zip, submission folder)."""
     base = tmp_path_factory.mktemp("packaged")
-    naive = next(v for v in variants("stability") if v.path.stem == "naive_softmax")
+    naive = variant("stability", "naive_softmax")
     folder = with_appended(course, naive.module, naive.path, base / "sub")
     runner = CliRunner()
     with pytest.MonkeyPatch.context() as mp:

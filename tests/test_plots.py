@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from dlgrade.cli import main
 from dlgrade.manifest import Course
 from dlgrade.plots import FITTED_CURVE, REGION, TRUE_CURVE, write_plots
-from tests.support import ROOT, variants, with_appended
+from tests.support import ROOT, variant, with_appended
 
 matplotlib_image = pytest.importorskip("matplotlib.image")
 from matplotlib.colors import to_rgb  # noqa: E402 - after the importorskip
@@ -57,7 +57,7 @@ def test_irony_plot_draws_both_curves(reference_plots) -> None:
 
 def test_wrong_submissions_get_pictures_too(course: Course, tmp_path) -> None:
     """Raw features cannot separate XOR, and the picture still shows what they do separate."""
-    v = next(v for v in variants("xor") if v.path.stem == "raw_features")
+    v = variant("xor", "raw_features")
     folder = with_appended(course, v.module, v.path, tmp_path / "sub")
     lines = write_plots(course, str(folder), ("xor_features",), tmp_path / "plots")
     assert lines == [f"wrote {tmp_path / 'plots' / 'xor_features.png'}"]

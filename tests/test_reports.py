@@ -14,13 +14,13 @@ from dlgrade.report import FORMATS
 from dlgrade.report.gradescope import gradescope_document
 from dlgrade.result import CheckResult, GradeResult
 from tests.formats import gradescope_problems, junit_problems
-from tests.support import grade_folder, hostiles, variants, with_appended
+from tests.support import grade_folder, hostiles, variant, with_appended
 
 
 @pytest.fixture(scope="module")
 def wrong_result(course: Course, tmp_path_factory) -> GradeResult:
     """A real result with passes, wrong answers, hidden failures and a crash."""
-    naive = next(v for v in variants("stability") if v.path.stem == "naive_softmax")
+    naive = variant("stability", "naive_softmax")
     crash = next(h for h in hostiles() if h.id == "os_exit_in_call")
     folder = with_appended(course, naive.module, naive.path, tmp_path_factory.mktemp("wrong"))
     module = folder / "stability.py"

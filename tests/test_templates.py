@@ -20,7 +20,7 @@ import yaml
 from dlgrade.cli import main
 from dlgrade.manifest import Course
 from tests.formats import gradescope_problems
-from tests.support import ROOT, reference_copy, variants, with_appended
+from tests.support import ROOT, reference_copy, variant, with_appended
 
 TEMPLATES = ROOT / "templates"
 WORKFLOWS = sorted((TEMPLATES / "github").glob("*.yml"))
@@ -170,7 +170,7 @@ def _run_autograder(root: Path) -> dict:
 @pytest.mark.slow
 def test_run_autograder_grades_a_submission_for_real(course: Course, tmp_path) -> None:
     root = _autograder(tmp_path, course)
-    naive = next(v for v in variants("stability") if v.path.stem == "naive_softmax")
+    naive = variant("stability", "naive_softmax")
     with_appended(course, naive.module, naive.path, root / "submission")
     doc = _run_autograder(root)
     assert gradescope_problems(doc) == []

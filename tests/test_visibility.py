@@ -8,12 +8,12 @@ import pytest
 
 from dlgrade.manifest import Course
 from dlgrade.runner import grade
-from tests.support import variants, with_appended
+from tests.support import variant, with_appended
 
 
 @pytest.fixture(scope="module")
 def wrong_softmax(course: Course, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    v = next(v for v in variants("stability") if v.path.stem == "naive_softmax")
+    v = variant("stability", "naive_softmax")
     return with_appended(course, v.module, v.path, tmp_path_factory.mktemp("naive"))
 
 
