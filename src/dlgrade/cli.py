@@ -16,6 +16,7 @@ import click
 
 from dlgrade import __version__, cli_submissions
 from dlgrade.cli_options import (
+    containment_option,
     device_option,
     fail_under_option,
     format_option,
@@ -87,6 +88,7 @@ def main() -> None:
 @output_option
 @fail_under_option
 @device_option
+@containment_option("warn")
 @click.option(
     "--plots",
     "plots",
@@ -246,6 +248,23 @@ def nbgrader_command(course_dir: Path, topics: tuple[str, ...], force: bool, cel
     for path in written:
         click.echo(str(path))
     click.echo(f"next: cd {course_dir} && nbgrader generate_assignment TOPIC (docs/nbgrader.md)", err=True)
+
+
+@main.command("doctor")
+def doctor_command() -> None:
+    """Say what this machine's kernel offers to contain student code (exit 1 if incomplete)."""
+    from dlgrade.doctor import diagnose, render
+
+    with domain_errors():
+        try:
+            course = here_course()
+            private = [str(course.reference_dir()), str(course.graders_dir())]
+        except (ManifestError, FileNotFoundError):
+            private = []  # outside a course: the kernel's side alone
+        diagnosis = diagnose(private)
+    click.echo(render(diagnosis), nl=False)
+    if not diagnosis.contained:
+        sys.exit(1)
 
 
 cli_submissions.register(main)  # package, verify, batch, merge, report

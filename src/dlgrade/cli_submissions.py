@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from dlgrade.cli_options import device_option, format_option, output_option, submission_option
+from dlgrade.cli_options import (
+    containment_option,
+    device_option,
+    format_option,
+    output_option,
+    submission_option,
+)
 
 if TYPE_CHECKING:
     from dlgrade.manifest import Course
@@ -89,6 +95,7 @@ def package_command(submission: str | None, output: Path, device: str) -> None:
 @format_option
 @output_option
 @device_option
+@containment_option("require")
 def verify_command(package: Path, fmt: str, output: Path | None, device: str) -> None:
     """Regrade a `grade package` zip in isolation; report every claimed score that differs.
 
@@ -138,6 +145,7 @@ def verify_command(package: Path, fmt: str, output: Path | None, device: str) ->
     help="Where submissions are unpacked [default: a private temporary folder].",
 )
 @device_option
+@containment_option("require")
 def batch_command(
     submissions: Path,
     names: tuple[str, ...],
@@ -157,6 +165,7 @@ def batch_command(
 
     if not csv_path.parent.is_dir():
         raise click.UsageError(f"--csv {csv_path}: folder {csv_path.parent} does not exist")
+    _refuse_uncontained(_course())
     try:
         with _errors(), batch_progress() as bar:
             run = run_batch(
@@ -181,6 +190,23 @@ def batch_command(
         click.echo(str(path))
     if run.failed:
         sys.exit(EXIT_ENGINE)
+
+
+def _refuse_uncontained(course: Course) -> None:
+    """Under --containment require, stop before grading anything where the kernel cannot
+    contain the workers (each batch process would refuse every submission otherwise)."""
+    from dlgrade.cli import EngineFailure
+    from dlgrade.doctor import diagnose
+    from dlgrade.sandbox import policy
+
+    if policy.mode() != "require":
+        return
+    diagnosis = diagnose([str(course.reference_dir()), str(course.graders_dir())])
+    if not diagnosis.contained:
+        raise EngineFailure(
+            f"kernel containment unavailable ({'; '.join(diagnosis.problems)}); "
+            "grade with --containment warn to accept Python-level isolation only"
+        )
 
 
 @click.command("merge")

@@ -113,6 +113,8 @@ class GradeResult:
     version: str = ""
     duration_s: float = 0.0
     internal_errors: tuple[str, ...] = field(default=())
+    # The containment in force: {"layers": {layer: what}, "missing": {layer: why}} (docs/sandbox.md)
+    isolation: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def score(self) -> float:
@@ -162,6 +164,7 @@ class GradeResult:
             "statuses": self.counts(),
             "hidden": self.hidden_summary(),
             "internal_errors": list(self.internal_errors),
+            "isolation": self.isolation,
             "exercises": [e.to_dict() for e in self.exercises],
         }
         deferred = self.deferred_summary()
@@ -181,6 +184,7 @@ class GradeResult:
             version=str(d.get("dlgrade_version", "")),
             duration_s=float(d.get("duration_s", 0.0)),
             internal_errors=tuple(d.get("internal_errors", [])),
+            isolation=dict(d.get("isolation") or {}),
         )
 
 
