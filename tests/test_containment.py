@@ -105,7 +105,7 @@ def test_without_the_kernel_the_attack_is_real_and_the_digests_catch_it(tmp_path
     original = (course.reference_dir() / "stability.py").read_bytes()
     box = Sandbox(course.all_rule_patterns(), confine=False, audit=False)
     try:
-        with pytest.raises(CourseTampered, match="reference/stability.py"):
+        with pytest.raises(CourseTampered, match=r"reference/stability\.py"):
             grade(course, submission, ["logsumexp"], sandbox=box)
     finally:
         box.close()

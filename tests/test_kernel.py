@@ -21,7 +21,7 @@ def test_the_seccomp_program_assembles_with_every_jump_forward_and_in_range() ->
     code = seccomp.program(4242)
     assert len(code) % 8 == 0 and len(code) // 8 < 4096
     for i in range(0, len(code), 8):
-        op, jt, jf, _k = struct.unpack("HBBI", code[i : i + 8])
+        _op, jt, jf, _k = struct.unpack("HBBI", code[i : i + 8])
         assert i // 8 + 1 + max(jt, jf) <= len(code) // 8
     denied = seccomp.denied_names()
     for name in ("execve", "ptrace", "socket", "pidfd_send_signal", "unshare", "bpf", "io_uring_setup"):
@@ -45,9 +45,7 @@ def test_installation_readable_by_others_follows_every_folder_on_the_way() -> No
         os.chmod(top / "closed", 0o700)
         assert not kernel.installation_readable_by_others([str(inner)])
         os.chmod(top / "closed", 0o755)
-        assert kernel.installation_readable_by_others([str(inner)]) == os.access(
-            tempfile.gettempdir(), os.X_OK
-        )
+        assert kernel.installation_readable_by_others([str(inner)])
 
 
 def _box(missing: dict[str, str], read: list[str] | None = None) -> Sandbox:
