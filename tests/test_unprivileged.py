@@ -124,9 +124,9 @@ def test_hostile_submission_graded_by_nobody(nobody_env: Path, name: str) -> Non
             before = (tree_digest(work / "course"), _listing(nobody_env), shm_listing())
             topic = course.exercise(next(iter(hostile.expect))).topic
             grade_cmd = [str(nobody_env / "bin" / "grade"), topic, "--submission", str(submission)]
+            grade_cmd += ["--format", "json"]
             run = subprocess.run(
-                ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--", *grade_cmd]
-                + ["--format", "json"],
+                ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--", *grade_cmd],
                 cwd=work / "course",
                 env={"PATH": "/usr/bin:/bin", "HOME": str(work), "LANG": "C.UTF-8"},
                 capture_output=True,
