@@ -14,8 +14,8 @@ returns the exercise's score; with no points it raises AssertionError instead.
 
 Under `nbgrader autograde` with the config `grade nbgrader` writes, nbgrader grades the
 notebook's code itself, out of the kernel's reach (`dlgrade.nbgrader_autograde`), and sets
-$DLGRADE_OUT_OF_BAND for the kernel: the check cells then grade nothing (their outputs are
-replaced by that grading's).
+$DLGRADE_OUT_OF_BAND for the kernel: the check cells then grade nothing and fail (nbgrader
+replaces their outputs by that grading's).
 """
 
 from __future__ import annotations
@@ -80,9 +80,8 @@ def grade_cell(exercise: str, *, hidden_checks: bool = False) -> float:
     points earned (for nbgrader's partial credit); raises AssertionError when there are none.
     """
     __tracebackhide__ = True  # IPython shows the failure, not this function's frames
-    if _ENV.get(OUT_OF_BAND_ENV):  # nbgrader grades out of band and replaces this cell's output
-        print("graded by nbgrader out of band")
-        return 0.0
+    if _ENV.get(OUT_OF_BAND_ENV):  # an error: 0 points should this output ever be kept
+        raise NotebookGradingError("graded out of band: nbgrader replaces this cell's output")
     course = find_course()
     try:
         spec = course.exercise(exercise)
