@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -80,10 +81,10 @@ def forged(nb: Any, *added: str) -> Any:
     return out
 
 
-def autograded(nb: Any) -> Any:
+def autograded(nb: Any, timeout: float = 300) -> Any:
     """The notebook after RegradeNotebook, (the kernel: already in its outputs), RecordRegrade."""
     resources: dict[str, Any] = {}
-    nb, resources = RegradeNotebook().preprocess(nb, resources)
+    nb, resources = RegradeNotebook(timeout=timeout).preprocess(nb, resources)
     assert resources[RESOURCE]
     nb, _ = RecordRegrade().preprocess(nb, resources)
     return nb
@@ -159,6 +160,21 @@ def test_a_grading_process_that_stops_mid_request_is_replaced(course: Course, tm
         == points(first)
         == {f"{e.id}_checks": e.points for e in course.topic(TOPIC).exercises}
     )
+
+
+def test_a_stopped_grading_process_is_replaced_after_the_timeout(course: Course) -> None:
+    """SIGSTOP from a process an earlier kernel left behind: no answer in time, a fresh process."""
+    nb = with_answers(released(course), model_answers(source(course)))
+    first = autograded(nb)
+    stopped = notebook.grading_client(course)
+    os.kill(stopped.pid, signal.SIGSTOP)
+    try:
+        again = autograded(nb, timeout=8)  # per exercise: 24 s for the topic's three, twice
+    finally:
+        if stopped.alive:
+            os.kill(stopped.pid, signal.SIGCONT)
+    assert not stopped.alive  # killed, not left behind
+    assert points(again) == points(first)
 
 
 def test_check_cells_in_the_kernel_idle_when_graded_out_of_band(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,7 +17,9 @@ autograde_preprocessors()`: nbgrader's own steps with two more around its Execut
   partial credit) or an AssertionError when it has no points. nbgrader's SaveAutoGrades
   then records them, and its feedback shows them.
 
-A grading that fails (the grading process died twice, the graders failed) raises: nbgrader
+A grading process that stops answering (killed, or stopped by a process an earlier
+notebook's kernel left behind) is replaced once; it has `RegradeNotebook.timeout` seconds
+per exercise. A grading that fails (twice no answer, the graders failed) raises: nbgrader
 records no grade for that notebook, names it in its error log and exits with status 1.
 """
 
@@ -32,6 +34,7 @@ from typing import Any
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Float
 
 from dlgrade.manifest import Course
 from dlgrade.nbgrader_notebook import CHECKS_SUFFIX
@@ -46,6 +49,7 @@ from dlgrade.notebook_code import code_cells, module_source
 from dlgrade.result import ExerciseResult, GradeResult
 
 RESOURCE = "dlgrade_regrade"  # where RegradeNotebook leaves the grades for RecordRegrade
+DEFAULT_TIMEOUT = 300.0  # seconds per exercise; nbgrader_config.py sets the cell timeout
 
 
 class RegradeError(RuntimeError):
@@ -86,8 +90,10 @@ def check_cells(notebook: NotebookNode, course: Course) -> dict[str, str]:
     return out
 
 
-def regrade(notebook: NotebookNode, course: Course) -> dict[str, CellGrade]:
-    """Grade the notebook's code with every check of its check cells' exercises: grade id -> grade."""
+def regrade(notebook: NotebookNode, course: Course, timeout: float) -> dict[str, CellGrade]:
+    """Grade the notebook's code with every check of its check cells' exercises: grade id -> grade.
+
+    Each grading process gets `timeout` seconds per exercise to answer."""
     checks = check_cells(notebook, course)
     if not checks:
         return {}
@@ -96,18 +102,19 @@ def regrade(notebook: NotebookNode, course: Course) -> dict[str, CellGrade]:
     with tempfile.TemporaryDirectory(prefix="dlgrade-autograde-") as folder:
         for module in {course.exercise(e).module for e in exercises}:
             Path(folder, f"{module}.py").write_text(source, encoding="utf-8")
-        result = _grade(course, folder, exercises)
+        result = _grade(course, folder, exercises, timeout * len(exercises))
     by_id = {e.id: e for e in result.exercises}
     return {gid: cell_grade(by_id[e], course.exercise(e).points) for gid, e in checks.items()}
 
 
-def _grade(course: Course, folder: str, exercises: list[str]) -> GradeResult:
-    """Every check of `exercises` on `folder`; a second, fresh grading process if the first stopped."""
+def _grade(course: Course, folder: str, exercises: list[str], timeout: float) -> GradeResult:
+    """Every check of `exercises` on `folder`; a second, fresh grading process if the first
+    stopped or gave no answer in `timeout` seconds (something killed or stopped it)."""
     try:
-        result = grading_client(course).grade(folder, exercises, None)
+        result = grading_client(course).grade(folder, exercises, None, timeout=timeout)
     except NotebookGradingError:
         try:
-            result = grading_client(course).grade(folder, exercises, None)
+            result = grading_client(course).grade(folder, exercises, None, timeout=timeout)
         except NotebookGradingError as exc:
             raise RegradeError(f"out-of-band grading failed: {exc}") from None
     if result.internal_errors:
@@ -135,10 +142,14 @@ def cell_outputs(grade: CellGrade, execution_count: int | None) -> list[Notebook
 class RegradeNotebook(NbGraderPreprocessor):
     """Before Execute: grade the submitted notebook's code out of band (see the module docstring)."""
 
+    timeout = Float(
+        DEFAULT_TIMEOUT, help="Seconds per exercise the grading process has to answer before it is replaced."
+    ).tag(config=True)
+
     def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         os.environ[OUT_OF_BAND_ENV] = "1"  # the kernel Execute starts inherits it: its check cells idle
         try:
-            grades = regrade(nb, find_course())
+            grades = regrade(nb, find_course(), self.timeout)
         except (RegradeError, NotebookGradingError) as exc:
             self.log.error("dlgrade: %s", exc)
             raise

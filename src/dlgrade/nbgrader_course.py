@@ -99,6 +99,7 @@ os.environ["DLGRADE_COURSE"] = os.path.normpath(os.path.join(here, {dlgrade_cour
 from dlgrade.nbgrader_autograde import autograde_preprocessors  # noqa: E402
 
 c.Autograde.autograde_preprocessors = autograde_preprocessors()
+c.RegradeNotebook.timeout = {timeout}  # seconds per exercise for that grading to answer
 
 # Kernels listen on loopback only, so autograding needs no network.
 c.KernelManager.transport = "tcp"

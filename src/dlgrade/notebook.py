@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
 import tempfile
@@ -153,7 +154,20 @@ class GradeClient:
     def alive(self) -> bool:
         return self._proc.poll() is None
 
-    def grade(self, folder: str, exercise: str | Sequence[str], visibility: str | None) -> GradeResult:
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    def grade(
+        self,
+        folder: str,
+        exercise: str | Sequence[str],
+        visibility: str | None,
+        *,
+        timeout: float | None = None,
+    ) -> GradeResult:
+        """The result for `exercise` (or several) on `folder`; after `timeout` seconds without
+        an answer the process is killed and NotebookGradingError raised."""
         self._last_id += 1
         names = [exercise] if isinstance(exercise, str) else list(exercise)
         request = {"id": self._last_id, "folder": folder, "exercises": names, "visibility": visibility}
@@ -161,6 +175,9 @@ class GradeClient:
             assert self._proc.stdin is not None and self._proc.stdout is not None
             self._proc.stdin.write(json.dumps(request).encode() + b"\n")
             self._proc.stdin.flush()
+            if timeout is not None and not select.select([self._proc.stdout], [], [], timeout)[0]:
+                self.close()  # stopped or stuck: a fresh one starts next time
+                raise NotebookGradingError(f"the grading process gave no answer in {timeout:g} s")
             line = self._proc.stdout.readline()
         except OSError:
             line = b""
