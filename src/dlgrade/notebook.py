@@ -175,15 +175,16 @@ class GradeClient:
             assert self._proc.stdin is not None and self._proc.stdout is not None
             self._proc.stdin.write(json.dumps(request).encode() + b"\n")
             self._proc.stdin.flush()
-            if timeout is not None and not select.select([self._proc.stdout], [], [], timeout)[0]:
-                self.close()  # stopped or stuck: a fresh one starts next time
-                raise NotebookGradingError(f"the grading process gave no answer in {timeout:g} s")
-            line = self._proc.stdout.readline()
+            answered = timeout is None or select.select([self._proc.stdout], [], [], timeout)[0]
+            line = self._proc.stdout.readline() if answered else b""
         except OSError:
-            line = b""
+            answered, line = True, b""
         except BaseException:  # interrupted (nbgrader's cell timeout): the reply would come late
             self.close()
             raise
+        if not answered:
+            self.close()  # stopped or stuck: a fresh one starts next time
+            raise NotebookGradingError(f"the grading process gave no answer in {timeout:g} s")
         try:
             reply: dict[str, Any] = json.loads(line) if line else {}
         except ValueError:
