@@ -85,6 +85,14 @@ def filled(release: Any, answers: dict[str, str]) -> Any:
     return notebook
 
 
+def with_cell(notebook: Any, source: str, after: str) -> Any:
+    """A copy of the notebook with a new code cell after the cell whose id is `after`."""
+    out = copy.deepcopy(notebook)
+    at = next(i for i, c in enumerate(out.cells) if c.get("id") == after) + 1
+    out.cells.insert(at, nbformat.v4.new_code_cell(source))
+    return out
+
+
 def submit(course_dir: Path, student: str, assignment: str, name: str, notebook: Any) -> Path:
     folder = course_dir / "submitted" / student / assignment
     folder.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,9 @@
 (model solutions, untouched stubs, known-wrong files, cells that loop) go in submitted/;
 `nbgrader autograde`, `generate_feedback` and `export` grade them. Per student and per
 exercise, the gradebook must hold exactly what `dlgrade.runner.grade` gives the code of the
-submitted notebook (`dlgrade.notebook_code`), and each check cell must print `grade`'s lines.
+submitted notebook (`dlgrade.notebook_code`), and each check cell must print `grade`'s lines,
+also for hostile notebooks whose own cells patch the check cells, print, stdout, IPython's
+display hooks or nbgrader in the kernel (`dlgrade.nbgrader_autograde` grades out of band).
 
 Only topic `stability` goes through nbgrader here: every student costs a kernel and a
 grading process, and the point is the pipeline, not the topics (tests/test_nbgrader_course.py
@@ -33,6 +35,7 @@ from tests.nbgrader_support import (
     nbgrader,
     read_notebook,
     submit,
+    with_cell,
     with_variant,
 )
 from tests.support import FIXTURES, ROOT, grade_folder
@@ -44,6 +47,27 @@ WRONG = ("naive_softmax", "forbidden_builtin", "log_of_softmax")  # partial, for
 CELL_TIMEOUT = 30  # a looping cell costs this much; the slowest other cell takes ~5 s
 LOOP_AT_TOP_LEVEL = "\n\nwhile True:  # never ends: nbgrader's cell timeout cuts it\n    pass\n"
 LOOP_WHEN_CALLED = "def log_softmax(x, dim=-1):\n    while True:\n        pass\n"
+# Cells added to the untouched stubs, run in the kernel before any check cell. With points
+# from the kernel (a config without dlgrade's autograde steps) each scored 5 of 5 per check
+# cell when tried by hand: the first through the patched grade_cell, the second by leaving
+# the check cells without output or error, which nbgrader scores as full points.
+PATCH_CHECKS = """\
+import dlgrade.notebook as _nb
+import nbgrader.utils as _nbu
+_nb.grade_cell = lambda *a, **k: 5.0
+_nbu.determine_grade = lambda cell, log=None: (5.0, 5.0)
+"""
+PATCH_OUTPUT = """\
+import builtins, io, sys
+builtins.print = lambda *a, **k: None
+sys.stdout = io.StringIO()
+sys.displayhook = lambda value: None
+get_ipython().display_pub.publish = lambda *a, **k: None
+get_ipython().showtraceback = lambda *a, **k: None
+get_ipython().displayhook.write_output_prompt = lambda *a, **k: None
+get_ipython().events.register("post_run_cell", lambda result: setattr(result, "error_in_exec", None))
+"""
+HOSTILE = {"patches_checks": PATCH_CHECKS, "patches_output": PATCH_OUTPUT}
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +104,8 @@ def autograded(course: Course, tmp_path_factory: pytest.TempPathFactory) -> Path
     }
     for name in WRONG:
         submissions[name] = filled(release, with_variant(answers, FIXTURES / "wrong" / TOPIC / f"{name}.py"))
+    for name, cell in HOSTILE.items():
+        submissions[name] = with_cell(release, cell, after="setup")
     for student, notebook in submissions.items():
         submit(where, student, TOPIC, TOPIC, notebook)
     nbgrader(where, "autograde", TOPIC)
@@ -131,6 +157,17 @@ def test_the_submissions_span_full_partial_and_no_marks(course: Course, autograd
     looping = read_notebook(autograded / "autograded" / "looping" / TOPIC / f"{TOPIC}.ipynb")
     cut = next(c for c in looping.cells if c.get("id") == "stable_softmax")
     assert "CellTimeoutError" in [o.get("ename") for o in cut.outputs if o.output_type == "error"]
+
+
+def test_hostile_notebooks_get_what_their_code_gets(autograded: Path, graded: dict[str, GradeResult]) -> None:
+    """Stubs plus a cell that patches the check cells, or the kernel's output, in the kernel:
+    0 points, as `grade` gives their code, and the patches did run in the kernel."""
+    totals = {s: score for (_, s), (score, _) in exported_totals(autograded / "grades.csv").items()}
+    for student, cell in HOSTILE.items():
+        assert totals[student] == graded[student].score == 0, student
+        notebook = read_notebook(autograded / "autograded" / student / TOPIC / f"{TOPIC}.ipynb")
+        added = next(c for c in notebook.cells if c.source == cell.rstrip("\n") or c.source == cell)
+        assert added.execution_count and not [o for o in added.outputs if o.output_type == "error"]
 
 
 def test_check_cells_print_the_lines_grade_prints(autograded: Path, graded: dict[str, GradeResult]) -> None:

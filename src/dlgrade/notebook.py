@@ -11,16 +11,23 @@ and the grading process grades that exercise with the same graders, sandbox and 
 nbgrader scores a test cell from its output: an error gives 0, a number gives that many
 points (partial credit). So the cell prints the lines `grade` prints for the exercise and
 returns the exercise's score; with no points it raises AssertionError instead.
+
+Under `nbgrader autograde` with the config `grade nbgrader` writes, nbgrader grades the
+notebook's code itself, out of the kernel's reach (`dlgrade.nbgrader_autograde`), and sets
+$DLGRADE_OUT_OF_BAND for the kernel: the check cells then grade nothing and fail (nbgrader
+replaces their outputs by that grading's).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
 import tempfile
 import warnings
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
@@ -30,6 +37,7 @@ from dlgrade.notebook_code import module_source
 from dlgrade.result import ExerciseResult, GradeResult, exercise_status
 
 COURSE_ENV = "DLGRADE_COURSE"
+OUT_OF_BAND_ENV = "DLGRADE_OUT_OF_BAND"
 # The environment before any student cell ran: the grading process gets this one.
 _ENV = dict(os.environ)
 
@@ -52,8 +60,10 @@ def find_course() -> Course:
 
 def start_grader() -> None:
     """Start the grading process now, so that it starts before the student's code runs."""
+    if _ENV.get(OUT_OF_BAND_ENV):
+        return
     try:
-        _grader(find_course())
+        grading_client(find_course())
     except NotebookGradingError as exc:
         print(f"note: {exc}; the check cells will not run here.")
 
@@ -71,6 +81,8 @@ def grade_cell(exercise: str, *, hidden_checks: bool = False) -> float:
     points earned (for nbgrader's partial credit); raises AssertionError when there are none.
     """
     __tracebackhide__ = True  # IPython shows the failure, not this function's frames
+    if _ENV.get(OUT_OF_BAND_ENV):  # an error: 0 points should this output ever be kept
+        raise NotebookGradingError("graded out of band: nbgrader replaces this cell's output")
     course = find_course()
     try:
         spec = course.exercise(exercise)
@@ -80,7 +92,7 @@ def grade_cell(exercise: str, *, hidden_checks: bool = False) -> float:
     with warnings.catch_warnings(), tempfile.TemporaryDirectory(prefix="dlgrade-notebook-") as folder:
         warnings.simplefilter("ignore")  # anything on stderr would cost nbgrader's points
         Path(folder, f"{spec.module}.py").write_text(source, encoding="utf-8")
-        result = _grader(course).grade(folder, exercise, None if hidden_checks else "public")
+        result = grading_client(course).grade(folder, exercise, None if hidden_checks else "public")
     if result.internal_errors:
         raise NotebookGradingError(f"the graders failed: {result.internal_errors[0]}")
     shown = result.exercises[0] if hidden_checks else public_part(result.exercises[0])
@@ -142,19 +154,37 @@ class GradeClient:
     def alive(self) -> bool:
         return self._proc.poll() is None
 
-    def grade(self, folder: str, exercise: str, visibility: str | None) -> GradeResult:
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    def grade(
+        self,
+        folder: str,
+        exercise: str | Sequence[str],
+        visibility: str | None,
+        *,
+        timeout: float | None = None,
+    ) -> GradeResult:
+        """The result for `exercise` (or several) on `folder`; after `timeout` seconds without
+        an answer the process is killed and NotebookGradingError raised."""
         self._last_id += 1
-        request = {"id": self._last_id, "folder": folder, "exercise": exercise, "visibility": visibility}
+        names = [exercise] if isinstance(exercise, str) else list(exercise)
+        request = {"id": self._last_id, "folder": folder, "exercises": names, "visibility": visibility}
         try:
             assert self._proc.stdin is not None and self._proc.stdout is not None
             self._proc.stdin.write(json.dumps(request).encode() + b"\n")
             self._proc.stdin.flush()
-            line = self._proc.stdout.readline()
+            answered = timeout is None or select.select([self._proc.stdout], [], [], timeout)[0]
+            line = self._proc.stdout.readline() if answered else b""
         except OSError:
-            line = b""
+            answered, line = True, b""
         except BaseException:  # interrupted (nbgrader's cell timeout): the reply would come late
             self.close()
             raise
+        if not answered:
+            self.close()  # stopped or stuck: a fresh one starts next time
+            raise NotebookGradingError(f"the grading process gave no answer in {timeout:g} s")
         try:
             reply: dict[str, Any] = json.loads(line) if line else {}
         except ValueError:
@@ -182,7 +212,8 @@ class GradeClient:
 _CLIENTS: dict[Path, GradeClient] = {}
 
 
-def _grader(course: Course) -> GradeClient:
+def grading_client(course: Course) -> GradeClient:
+    """This process's grading process for `course`; a fresh one if it is not running."""
     client = _CLIENTS.get(course.root)
     if client is None or not client.alive:
         client = _CLIENTS[course.root] = GradeClient(course.root)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import ast
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 KEPT = (
     ast.Import,
@@ -70,9 +71,13 @@ def _uses_ipython(node: ast.stmt) -> bool:
 
 def notebook_cells(path: Path) -> list[str]:
     """The code cells of a notebook file, in order, with IPython syntax turned into Python."""
-    data = json.loads(path.read_text(encoding="utf-8"))
+    return code_cells(json.loads(path.read_text(encoding="utf-8")))
+
+
+def code_cells(notebook: Mapping[str, Any]) -> list[str]:
+    """The code cells of a notebook (nbformat 4, as read from JSON), as `notebook_cells`."""
     cells = []
-    for cell in data.get("cells", []):
+    for cell in notebook.get("cells", []):
         if cell.get("cell_type") == "code":
             source = cell.get("source", "")
             cells.append(_python("".join(source) if isinstance(source, list) else str(source)))
