@@ -67,6 +67,7 @@ def test_bundle_layout(bundle: Path, course: Course) -> None:
         "graders/answers.json",
         wheel,
         *(f"exercises/{m}.py" for m in course.modules),
+        *(f"stubs/{m}.py" for m in course.modules),  # what `grade reset` restores
         *(f"graders/test_{t.id}.py" for t in course.topics),
     }
     assert wheel.endswith("-py3-none-any.whl")
