@@ -118,7 +118,7 @@ def _from_notebooks(course: Course, notebooks: list[Path], folder: Path, label: 
     if not sources:
         names = ", ".join(sorted(f for fs in modules.values() for f in fs)[:4])
         raise SubmissionError(
-            f"submission {label!r}: its notebook defines no exercise function ({names}, ...)"
+            f"submission {label!r}: no exercise function in its notebook ({names}, ...)"
         )
     folder.mkdir(exist_ok=True)
     for module, source in sources.items():
