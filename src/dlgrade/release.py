@@ -31,7 +31,7 @@ from dlgrade.engine_wheel import WheelError, build_engine_wheel, engine_python, 
 from dlgrade.manifest import MANIFEST_NAME, Course, load_course
 from dlgrade.oracle import Oracle
 from dlgrade.plugin import CheckRecord, GradingSession, ModuleLoader
-from dlgrade.release_readme import GITIGNORE, readme, requirements_txt
+from dlgrade.release_readme import GITIGNORE, WORKFLOW, ci_workflow, readme, requirements_txt
 from dlgrade.reset import STUBS_DIR
 from dlgrade.runner import EngineError, analyse, grade, run_checks
 from dlgrade.sandbox.pool import shared_sandbox
@@ -140,6 +140,8 @@ def _stage(course: Course, staging: Path) -> None:
     )
     (staging / "README.md").write_text(text, encoding="utf-8")
     (staging / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
+    (staging / WORKFLOW).parent.mkdir(parents=True)
+    (staging / WORKFLOW).write_text(ci_workflow(), encoding="utf-8")
 
 
 def _run(

@@ -117,9 +117,7 @@ def _from_notebooks(course: Course, notebooks: list[Path], folder: Path, label: 
         raise SubmissionError(str(exc)) from None
     if not sources:
         names = ", ".join(sorted(f for fs in modules.values() for f in fs)[:4])
-        raise SubmissionError(
-            f"submission {label!r}: no exercise function in its notebook ({names}, ...)"
-        )
+        raise SubmissionError(f"submission {label!r}: no exercise function in its notebook ({names}, ...)")
     folder.mkdir(exist_ok=True)
     for module, source in sources.items():
         (folder / f"{module}.py").write_text(source, encoding="utf-8")

@@ -21,6 +21,7 @@ from pathlib import Path
 from rich.console import Console
 
 from dlgrade.manifest import Course
+from dlgrade.result import GradeResult
 from dlgrade.sandbox.pool import Sandbox
 from dlgrade.watch_screen import Screen, screen_lines, unsolved_after
 
@@ -41,8 +42,7 @@ def watch(course: Course, names: Sequence[str] = (), *, device: str = "cpu") -> 
     stop = threading.Event()
     threading.Thread(target=_watch_files, args=(course, events, stop), daemon=True).start()
     with _keys(events):
-        _regrade(screen, box, {e.module for e in watched}, device)
-        _draw(console, screen)
+        _redraw(console, screen, _regrade(screen, box, {e.module for e in watched}, device))
         while not stop.is_set():
             try:
                 kind, value = events.get(timeout=0.5)
@@ -53,10 +53,10 @@ def watch(course: Course, names: Sequence[str] = (), *, device: str = "cpu") -> 
                 break
             if kind == "key":
                 _key(screen, str(value))
+                _redraw(console, screen, None)
             else:
                 assert isinstance(value, set)
-                _regrade(screen, box, value | _drain(events), device)
-            _draw(console, screen)
+                _redraw(console, screen, _regrade(screen, box, value | _drain(events), device))
 
 
 def _watch_files(course: Course, events: queue.Queue[Event], stop: threading.Event) -> None:
@@ -85,21 +85,20 @@ def _drain(events: queue.Queue[Event]) -> set[str]:
             return more
 
 
-def _regrade(screen: Screen, box: Sandbox, modules: set[str], device: str) -> None:
-    from dlgrade.api import remember
+def _regrade(screen: Screen, box: Sandbox, modules: set[str], device: str) -> GradeResult | None:
+    """Grade the watched exercises of the saved modules; the screen shows the outcome."""
     from dlgrade.runner import EngineError, grade
 
     ids = [e.id for e in screen.watched if e.module in modules]
     if not ids:
-        return
+        return None
     started = time.perf_counter()
     try:
         folder = screen.course.exercises_dir()
         result = grade(screen.course, folder, ids, label="exercises/", sandbox=box, device=device)
     except EngineError as exc:
         screen.note = f"the graders failed: {exc}"
-        return
-    remember(screen.course, result)
+        return None
     screen.results.update({e.id: e for e in result.exercises})
     screen.run += 1
     took = time.perf_counter() - started
@@ -108,6 +107,16 @@ def _regrade(screen: Screen, box: Sandbox, modules: set[str], device: str) -> No
     if not screen.focus or (current is not None and current.status == "passed"):
         nxt = unsolved_after(screen, screen.focus)
         _set_focus(screen, nxt.id if nxt is not None else "")
+    return result
+
+
+def _redraw(console: Console, screen: Screen, result: GradeResult | None) -> None:
+    """Draw first, then save the result for `grade list`: the student waits for the screen only."""
+    from dlgrade.api import remember
+
+    _draw(console, screen)
+    if result is not None:
+        remember(screen.course, result)
 
 
 def _set_focus(screen: Screen, exercise: str) -> None:
