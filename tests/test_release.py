@@ -441,6 +441,7 @@ def test_the_bundle_workflow_installs_the_engine_from_wheels(bundle: Path) -> No
     steps = yaml.safe_load(workflow.read_text())["jobs"]["grade"]["steps"]
     installs = [s["run"] for s in steps if "pip install" in s.get("run", "")]
     assert len(installs) == 1 and installs[0].endswith("-r requirements.txt")
-    wheels = [line for line in (bundle / "requirements.txt").read_text().splitlines() if "wheels/" in line]
+    lines = (bundle / "requirements.txt").read_text().splitlines()
+    wheels = [line for line in lines if line.startswith("./wheels/")]
     assert len(wheels) == 1 and (bundle / wheels[0]).is_file()
     assert [command_path(args) for args in workflow_invocations(workflow)] == [["check"]]

@@ -41,22 +41,31 @@ def watch(course: Course, names: Sequence[str] = (), *, device: str = "cpu") -> 
     events: queue.Queue[Event] = queue.Queue()
     stop = threading.Event()
     threading.Thread(target=_watch_files, args=(course, events, stop), daemon=True).start()
-    with _keys(events):
-        _redraw(console, screen, _regrade(screen, box, {e.module for e in watched}, device))
-        while not stop.is_set():
-            try:
-                kind, value = events.get(timeout=0.5)
-            except queue.Empty:
-                continue
-            if kind == "key" and value == "q":
-                stop.set()
-                break
-            if kind == "key":
-                _key(screen, str(value))
-                _redraw(console, screen, None)
-            else:
-                assert isinstance(value, set)
-                _redraw(console, screen, _regrade(screen, box, value | _drain(events), device))
+    try:
+        with _keys(events):
+            _redraw(console, screen, _regrade(screen, box, {e.module for e in watched}, device))
+            _loop(console, screen, box, events, device)
+    except KeyboardInterrupt:  # Ctrl-C: as `q`
+        pass
+    finally:
+        stop.set()
+
+
+def _loop(console: Console, screen: Screen, box: Sandbox, events: queue.Queue[Event], device: str) -> None:
+    """Handle saves and keys until `q`."""
+    while True:
+        try:
+            kind, value = events.get(timeout=0.5)
+        except queue.Empty:
+            continue
+        if kind == "key" and value == "q":
+            return
+        if kind == "key":
+            _key(screen, str(value))
+            _redraw(console, screen, None)
+        else:
+            assert isinstance(value, set)
+            _redraw(console, screen, _regrade(screen, box, value | _drain(events), device))
 
 
 def _watch_files(course: Course, events: queue.Queue[Event], stop: threading.Event) -> None:
@@ -174,7 +183,5 @@ def _keys(events: queue.Queue[Event]) -> Iterator[None]:
     threading.Thread(target=read, daemon=True).start()
     try:
         yield
-    except KeyboardInterrupt:
-        pass
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
