@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from dlgrade.manifest import Course, ManifestError
-from dlgrade.notebook import NotebookGradingError, _executed_cells, _grader, find_course, start_grader
+from dlgrade.notebook import NotebookGradingError, _executed_cells, find_course, grading_client, start_grader
 from dlgrade.notebook_code import module_source, notebook_modules_from_source
 from dlgrade.result import GradeResult
 
@@ -53,7 +53,7 @@ def grade_notebook(course: Course, names: list[str], cells: list[str]) -> GradeR
     with tempfile.TemporaryDirectory(prefix="dlgrade-notebook-") as folder:
         for module, source in sources.items():
             Path(folder, f"{module}.py").write_text(source, encoding="utf-8")
-        client = _grader(course)
+        client = grading_client(course)
         for name in names:
             part = client.grade(folder, name, None)
             if part.internal_errors:

@@ -56,7 +56,7 @@ def find_course() -> Course:
 def start_grader() -> None:
     """Start the grading process now, so that it starts before the student's code runs."""
     try:
-        _grader(find_course())
+        grading_client(find_course())
     except NotebookGradingError as exc:
         print(f"note: {exc}; the check cells will not run here.")
 
@@ -86,7 +86,7 @@ def grade_cell(exercise: str, *, hidden_checks: bool = False) -> float | None:
     with warnings.catch_warnings(), tempfile.TemporaryDirectory(prefix="dlgrade-notebook-") as folder:
         warnings.simplefilter("ignore")  # anything on stderr would cost nbgrader's points
         Path(folder, f"{spec.module}.py").write_text(source, encoding="utf-8")
-        result = _grader(course).grade(folder, exercise, None if hidden_checks else "public")
+        result = grading_client(course).grade(folder, exercise, None if hidden_checks else "public")
     if result.internal_errors:
         raise NotebookGradingError(f"the graders failed: {result.internal_errors[0]}")
     shown = result.exercises[0] if hidden_checks else public_part(result.exercises[0])
@@ -198,7 +198,7 @@ class GradeClient:
 _CLIENTS: dict[Path, GradeClient] = {}
 
 
-def _grader(course: Course) -> GradeClient:
+def grading_client(course: Course) -> GradeClient:
     client = _CLIENTS.get(course.root)
     if client is None or not client.alive:
         client = _CLIENTS[course.root] = GradeClient(course.root)
