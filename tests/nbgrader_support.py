@@ -25,13 +25,19 @@ NBGRADER_TIMEOUT = 900
 
 
 def nbgrader(course_dir: Path, *args: str) -> float:
-    """Run `python -m nbgrader ARGS` in the course folder; return its wall time in seconds.
+    """Run `python -m nbgrader ARGS` in the course folder; return its wall time in seconds."""
+    started = time.perf_counter()
+    nbgrader_run(course_dir, *args)
+    return time.perf_counter() - started
+
+
+def nbgrader_run(course_dir: Path, *args: str) -> str:
+    """Run `python -m nbgrader ARGS` in the course folder; return what it printed.
 
     nbgrader runs `alembic` by name when it creates the gradebook, so this Python's bin
     folder goes first on PATH.
     """
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "nbgrader", *args],
         cwd=course_dir,
@@ -42,7 +48,7 @@ def nbgrader(course_dir: Path, *args: str) -> float:
     )
     if done.returncode != 0:
         raise AssertionError(f"nbgrader {' '.join(args)} exited {done.returncode}:\n{done.stderr[-3000:]}")
-    return time.perf_counter() - started
+    return done.stdout + done.stderr
 
 
 def read_notebook(path: Path) -> Any:

@@ -16,6 +16,7 @@ checks every topic's notebooks without nbgrader's executor).
 from __future__ import annotations
 
 import html
+import json
 import re
 import subprocess
 import sys
@@ -23,27 +24,31 @@ from pathlib import Path
 
 import pytest
 
-from dlgrade.manifest import Course
+from dlgrade.manifest import Course, load_course
+from dlgrade.notebook import public_part
 from dlgrade.notebook_code import module_source, notebook_cells
+from dlgrade.release import build_release
 from dlgrade.report.table import exercise_lines, render_lines
 from dlgrade.result import GradeResult
+from dlgrade.runner import grade
 from tests.nbgrader_support import (
     exported_totals,
     filled,
     gradebook_points,
     model_answers,
     nbgrader,
+    nbgrader_run,
     read_notebook,
     submit,
     with_cell,
     with_variant,
 )
-from tests.support import FIXTURES, ROOT, grade_folder
+from tests.support import FIXTURES, ROOT, grade_folder, variants
 
 pytestmark = pytest.mark.slow
 
 TOPIC = "stability"
-WRONG = ("naive_softmax", "forbidden_builtin", "log_of_softmax")  # partial, forbidden, partial
+WRONG = tuple(v.path.stem for v in variants(TOPIC))  # every known-wrong file of the topic
 CELL_TIMEOUT = 30  # a looping cell costs this much; the slowest other cell takes ~5 s
 LOOP_AT_TOP_LEVEL = "\n\nwhile True:  # never ends: nbgrader's cell timeout cuts it\n    pass\n"
 LOOP_WHEN_CALLED = "def log_softmax(x, dim=-1):\n    while True:\n        pass\n"
@@ -111,6 +116,9 @@ def autograded(course: Course, tmp_path_factory: pytest.TempPathFactory) -> Path
     nbgrader(where, "autograde", TOPIC)
     nbgrader(where, "generate_feedback", TOPIC, "--student", "naive_softmax")
     nbgrader(where, "export")
+    for student in ("reference", "naive_softmax"):  # what a student's Validate button runs
+        done = nbgrader_run(where, "validate", str(where / "submitted" / student / TOPIC / f"{TOPIC}.ipynb"))
+        (where / f"validate-{student}.txt").write_text(done)
     return where
 
 
@@ -193,3 +201,51 @@ def test_feedback_shows_hidden_checks_without_inputs(course: Course, autograded:
     assert lines  # naive softmax fails hidden checks too
     for line in lines:
         assert not re.search(r"\[|shape|dim=|float\d\d|tensor|\d\.\d", line), line
+
+
+def test_validate_passes_a_correct_notebook_and_fails_a_wrong_one(autograded: Path) -> None:
+    """nbgrader validate runs the check cells without the hidden checks (the released notebook)."""
+    correct = (autograded / "validate-reference.txt").read_text()
+    assert "Success! Your notebook passes all the tests." in correct, correct
+    wrong = (autograded / "validate-naive_softmax.txt").read_text()
+    assert "VALIDATION FAILED" in wrong and "stable_softmax" in wrong
+
+
+def test_every_channel_gives_the_same_points_and_maximum(
+    course: Course,
+    autograded: Path,
+    graded: dict[str, GradeResult],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """For the reference, the stubs and every known-wrong file of the topic, per exercise:
+    `grade --submission NOTEBOOK`, `grade` on the notebook's code and nbgrader's autograde agree
+    with every check run; a student bundle and the check cells' public run (what validate sees)
+    agree with each other, the hidden checks counted as run at grading time."""
+    bundle = load_course(build_release(course, tmp_path_factory.mktemp("channels") / "bundle"))
+    grade_cli = str(Path(sys.executable).with_name("grade"))
+    for student, result in graded.items():
+        notebook = autograded / "submitted" / student / TOPIC / f"{TOPIC}.ipynb"
+        done = subprocess.run(
+            [grade_cli, "--submission", str(notebook), TOPIC, "--format", "json"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        cli = GradeResult.from_dict(json.loads(done.stdout))
+        full = {e.id: (e.score, e.max_score) for e in result.exercises}
+        assert {e.id: (e.score, e.max_score) for e in cli.exercises} == full, student
+        points = gradebook_points(autograded, TOPIC, TOPIC, student)
+        assert {
+            k.removesuffix("_checks"): (v, course.exercise(k.removesuffix("_checks")).points)
+            for k, v in points.items()
+        } == full, student
+        folder = tmp_path_factory.mktemp(f"public-{student}")
+        (folder / f"{course.topic(TOPIC).module}.py").write_text(module_source(notebook_cells(notebook)))
+        cell = [public_part(e) for e in grade(course, folder, [TOPIC], visibility="public").exercises]
+        in_bundle = grade(bundle, folder, [TOPIC]).exercises
+        assert [(e.id, e.status, e.score, e.max_score) for e in cell] == [
+            (e.id, e.status, e.score, e.max_score) for e in in_bundle
+        ], student
+        if student == "reference":
+            assert all(e.status == "passed" and e.score < e.max_score for e in in_bundle)

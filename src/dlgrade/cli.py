@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from dlgrade import __version__, cli_submissions
+from dlgrade import __version__, cli_student, cli_submissions
 from dlgrade.cli_options import (
     containment_option,
     device_option,
@@ -151,17 +151,6 @@ def emit(result: object, fmt: str, output: Path | None) -> None:
         click.echo(render_table(result, color=sys.stdout.isatty()), nl=False)
 
 
-@main.command("list")
-def list_command() -> None:
-    """List topics and exercises in learning order, with points and time limits."""
-    with domain_errors():
-        course = here_course()
-    for topic in course.topics:
-        click.echo(f"{topic.id} — {topic.title} ({topic.points:g} points)")
-        for e in topic.exercises:
-            click.echo(f"  {e.id:<26} {e.points:>5g} pts  {e.time_limit:g} s  {e.summary}")
-
-
 @main.command("release")
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace OUT_DIR even if it is not empty.")
@@ -268,6 +257,7 @@ def doctor_command() -> None:
 
 
 cli_submissions.register(main)  # package, verify, batch, merge, report
+cli_student.register(main)  # list, hint, reset, watch
 
 
 def entry() -> None:

@@ -124,7 +124,7 @@ def _grade(course: Course, folder: str, exercises: list[str], timeout: float) ->
 
 def cell_grade(e: ExerciseResult, points: float) -> CellGrade:
     """The check cell of exercise `e` worth `points`: its lines and at most its points."""
-    text = notebook_report(e, hidden_pending=False)
+    text = notebook_report(e)
     return CellGrade(e.id, text, min(e.score, points) if e.score > 0 else 0.0, e.status)
 
 

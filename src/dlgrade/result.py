@@ -74,6 +74,7 @@ class ExerciseResult:
     checks: tuple[CheckResult, ...] = ()
     message: str = ""
     hint: str = ""
+    hints_opened: int = 0  # hint tiers the student asked for with `grade hint` (docs/student.md)
 
     @property
     def hidden_checks(self) -> tuple[CheckResult, ...]:
@@ -88,6 +89,7 @@ class ExerciseResult:
             "max_score": self.max_score,
             "message": self.message,
             "hint": self.hint,
+            "hints_opened": self.hints_opened,
             "checks": [c.to_dict() for c in self.checks],
         }
 
@@ -102,6 +104,7 @@ class ExerciseResult:
             checks=tuple(CheckResult.from_dict(c) for c in d.get("checks", [])),
             message=str(d.get("message", "")),
             hint=str(d.get("hint", "")),
+            hints_opened=int(d.get("hints_opened", 0)),
         )
 
 
