@@ -44,7 +44,10 @@ PATCH_GRADE_CELL = "import dlgrade.notebook as _nb\n_nb.grade_cell = lambda *a, 
 @pytest.fixture(autouse=True)
 def course_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv(notebook.COURSE_ENV, str(ROOT))
-    monkeypatch.delenv(notebook.OUT_OF_BAND_ENV, raising=False)  # RegradeNotebook sets it
+    # RegradeNotebook sets it in this process: setenv first, so that teardown removes it
+    # again (a delenv of an unset variable records nothing to undo).
+    monkeypatch.setenv(notebook.OUT_OF_BAND_ENV, "")
+    monkeypatch.delenv(notebook.OUT_OF_BAND_ENV)
     yield
     notebook.stop_grader()
 
