@@ -15,7 +15,7 @@ _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 RESERVED_IDS = frozenset(
     {"check", "list", "package", "verify", "batch", "merge", "report", "nbgrader", "release", "dev", "all"}
 )
-SYNTAX_BANS = frozenset({"loop", "matmul_operator"})
+SYNTAX_BANS = frozenset({"loop", "matmul_operator", "tensor_arithmetic", "names_in_strings"})
 
 
 class ManifestError(Exception):
