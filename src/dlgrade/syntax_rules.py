@@ -104,7 +104,7 @@ def names_in_strings(root: ast.AST, resolve: Resolve) -> Iterator[Found]:
     """String constants that name what graded code may not reach: `getattr(f, "__globals__")`,
     `getattr(torch, "_C")`, `"{0.__globals__}".format(f)`."""
     for node in ast.walk(root):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and not _unused(node):
             hit = _WORDS.search(node.value)
             if hit:
                 yield node.lineno, "names_in_strings", f"names {hit.group(1)} in a string"
@@ -114,3 +114,8 @@ def names_in_strings(root: ast.AST, resolve: Resolve) -> Iterator[Found]:
                 owners = [n for n in resolve(node.args[0]) if not n.startswith("?.")] or ["?"]
                 if any(denied(owner, name.value) for owner in owners[:1]):
                     yield node.lineno, "names_in_strings", f"looks up {name.value!r} by name"
+
+
+def _unused(node: ast.AST) -> bool:
+    """A string that is a statement of its own (a docstring, say) is never used."""
+    return isinstance(getattr(node, "_dlgrade_parent", None), ast.Expr)
