@@ -24,6 +24,7 @@ from dlgrade.manifest import Course, Exercise
 from dlgrade.oracle import Oracle
 from dlgrade.result import Outcome
 from dlgrade.sandbox.pool import Sandbox
+from dlgrade.secret import hidden_inputs
 from dlgrade.student import ExerciseSandbox, StudentError, StudentModule
 
 
@@ -68,6 +69,8 @@ class GradingSession:
     # so every check keeps its share of the exercise's points.
     visibility: str | None = None
     run_order: list[str] = field(default_factory=list)  # exercise ids, in the order their checks run
+    secret: str | None = None  # the course secret, which salts hidden checks' inputs (dlgrade.secret)
+    unsalted: bool = False  # a hidden check ran without a secret
     _opened: set[str] = field(default_factory=set)
 
     def box(self, exercise_id: str) -> ExerciseSandbox:
@@ -253,6 +256,16 @@ class GraderPlugin:
             call.start,
             call.stop,
         )
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Any:
+        """A hidden check draws its inputs salted with the course secret (dlgrade.secret)."""
+        key = item.stash.get(_KEY, None)
+        if key is None or not self.session.records[key].hidden:
+            return (yield)
+        self.session.unsalted |= self.session.secret is None
+        with hidden_inputs(self.session.secret):
+            return (yield)
 
     @pytest.fixture
     def student(self, request: pytest.FixtureRequest) -> StudentModule:

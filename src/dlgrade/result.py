@@ -113,6 +113,7 @@ class GradeResult:
     version: str = ""
     duration_s: float = 0.0
     internal_errors: tuple[str, ...] = field(default=())
+    notices: tuple[str, ...] = field(default=())  # how this run differs from a fully secured one
 
     @property
     def score(self) -> float:
@@ -164,6 +165,8 @@ class GradeResult:
             "internal_errors": list(self.internal_errors),
             "exercises": [e.to_dict() for e in self.exercises],
         }
+        if self.notices:
+            out["notices"] = list(self.notices)
         deferred = self.deferred_summary()
         if deferred["count"]:  # only a student bundle defers checks (docs/release.md)
             out["public"] = {"score": self.score, "max_score": self.public_max_score}
@@ -181,6 +184,7 @@ class GradeResult:
             version=str(d.get("dlgrade_version", "")),
             duration_s=float(d.get("duration_s", 0.0)),
             internal_errors=tuple(d.get("internal_errors", [])),
+            notices=tuple(str(n) for n in d.get("notices", [])),
         )
 
 
