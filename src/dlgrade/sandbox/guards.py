@@ -137,11 +137,14 @@ _KEEP: list[Any] = []  # the originals and wrappers _NAMES refers to, kept alive
 
 def shell(fn: Callable[..., Any], like: Any) -> Any:
     """A callable that calls `fn` and that leads nowhere: a C object (functools' cache
-    wrapper with no cache) with no `__wrapped__`, `__closure__` or `__globals__`, so neither
-    `fn` nor what `fn` can reach is an attribute away. Binds as a method like a function."""
+    wrapper with no cache) with no `__closure__` or `__globals__`, whose `__wrapped__` is
+    itself, so neither `fn` nor what `fn` can reach is an attribute away. Binds as a method
+    like a function. (`__wrapped__` is kept, pointing nowhere new: torch._dynamo expects a
+    cache wrapper to have one, and `inspect.unwrap` reports the loop instead of returning.)"""
     out: Any = functools.lru_cache(maxsize=0)(fn)
-    for attr in ("__wrapped__", "cache_parameters", "__annotations__"):
+    for attr in ("cache_parameters", "__annotations__"):
         out.__dict__.pop(attr, None)
+    out.__dict__["__wrapped__"] = out
     if hasattr(out, "__code__") or hasattr(out, "__closure__"):
         raise RuntimeError("functools has no C cache wrapper here; guards would leak")
     for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
