@@ -317,6 +317,8 @@ def test_names_in_strings_spare_docstrings_and_harmless_names(course: Course) ->
     '''
     assert scan(course, source, "logsumexp") == {"logsumexp": []}
     assert found("import pickle\ndef f(x):\n    return x\n", *load_sandbox(course)) == ["1:imports pickle"]
+    threads = "from concurrent.futures import ThreadPoolExecutor\ndef f(x):\n    return x\n"
+    assert found(threads, *load_sandbox(course)) == ["1:imports concurrent.futures"]
 
 
 def load_sandbox(course: Course) -> tuple[RuleSet, ...]:
