@@ -209,6 +209,16 @@ def dev_draws_command() -> None:
     click.echo(f"{n} draws recorded in {path}")
 
 
+@dev_group.command("secret")
+def dev_secret_command() -> None:
+    """Make the course secret that salts hidden checks' inputs (.dlgrade-secret, never released)."""
+    from dlgrade.secret import create
+
+    with domain_errors():
+        path = create(here_course().root)
+    click.echo(str(path))
+
+
 @main.command("nbgrader")
 @click.argument("course_dir", type=click.Path(path_type=Path))
 @click.argument("topics", nargs=-1)

@@ -18,7 +18,7 @@ RESERVED_IDS = frozenset(
     {"check", "list", "package", "verify", "batch", "merge", "report", "nbgrader", "release", "dev", "all"}
     | {"hint", "reset", "watch"}
 )
-SYNTAX_BANS = frozenset({"loop", "matmul_operator"})
+SYNTAX_BANS = frozenset({"loop", "matmul_operator", "tensor_arithmetic", "names_in_strings"})
 
 
 class ManifestError(Exception):

@@ -24,6 +24,7 @@ from dlgrade.manifest import Course, Exercise
 from dlgrade.oracle import Oracle
 from dlgrade.result import Outcome
 from dlgrade.sandbox.pool import Sandbox, SandboxError
+from dlgrade.secret import hidden_inputs
 from dlgrade.student import PRINTED_CHARS, ExerciseSandbox, StudentError, StudentModule
 
 
@@ -69,6 +70,8 @@ class GradingSession:
     visibility: str | None = None
     run_order: list[str] = field(default_factory=list)  # exercise ids, in the order their checks run
     fatal: Exception | None = None  # stops the run: raised by run_checks once pytest is done
+    secret: str | None = None  # the course secret, which salts hidden checks' inputs (dlgrade.secret)
+    unsalted: bool = False  # a hidden check ran without a secret
     _opened: set[str] = field(default_factory=set)
 
     def box(self, exercise_id: str) -> ExerciseSandbox:
@@ -285,6 +288,16 @@ class GraderPlugin:
         lines = [line for text in box.printed for line in text.splitlines() if line.strip()]
         more = f" (+{len(lines) - 3} more lines)" if len(lines) > 3 else ""
         return f" (your code printed: {' | '.join(lines[:3])[:PRINTED_CHARS]}{more})"
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Any:
+        """A hidden check draws its inputs salted with the course secret (dlgrade.secret)."""
+        key = item.stash.get(_KEY, None)
+        if key is None or not self.session.records[key].hidden:
+            return (yield)
+        self.session.unsalted |= self.session.secret is None
+        with hidden_inputs(self.session.secret):
+            return (yield)
 
     @pytest.fixture
     def student(self, request: pytest.FixtureRequest) -> StudentModule:

@@ -118,6 +118,7 @@ class GradeResult:
     internal_errors: tuple[str, ...] = field(default=())
     # The containment in force: {"layers": {layer: what}, "missing": {layer: why}} (docs/sandbox.md)
     isolation: dict[str, Any] = field(default_factory=dict, compare=False)
+    notices: tuple[str, ...] = field(default=())  # how this run differs from a fully secured one
 
     @property
     def score(self) -> float:
@@ -170,6 +171,8 @@ class GradeResult:
             "isolation": self.isolation,
             "exercises": [e.to_dict() for e in self.exercises],
         }
+        if self.notices:
+            out["notices"] = list(self.notices)
         deferred = self.deferred_summary()
         if deferred["count"]:  # only a student bundle defers checks (docs/release.md)
             out["public"] = {"score": self.score, "max_score": self.public_max_score}
@@ -188,6 +191,7 @@ class GradeResult:
             duration_s=float(d.get("duration_s", 0.0)),
             internal_errors=tuple(d.get("internal_errors", [])),
             isolation=dict(d.get("isolation") or {}),
+            notices=tuple(str(n) for n in d.get("notices", [])),
         )
 
 

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from dlgrade import __version__, bundle, integrity, rules
+from dlgrade import __version__, bundle, integrity, rules, secret
 from dlgrade.manifest import Course, Exercise, find_course_root, load_course
 from dlgrade.plugin import CheckRecord, GraderPlugin, GradingSession
 from dlgrade.result import CheckResult, ExerciseResult, GradeResult, Visibility, exercise_status
@@ -94,6 +94,7 @@ def grade(
         blocked=analyse(course, folder, selected),
         brief_reports=True,
         visibility=visibility,
+        secret=secret.load(course.root),
     )
     bundle.attach(session)  # a student bundle: recorded answers, hidden checks deferred
     try:
@@ -233,6 +234,7 @@ def build_result(session: GradingSession, duration_s: float, label: str = "") ->
         version=__version__,
         duration_s=duration_s,
         internal_errors=tuple(internal),
+        notices=(secret.NOTICE,) if session.unsalted else (),
     )
 
 
@@ -305,6 +307,7 @@ def plain_pytest_session(start: Path, submission: str | None, device: str) -> Gr
         sandbox=box,
         device=device,
         blocked=analyse(course, resolved.folder, course.exercises),
+        secret=secret.load(course.root),
     )
     bundle.attach(session)
     return session
