@@ -35,11 +35,17 @@ class EngineFailure(click.ClickException):
 
 
 class DefaultGroup(click.Group):
-    """`grade NAMES...` means `grade check NAMES...`: grading is the default command."""
+    """`grade NAMES...` means `grade check NAMES...`: grading is the default command.
+
+    Shell completion parses the words before the one being completed (resiliently): with none,
+    the group itself completes, so `grade <TAB>` offers the subcommands.
+    """
 
     default_command = "check"
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if ctx.resilient_parsing and not args:
+            return super().parse_args(ctx, args)
         if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help", "--version")):
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)
