@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from dlgrade import __version__, cli_submissions
+from dlgrade import __version__, cli_batch, cli_submissions
 from dlgrade.cli_options import (
     device_option,
     fail_under_option,
@@ -254,7 +254,8 @@ def nbgrader_command(course_dir: Path, topics: tuple[str, ...], force: bool, cel
     click.echo(f"next: cd {course_dir} && nbgrader generate_assignment TOPIC (docs/nbgrader.md)", err=True)
 
 
-cli_submissions.register(main)  # package, verify, batch, merge, report
+cli_submissions.register(main)  # package, verify, merge, report
+cli_batch.register(main)  # batch, export
 
 
 def entry() -> None:
