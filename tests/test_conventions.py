@@ -18,12 +18,9 @@ GRADE = str(Path(sys.executable).with_name("grade"))
 
 
 def complete(shell: str, words: str, cword: int) -> str:
-    env = {
-        **os.environ,
-        "_GRADE_COMPLETE": f"{shell}_complete",
-        "COMP_WORDS": words,
-        "COMP_CWORD": str(cword),
-    }
+    """What the shell's completion function asks `grade` (fish passes the word being completed)."""
+    current = words.split(" ")[cword] if shell == "fish" else str(cword)
+    env = {**os.environ, "_GRADE_COMPLETE": f"{shell}_complete", "COMP_WORDS": words, "COMP_CWORD": current}
     done = subprocess.run([GRADE], env=env, capture_output=True, text=True, timeout=60, check=True)
     return done.stdout
 
@@ -54,7 +51,7 @@ def test_bash_completes_through_the_sourced_script() -> None:
     assert bash is not None
     script = (
         'eval "$(_GRADE_COMPLETE=bash_source grade)"\n'
-        "COMP_WORDS=(grade mer); COMP_CWORD=1; _grade_completion\n"
+        "COMP_WORDS=(grade mer); COMP_CWORD=1; _grade_completion grade\n"
         'printf "%s\\n" "${COMPREPLY[@]}"\n'
     )
     env = {**os.environ, "PATH": f"{Path(GRADE).parent}:{os.environ['PATH']}"}
