@@ -1,4 +1,4 @@
-"""`grade batch` and `grade export`: grade a folder of submissions, hand the gradebook on.
+"""`grade batch`, `export`, `gradescope build`: grade many submissions, hand the results on.
 
 Exit status as in cli.py; `batch` exits 3 when any submission could not be graded for a reason
 other than its own content (see docs/batch.md).
@@ -168,9 +168,35 @@ def export_command(gradebook: Path, target: str, output: Path, assignment: str |
     click.echo(str(output))
 
 
-COMMANDS = (batch_command, export_command)
-
-
 def register(group: click.Group) -> None:
-    for command in COMMANDS:
+    for command in (batch_command, export_command, gradescope_group):
         group.add_command(command)
+
+
+@click.group("gradescope")
+def gradescope_group() -> None:
+    """Gradescope's programming assignments (docs/ci.md)."""
+
+
+@gradescope_group.command("build")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--hidden-until-due",
+    is_flag=True,
+    help="Keep hidden checks' results (and the total they change) from students until the due date.",
+)
+def gradescope_build_command(out: Path, hidden_until_due: bool) -> None:
+    """Write the autograder zip to OUT: setup.sh, run_autograder, the course and the engine."""
+    from dlgrade.bundle import is_bundle
+    from dlgrade.engine_wheel import WheelError
+    from dlgrade.gradescope_build import build_autograder
+
+    with _errors():
+        course = _course()
+        if is_bundle(course.root):
+            raise click.UsageError("a student bundle has no model solutions; build in the course")
+        try:
+            path = build_autograder(course, out, hidden_until_due=hidden_until_due)
+        except WheelError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(str(path))
