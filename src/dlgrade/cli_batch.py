@@ -116,7 +116,7 @@ def batch_command(
                 timeout=timeout,
                 workdir=workdir,
                 device=device,
-                ignore=(csv_path, json_path(csv_path)),
+                ignore=(csv_path, json_path(csv_path), *([since] if since else [])),
                 on_start=bar.start,
                 on_row=bar.row,
                 since=read_gradebook(since) if since else None,
