@@ -5,9 +5,11 @@ student's report out of a batch gradebook, and a feedback file per submission.""
 from __future__ import annotations
 
 import csv
+import html
 import json
 import re
 import shutil
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -224,11 +226,38 @@ def test_report_renders_one_student_of_a_batch_gradebook(first: Path, runner: Cl
 @pytest.mark.slow
 def test_feedback_holds_one_report_per_submission(first: Path) -> None:
     files = sorted(p.name for p in (first / "feedback").iterdir())
-    assert files == ["correct.md", "notes.txt.md", "stub.md", "wrong.md"]
+    ids = ["correct", "notes.txt", "stub", "wrong"]
+    assert files == sorted([f"{i}.md" for i in ids] + [f"{i}.html" for i in ids])
     wrong = (first / "feedback" / "wrong.md").read_text()
     result = book_rows(first / "grades.json")["wrong"]["result"]
     assert f"Points {result['score']:g}/{result['max_score']:g}" in wrong
     assert "could not be read" in (first / "feedback" / "notes.txt.md").read_text()
+    page = (first / "feedback" / "wrong.html").read_text()
+    parser = _Tags()
+    parser.feed(page)
+    assert parser.opened.count("tr") == 1 + len(result["exercises"])
+    assert f"{result['score']:g}/{result['max_score']:g} points" in page
+    failed = [c for e in result["exercises"] for c in e["checks"] if c["outcome"] == "failed"]
+    assert failed and all(html.escape(c["message"]) in page for c in failed)
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.opened: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.opened.append(tag)
+
+
+def test_html_escapes_student_text() -> None:
+    from dlgrade.report.html import render_html
+    from dlgrade.result import CheckResult, ExerciseResult, GradeResult
+
+    check = CheckResult("c", "public", False, 0.0, 1.0, "<script>alert(1)</script>", "failed", hint="a < b")
+    exercise = ExerciseResult("e", "t", "failed", 0.0, 1.0, (check,))
+    page = render_html(GradeResult((exercise,), course="<b>x</b>"))
+    assert "<script>" not in page and "&lt;script&gt;" in page and "<b>x</b>" not in page
 
 
 def test_a_bad_roster_is_a_usage_error(runner: CliRunner, tmp_path) -> None:

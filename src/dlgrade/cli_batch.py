@@ -72,7 +72,7 @@ def _shard(text: str | None) -> tuple[int, int] | None:
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     metavar="DIR",
-    help="Also write DIR/<id>.md: each submission's own report, hidden checks' details withheld.",
+    help="Also write DIR/<id>.md and .html: each submission's own report, hidden checks' details withheld.",
 )
 @device_option
 def batch_command(
@@ -130,7 +130,7 @@ def batch_command(
         sys.exit(EXIT_INTERRUPTED)
     click.echo(run.summary(), err=True)
     if notes:
-        click.echo(f"{len(notes)} feedback files in {feedback}", err=True)
+        click.echo(f"{len(notes)} feedback files (Markdown and HTML) in {feedback}", err=True)
     for path in written:
         click.echo(str(path))
     if run.failed:

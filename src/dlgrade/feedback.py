@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from html import escape as html_escape
 from pathlib import Path
 
 from dlgrade.atomic import write_atomic
 from dlgrade.batch import Row
 from dlgrade.gradebook import Gradebook, GradebookError
+from dlgrade.report.html import render_html
 from dlgrade.report.markdown import escape, render_markdown
 
 
@@ -33,14 +35,22 @@ def feedback_text(book: Gradebook, row: Row) -> str:
     return f"## {escape(book.course)}\n\nYour submission {what}: {escape(row.reason)}\n"
 
 
+def feedback_html(book: Gradebook, row: Row) -> str:
+    """The same as a page for a browser."""
+    if row.status == "graded" and row.result is not None:
+        return render_html(row.result)
+    what = "could not be read" if row.status == "rejected" else "could not be graded (a fault on our side)"
+    body = f"<h1>{html_escape(book.course)}</h1><p>Your submission {what}: {html_escape(row.reason)}</p>"
+    return f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"></head><body>{body}</body></html>\n'
+
+
 def write_feedback(book: Gradebook, folder: Path) -> list[Path]:
-    """`<id>.md` per submission in `folder` (created if needed), each written atomically."""
+    """`<id>.md` and `<id>.html` per submission in `folder` (created if needed), each atomically."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for row in book.rows:
         if "/" in row.id or "\\" in row.id or row.id in ("", ".", ".."):
             continue  # ids are file names, so this cannot happen; never write outside `folder`
-        path = folder / f"{row.id}.md"
-        write_atomic(path, feedback_text(book, row))
-        written.append(path)
+        written.append(write_atomic(folder / f"{row.id}.md", feedback_text(book, row)))
+        written.append(write_atomic(folder / f"{row.id}.html", feedback_html(book, row)))
     return written

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dlgrade.report.gradescope import render_gradescope, render_gradescope_hidden
+from dlgrade.report.html import render_html
 from dlgrade.report.json_report import render_json
 from dlgrade.report.junit import render_junit
 from dlgrade.report.markdown import render_markdown
@@ -21,4 +22,5 @@ FORMATS: dict[str, Renderer] = {
     "gradescope": render_gradescope,
     "gradescope-hidden": render_gradescope_hidden,
     "markdown": render_markdown,
+    "html": render_html,
 }
