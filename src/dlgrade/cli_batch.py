@@ -90,9 +90,9 @@ def batch_command(
     device: str,
 ) -> None:
     """Grade every submission (zips or folders) in SUBMISSIONS into one gradebook row each."""
+    from dlgrade.batch_feedback import write_feedback
     from dlgrade.batch_run import run_batch
     from dlgrade.cli import EXIT_ENGINE
-    from dlgrade.feedback import write_feedback
     from dlgrade.gradebook import json_path, read_gradebook, write_gradebook
     from dlgrade.progress import batch_progress
     from dlgrade.roster import RosterError, read_roster

@@ -28,7 +28,7 @@ def read_result(path: Path) -> GradeResult:
 
 def read_saved(path: Path, key: str | None = None) -> GradeResult:
     """A saved result, or with `key` the result of one submission in a batch gradebook."""
-    from dlgrade.feedback import find_row
+    from dlgrade.batch_feedback import find_row
     from dlgrade.gradebook import GRADEBOOK_FORMAT, GradebookError, read_gradebook
 
     try:

@@ -1,4 +1,4 @@
-"""One student's result out of a batch gradebook: for `grade report --id` and `grade batch --feedback`."""
+"""Feedback for students out of a batch gradebook: `grade report --id` and `grade batch --feedback`."""
 
 from __future__ import annotations
 
