@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from dlgrade import __version__, cli_student, cli_submissions
+from dlgrade import __version__, cli_batch, cli_student, cli_submissions
 from dlgrade.cli_options import (
     containment_option,
     device_option,
@@ -36,11 +36,17 @@ class EngineFailure(click.ClickException):
 
 
 class DefaultGroup(click.Group):
-    """`grade NAMES...` means `grade check NAMES...`: grading is the default command."""
+    """`grade NAMES...` means `grade check NAMES...`: grading is the default command.
+
+    Shell completion parses the words before the one being completed (resiliently): with none,
+    the group itself completes, so `grade <TAB>` offers the subcommands.
+    """
 
     default_command = "check"
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if ctx.resilient_parsing and not args:
+            return super().parse_args(ctx, args)
         if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help", "--version")):
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)
@@ -266,7 +272,8 @@ def doctor_command() -> None:
         sys.exit(1)
 
 
-cli_submissions.register(main)  # package, verify, batch, merge, report
+cli_submissions.register(main)  # package, verify, merge, report
+cli_batch.register(main)  # batch, export
 cli_student.register(main)  # list, hint, reset, watch
 
 
