@@ -45,17 +45,22 @@ def shm_listing() -> set[str]:
         return set()
 
 
-def marked_processes() -> list[int]:
-    """Live processes whose command line carries MARKER."""
+def processes_with(text: str) -> list[int]:
+    """Live processes whose command line holds `text`."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if MARKER.encode() in (entry / "cmdline").read_bytes():
+                if text.encode() in (entry / "cmdline").read_bytes():
                     found.append(int(entry.name))
             except OSError:
                 continue
     return found
+
+
+def marked_processes() -> list[int]:
+    """Live processes whose command line carries MARKER."""
+    return processes_with(MARKER)
 
 
 def private_lines(course_root: Path, min_chars: int = 30) -> set[str]:

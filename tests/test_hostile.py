@@ -12,6 +12,7 @@ import pytest
 from dlgrade.manifest import Course
 from dlgrade.runner import grade
 from dlgrade.sandbox.pool import Sandbox
+from tests.snapshots import processes_with
 from tests.support import hostiles, scores, with_appended
 
 
@@ -27,18 +28,6 @@ def test_hostile_submission_is_contained(course: Course, hostile, tmp_path) -> N
         if e.status != "passed":
             assert e.score < e.max_score
             assert e.status != "error" or e.message, "an error needs a one-line reason"
-
-
-def _processes_with(text: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if text.encode() in (entry / "cmdline").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
 
 
 def _eventually(condition, seconds: float = 5.0) -> bool:
@@ -76,10 +65,10 @@ def test_no_process_outlives_grading(course: Course, tmp_path) -> None:
             {"op": "call", "fn": "stable_softmax", "args": [torch.ones(2)], "kwargs": {}}, 10
         )
         assert reply["kind"] == "ok"
-        assert _eventually(lambda: _processes_with("sleep\x00301") and _processes_with("sleep\x00302"))
+        assert _eventually(lambda: processes_with("sleep\x00301") and processes_with("sleep\x00302"))
         worker.close()  # kills the worker and strays it can see, without waiting for them
         box.sweep()  # what a grading session does before it returns: every stray is gone
-        assert _processes_with("sleep\x00301") == [] and _processes_with("sleep\x00302") == []
+        assert processes_with("sleep\x00301") == [] and processes_with("sleep\x00302") == []
     finally:
         box.close()
 
