@@ -6,6 +6,8 @@ from elementary operations (max/amax, exp, log, sum, where) so that it stays fin
 
 Not allowed here: torch.softmax, torch.log_softmax, torch.logsumexp and their Tensor
 methods, torch.special / torch.nn.functional softmax variants, nn.Softmax, scipy.special.
+Inputs are float32 or float64 tensors (both are graded); results keep the input's dtype and
+device, and no function changes its input in place.
 Run `grade stability` to check your work.
 """
 
@@ -39,7 +41,9 @@ def log_softmax(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
     """log of softmax along `dim`; equals torch.log_softmax(x, dim).
 
     Math: log_softmax(x) = (x - m) - log(sum(exp(x - m))), m = max(x, dim).
-    Shapes: same as x. Finite for finite x ([1000., 2000., 3000.] -> [-2000., -1000., 0.]).
+    Shapes: same as x. Finite for finite x ([1000., 2000., 3000.] -> [-2000., -1000., 0.]) and
+    precise near the dtype's largest value: there x - logsumexp(x) subtracts two huge, nearly
+    equal numbers and loses the answer, so subtract the max first. -inf entries stay -inf.
     """
     # TODO: work in log space; never take the log of a probability that underflowed to 0.
     raise NotImplementedError

@@ -18,15 +18,16 @@ from dlgrade.student import StudentModule
 INF = math.inf
 
 
-def large(device: str, sign: float = 1.0) -> list[Case]:
-    """Values where exp overflows (or underflows, with sign -1), along several dims."""
+def large(device: str, sign: float = 1.0, near_max: bool = True) -> list[Case]:
+    """Values where exp overflows (or underflows, with sign -1), along several dims; with
+    `near_max`, also values near the dtype's largest (finfo.max / 4)."""
     out = []
     for dtype in FLOAT_DTYPES:
         big = torch.finfo(dtype).max / 4
         rows = [
             torch.tensor([1000.0, 2000.0, 3000.0], dtype=dtype, device=device),
             torch.tensor([[1e30, 2e30, 3e30], [5.0, 1e30, -1e30]], dtype=dtype, device=device),
-            torch.tensor([[big, big / 2], [big, -big]], dtype=dtype, device=device),
+            *([torch.tensor([[big, big / 2], [big, -big]], dtype=dtype, device=device)] if near_max else []),
             randn(
                 (3, 4, 2),
                 seed=seed_for("large", dtype),
@@ -40,6 +41,18 @@ def large(device: str, sign: float = 1.0) -> list[Case]:
             x = sign * x
             for dim in (0, -1):
                 out.append(Case(label(x, "large magnitudes", dim=dim), (x,), {"dim": dim}))
+    return out
+
+
+def near_max(device: str) -> list[Case]:
+    """Values near the dtype's largest (finfo.max / 4), both signs, along both dims."""
+    out = []
+    for dtype in FLOAT_DTYPES:
+        big = torch.finfo(dtype).max / 4
+        for sign in (1.0, -1.0):
+            x = sign * torch.tensor([[big, big / 2], [big, -big]], dtype=dtype, device=device)
+            words = "near the dtype's largest value"
+            out += [Case(label(x, words, dim=d), (x,), {"dim": d}) for d in (0, -1)]
     return out
 
 
@@ -102,6 +115,7 @@ def test_logsumexp_random(student: StudentModule, reference, device):
     "large inputs stay finite",
     points=2,
     hint="exp(1000.) is inf in float32 and float64: subtract the max before exp",
+    hint_when=("nonfinite",),
 )
 def test_logsumexp_large(student, reference, device):
     patterns.agree(student, reference, "logsumexp", large(device))
@@ -112,6 +126,7 @@ def test_logsumexp_large(student, reference, device):
     "very negative inputs stay finite",
     points=1,
     hint="exp(-1000.) underflows to 0 and log(0) is -inf: shift by the max",
+    hint_when=("nonfinite",),
 )
 def test_logsumexp_negative(student, reference, device):
     patterns.agree(student, reference, "logsumexp", large(device, sign=-1.0))
@@ -132,6 +147,7 @@ def test_logsumexp_infinities(student, reference, device):
     "right values without changing its input",
     points=1,
     hint="x -= m changes the caller's tensor; write x - m",
+    hint_when=("modified",),
 )
 def test_logsumexp_inplace(student, reference, device):
     patterns.unmodified(
@@ -144,6 +160,7 @@ def test_logsumexp_inplace(student, reference, device):
     "its gradient equals torch.logsumexp's (the softmax)",
     points=1,
     hint="build the result from x with tensor operations; no .detach() on the path from x",
+    hint_when=("gradient",),
 )
 def test_logsumexp_gradient(student, reference, device):
     patterns.same_gradient(
@@ -179,6 +196,7 @@ def test_softmax_random(student, reference, device):
     "large logits stay finite",
     points=2,
     hint="[1000., 2000., 3000.] must give [0., 0., 1.]: subtract the max before exp",
+    hint_when=("nonfinite",),
 )
 def test_softmax_large(student, reference, device):
     patterns.agree(student, reference, "stable_softmax", large(device) + large(device, sign=-1.0))
@@ -218,6 +236,7 @@ def test_softmax_sums(student, reference, device):
     "right values without changing its input",
     points=1,
     hint="x -= m changes the caller's tensor; write x - m",
+    hint_when=("modified",),
 )
 def test_softmax_inplace(student, reference, device):
     patterns.unmodified(
@@ -230,6 +249,7 @@ def test_softmax_inplace(student, reference, device):
     "its gradient equals torch.softmax's",
     points=1,
     hint="build the result from x with tensor operations; no .detach() on the path from x",
+    hint_when=("gradient",),
 )
 def test_softmax_gradient(student, reference, device):
     patterns.same_gradient(
@@ -263,11 +283,25 @@ def test_log_softmax_random(student, reference, device):
 @check(
     "log_softmax",
     "large logits stay finite",
-    points=2,
-    hint="[1000., 2000., 3000.] must give [-2000., -1000., 0.]: never take log of a softmax",
+    points=1,
+    hint="[1000., 2000., 3000.] must give [-2000., -1000., 0.]: the log of a softmax that underflowed "
+    "to 0 is -inf; work in log space, (x - m) - log Σ exp(x - m)",
+    hint_when=("nonfinite",),
 )
 def test_log_softmax_large(student, reference, device):
-    patterns.agree(student, reference, "log_softmax", large(device) + large(device, sign=-1.0))
+    cases = large(device, near_max=False) + large(device, sign=-1.0, near_max=False)
+    patterns.agree(student, reference, "log_softmax", cases)
+
+
+@check(
+    "log_softmax",
+    "precise near the dtype's largest value: subtract the max first",
+    points=1,
+    hint="x - logsumexp(x) subtracts two numbers near finfo.max and cancels (the small answer, "
+    "like -0.693, is lost); (x - m) - log Σ exp(x - m) subtracts the max first and keeps it",
+)
+def test_log_softmax_near_max(student, reference, device):
+    patterns.agree(student, reference, "log_softmax", near_max(device))
 
 
 @check(
@@ -285,6 +319,7 @@ def test_log_softmax_masked(student, reference, device):
     "right values without changing its input",
     points=1,
     hint="x -= m changes the caller's tensor; write x - m",
+    hint_when=("modified",),
 )
 def test_log_softmax_inplace(student, reference, device):
     patterns.unmodified(
@@ -297,6 +332,7 @@ def test_log_softmax_inplace(student, reference, device):
     "its gradient equals torch.log_softmax's",
     points=1,
     hint="build the result from x with tensor operations; no .detach() on the path from x",
+    hint_when=("gradient",),
 )
 def test_log_softmax_gradient(student, reference, device):
     patterns.same_gradient(
