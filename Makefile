@@ -1,5 +1,6 @@
 # The two set-up commands of the README: `make grade` and `make test`.
-# Both create .venv on first use and install the project (CPU build of torch) into it.
+# Both create .venv on first use and install the project into it, with the exact versions of
+# constraints.txt (the CPU build of torch that lies on the course machines' disk).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,10 +8,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: grade test lint bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 grade: $(STAMP)

@@ -1,7 +1,9 @@
 """Topic `einsum`: contractions written as torch.einsum.
 
 Each function is one torch.einsum call, plus at most a scale (a multiplication or division
-by a number); `attention` uses two, and may use a built-in softmax. Name every axis with a
+by a number, or by a value computed from shapes such as math.sqrt(d)); `attention` uses two,
+and may use a built-in softmax. No other arithmetic between tensors outside einsum: no
+tensor * tensor, + or -, and no sum, mean, prod, mul, add, ... Name every axis with a
 letter: a letter that appears in the output is kept, one that appears only in the inputs is
 summed over, and a letter repeated within one operand walks its diagonal.
 

@@ -7,7 +7,8 @@ tuples, lists and dicts. The grader calls your forward, hands its cache to your 
 compares your gradients with autograd in float64 and with centered finite differences.
 
 Weights follow the "x @ W" convention: W has shape (D, M).
-Not allowed in the backward functions: autograd (.backward(), torch.autograd.*, torch.func.*).
+Not allowed in the backward functions: autograd (.backward(), torch.autograd.*, torch.func.*,
+forward-mode AD, torch.enable_grad / torch.set_grad_enabled: they run with grad mode off).
 Inputs are float32 or float64 tensors (both are graded); results keep their dtype and device.
 No function changes its inputs in place: x, W, b and dout stay unchanged.
 Run `grade layers` to check your work.

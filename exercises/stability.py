@@ -5,7 +5,9 @@ textbook formulas return inf or nan on perfectly reasonable logits. Write each f
 from elementary operations (max/amax, exp, log, sum, where) so that it stays finite.
 
 Not allowed here: torch.softmax, torch.log_softmax, torch.logsumexp and their Tensor
-methods, torch.special / torch.nn.functional softmax variants, nn.Softmax, scipy.special.
+methods, torch.special / torch.nn.functional softmax variants, nn.Softmax, scipy.special, and
+softmax in disguise: cross_entropy / nll_loss (and nn.CrossEntropyLoss / NLLLoss),
+torch.logaddexp, torch.distributions' categorical distributions.
 Inputs are float32 or float64 tensors (both are graded); results keep the input's dtype and
 device, and no function changes its input in place.
 Run `grade stability` to check your work.

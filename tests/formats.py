@@ -82,8 +82,10 @@ def junit_problems(text: str) -> list[str]:
 
 def gradescope_problems(doc: dict[str, Any]) -> list[str]:
     problems = [f"unknown top-level field {k!r}" for k in doc if k not in GS_TOP]
-    if not isinstance(doc.get("score"), int | float):
-        problems.append("score must be a number")
+    tests = doc.get("tests") or []
+    scored = bool(tests) and all("score" in t for t in tests)  # then Gradescope totals the tests
+    if not isinstance(doc.get("score"), int | float) and not ("score" not in doc and scored):
+        problems.append("score must be a number (or absent, with a score on every test)")
     for key in ("output_format", "test_output_format", "test_name_format"):
         if key in doc and doc[key] not in GS_FORMATS:
             problems.append(f"{key} {doc[key]!r}")

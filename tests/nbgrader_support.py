@@ -25,13 +25,19 @@ NBGRADER_TIMEOUT = 900
 
 
 def nbgrader(course_dir: Path, *args: str) -> float:
-    """Run `python -m nbgrader ARGS` in the course folder; return its wall time in seconds.
+    """Run `python -m nbgrader ARGS` in the course folder; return its wall time in seconds."""
+    started = time.perf_counter()
+    nbgrader_run(course_dir, *args)
+    return time.perf_counter() - started
+
+
+def nbgrader_run(course_dir: Path, *args: str) -> str:
+    """Run `python -m nbgrader ARGS` in the course folder; return what it printed.
 
     nbgrader runs `alembic` by name when it creates the gradebook, so this Python's bin
     folder goes first on PATH.
     """
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "nbgrader", *args],
         cwd=course_dir,
@@ -42,7 +48,7 @@ def nbgrader(course_dir: Path, *args: str) -> float:
     )
     if done.returncode != 0:
         raise AssertionError(f"nbgrader {' '.join(args)} exited {done.returncode}:\n{done.stderr[-3000:]}")
-    return time.perf_counter() - started
+    return done.stdout + done.stderr
 
 
 def read_notebook(path: Path) -> Any:
@@ -83,6 +89,14 @@ def filled(release: Any, answers: dict[str, str]) -> Any:
         if gid in answers:
             cell.source = answers[gid]
     return notebook
+
+
+def with_cell(notebook: Any, source: str, after: str) -> Any:
+    """A copy of the notebook with a new code cell after the cell whose id is `after`."""
+    out = copy.deepcopy(notebook)
+    at = next(i for i, c in enumerate(out.cells) if c.get("id") == after) + 1
+    out.cells.insert(at, nbformat.v4.new_code_cell(source))
+    return out
 
 
 def submit(course_dir: Path, student: str, assignment: str, name: str, notebook: Any) -> Path:

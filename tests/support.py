@@ -116,12 +116,12 @@ def reference_copy(course: Course, dest: Path) -> Path:
 
 
 def with_appended(course: Course, module: str, addition: Path, dest: Path) -> Path:
-    """The model solutions with `addition` appended to one module (its definitions win)."""
+    """The model solutions with `addition` appended to one module (its definitions win).
+    `__COURSE__` in the addition stands for the course's folder (what an attacker would find)."""
     folder = reference_copy(course, dest)
     target = folder / f"{module}.py"
-    target.write_text(
-        target.read_text() + f"\n\n# --- appended from {addition.name} ---\n" + addition.read_text()
-    )
+    text = addition.read_text().replace("__COURSE__", str(course.root))
+    target.write_text(target.read_text() + f"\n\n# --- appended from {addition.name} ---\n" + text)
     return folder
 
 

@@ -87,3 +87,10 @@ def test_depth_is_capped() -> None:
         deep = [deep]
     with pytest.raises(CodecError):
         encode(deep)
+
+
+def test_a_size_one_tensor_with_a_zero_stride_is_sent() -> None:
+    x = torch.tensor([3.5]).expand(1, 1, 1).sum(0, keepdim=True).as_strided((1,), (0,))
+    assert x.stride() == (0,)
+    y = decode(encode(x))
+    assert torch.equal(y, torch.tensor([3.5]))

@@ -51,6 +51,12 @@ def test_known_wrong_loses_points_where_due(course: Course, variant, tmp_path) -
             "for i in",
         ),
         ("matmul_operator", "matmul", ["uses the @ operator", "write the contraction"], "A @ B"),
+        (
+            "broadcast_no_einsum",
+            "matvec",
+            ["computes tensor * tensor outside einsum", "only a scale"],
+            "A * x",
+        ),
         ("two_einsums", "bilinear", ["calls torch.einsum 2 times (at most 1)"], "torch.einsum"),
         (
             "fused_attention",
@@ -90,7 +96,7 @@ def test_run_time_rule_named_with_its_line(course, tmp_path, stem, exercise, nam
 
 
 def test_missing_einsum_is_named(course, tmp_path) -> None:
-    results, _ = graded(course, "broadcast_no_einsum", tmp_path, "matvec")
+    results, _ = graded(course, "no_einsum", tmp_path, "matvec")
     ex = results["matvec"]
     assert (ex.status, ex.score) == ("error", 0)
     assert "must call torch.einsum at least 1 time(s); called it 0" in ex.message

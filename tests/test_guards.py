@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import textwrap
 
 import pytest
@@ -9,6 +10,7 @@ import torch
 
 from dlgrade.manifest import Course
 from dlgrade.runner import grade
+from dlgrade.sandbox import guards
 from dlgrade.sandbox.pool import WorkerSpec, shared_sandbox
 
 SOURCE = """
@@ -60,6 +62,15 @@ def stub(A, B):
     raise NotImplementedError
 
 
+def dummy_einsum(A, B):
+    torch.einsum("mn->mn", A)
+    return (A[:, :, None] * B[None]).sum(1)
+
+
+def summed(A, B):
+    return torch.einsum("mn,np->mp", A * 2.0, B / 2.0).sum()
+
+
 def softmax_and_scale(A, B):
     return torch.softmax(torch.einsum("mn,np->mp", A, B) / 2.0, dim=-1)
 """
@@ -101,6 +112,8 @@ def line_of(text: str) -> int:
         ("unpack", "calls torch.Tensor.__iter__, which this exercise forbids", "first, *rest = A"),
         ("twice", "calls torch.einsum more than 1 time(s)", '"mn,np->mp", torch.einsum'),
         ("none", "must call torch.einsum at least 1 time(s); called it 0", ""),
+        ("dummy_einsum", "calls torch.Tensor.mul, which this exercise forbids", "A[:, :, None] * B"),
+        ("summed", "calls torch.Tensor.sum, which this exercise forbids", "A * 2.0, B / 2.0"),
     ],
 )
 def test_forbidden_at_run_time(call, fn: str, detail: str, text: str) -> None:
@@ -125,7 +138,135 @@ def test_a_raising_call_is_judged_by_what_it_raised(call) -> None:
 def test_the_grading_process_is_never_guarded(course: Course) -> None:
     grade(course, course.reference_dir(), ["matmul", "trace"])
     for name in ("__matmul__", "__rmatmul__", "__iter__", "matmul"):
-        assert not hasattr(getattr(torch.Tensor, name), "__dlgrade_original__"), name
-    assert not hasattr(torch.einsum, "__dlgrade_original__")
+        assert not guards.is_wrapper(getattr(torch.Tensor, name)), name
+    assert torch.Tensor.matmul is torch._C.TensorBase.matmul
+    assert not guards.is_wrapper(torch.einsum) and torch.einsum.__module__ == "torch.functional"
+    assert getattr is builtins.getattr and type(getattr).__name__ == "builtin_function_or_method"
     A = torch.randn(2, 2)
     assert torch.equal(A @ A, torch.matmul(A, A)) and len(list(A)) == 2
+
+
+def test_a_wrapper_leads_nowhere() -> None:
+    """What student code can read off a wrapper: no original, no state, no code of ours."""
+    secret = object()
+
+    def inner(*args: object) -> object:
+        return secret
+
+    wrapper = guards.shell(inner, torch.softmax)
+    assert wrapper() is secret and wrapper.__name__ == "softmax"
+    for attr in ("__closure__", "__globals__", "__code__", "__self__", "__func__"):
+        assert not hasattr(wrapper, attr), attr
+    assert wrapper.__wrapped__ is wrapper  # wraps only itself (torch._dynamo wants the attribute)
+    assert all(isinstance(v, str) or v is wrapper for v in vars(wrapper).values())
+    assert wrapper.__reduce__() == "_VariableFunctionsClass.softmax"  # a name, not an object
+    assert guards.is_wrapper(wrapper) and not guards.is_wrapper(inner)
+
+
+HOSTILE = """
+import torch
+
+
+def via_super(x):
+    return super(torch.Tensor, x).softmax(0)
+
+
+def via_mro(x):
+    return type.mro(torch.Tensor)[1].softmax(x, 0)
+
+
+def via_variable_functions(x):
+    return torch._C._VariableFunctions.softmax(x, 0)
+
+
+def via_nn_module(x):
+    return torch._C._nn.cross_entropy_loss(x[None], torch.tensor([0]))
+
+
+def globals_by_name(x):
+    return getattr(torch.softmax, "__glob" + "als__")
+
+
+def private_by_name(x):
+    return getattr(torch, "_" + "C")
+
+
+def state_by_closure(x):
+    return torch.softmax.__closure__
+
+
+def allowed(x):
+    return getattr(torch, "ex" + "p")(x - x.amax())
+
+
+def run_backward(x):
+    y = x.detach().requires_grad_(True)
+    engine = torch.autograd.Variable._execution_engine
+    return engine.run_backward(((y * y).sum(),), (torch.ones(()),), False, False, (y,), False, False)[0]
+
+
+def with_enable_grad(x):
+    with torch.enable_grad():
+        y = x.detach().requires_grad_(True)
+        return torch.autograd.grad((y * y).sum(), y)[0]
+
+
+def forward_mode(x):
+    import torch.autograd.forward_ad as fwAD
+
+    with fwAD.dual_level():
+        y = fwAD.make_dual(x, torch.ones_like(x))
+        return fwAD.unpack_dual(y * y).tangent
+"""
+
+
+@pytest.fixture(scope="module")
+def hostile_call(course: Course, tmp_path_factory):
+    """call(exercise, fn) -> reply, in one worker, with `exercise`'s rules armed."""
+    folder = tmp_path_factory.mktemp("hostile_guards")
+    (folder / "hostile.py").write_text(textwrap.dedent(HOSTILE))
+    box = shared_sandbox(course.all_rule_patterns())
+    worker = box.spawn(WorkerSpec(str(folder), "hostile", 2048))
+    assert worker.hello(60)["kind"] == "ready"
+    x = torch.randn(4, dtype=torch.float64)
+
+    def run(exercise: str, fn: str):
+        rules = course.exercise(exercise).rules
+        request = {"op": "call", "fn": fn, "args": [x], "kwargs": {}, "forbid": rules.forbidden_calls()}
+        return worker.request(request, 30)[0]
+
+    yield run
+    worker.close()
+
+
+@pytest.mark.parametrize(
+    ("fn", "detail"),
+    [
+        ("via_super", "calls torch.Tensor.softmax"),
+        ("via_mro", "calls torch.Tensor.softmax"),
+        ("via_variable_functions", "calls torch.softmax"),
+        ("via_nn_module", "calls torch._C._nn.cross_entropy_loss"),
+        ("globals_by_name", "looks up '__globals__' with getattr"),
+        ("private_by_name", "looks up '_C' with getattr"),
+    ],
+)
+def test_c_entry_points_and_names_are_guarded(hostile_call, fn: str, detail: str) -> None:
+    reply = hostile_call("stable_softmax", fn)
+    assert reply["kind"] == "forbidden", reply
+    assert reply["violations"][0]["detail"].startswith(detail)
+    assert reply["violations"][0]["where"].startswith("hostile.py:")
+
+
+def test_closures_are_not_there_and_harmless_names_are_allowed(hostile_call) -> None:
+    assert hostile_call("stable_softmax", "state_by_closure")["kind"] == "raised"
+    assert hostile_call("stable_softmax", "allowed")["kind"] == "ok"
+
+
+def test_no_autograd_calls_run_without_grad_mode(hostile_call) -> None:
+    """The engine's entry point cannot be wrapped; with grad mode off it has nothing to do."""
+    reply = hostile_call("relu_backward", "run_backward")
+    assert reply["kind"] == "raised" and "does not require grad" in reply["message"], reply
+    assert hostile_call("relu_forward", "run_backward")["kind"] == "ok"  # no rule: autograd works
+    for fn, detail in (("with_enable_grad", "torch.enable_grad"), ("forward_mode", "forward_ad")):
+        reply = hostile_call("relu_backward", fn)
+        assert reply["kind"] == "forbidden" and detail in reply["violations"][0]["detail"], reply

@@ -19,6 +19,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from dlgrade.cli import main
 from dlgrade.manifest import Course, load_course
+from dlgrade.nbgrader_autograde import autograde_preprocessors
 from dlgrade.nbgrader_course import write_nbgrader_course
 from dlgrade.notebook_code import module_source
 from tests.support import ROOT, grade_folder
@@ -107,6 +108,9 @@ def test_config_points_kernels_at_loopback_and_the_course(course: Course, writte
     assert config.CourseDirectory.root == str(written)
     assert (config.KernelManager.transport, config.KernelManager.ip) == ("tcp", "127.0.0.1")
     assert config.Execute.timeout == 300 and config.Execute.interrupt_on_timeout is True
+    # nbgrader's autograde takes the check cells' points from dlgrade, out of the kernel's reach
+    assert config.Autograde.autograde_preprocessors == autograde_preprocessors()
+    assert config.RegradeNotebook.timeout == 300
 
 
 def test_cli_writes_the_course_and_refuses_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,7 +4,9 @@
 (model solutions, untouched stubs, known-wrong files, cells that loop) go in submitted/;
 `nbgrader autograde`, `generate_feedback` and `export` grade them. Per student and per
 exercise, the gradebook must hold exactly what `dlgrade.runner.grade` gives the code of the
-submitted notebook (`dlgrade.notebook_code`), and each check cell must print `grade`'s lines.
+submitted notebook (`dlgrade.notebook_code`), and each check cell must print `grade`'s lines,
+also for hostile notebooks whose own cells patch the check cells, print, stdout, IPython's
+display hooks or nbgrader in the kernel (`dlgrade.nbgrader_autograde` grades out of band).
 
 Only topic `stability` goes through nbgrader here: every student costs a kernel and a
 grading process, and the point is the pipeline, not the topics (tests/test_nbgrader_course.py
@@ -14,6 +16,7 @@ checks every topic's notebooks without nbgrader's executor).
 from __future__ import annotations
 
 import html
+import json
 import re
 import subprocess
 import sys
@@ -21,29 +24,55 @@ from pathlib import Path
 
 import pytest
 
-from dlgrade.manifest import Course
+from dlgrade.manifest import Course, load_course
+from dlgrade.notebook import public_part
 from dlgrade.notebook_code import module_source, notebook_cells
+from dlgrade.release import build_release
 from dlgrade.report.table import exercise_lines, render_lines
 from dlgrade.result import GradeResult
+from dlgrade.runner import grade
 from tests.nbgrader_support import (
     exported_totals,
     filled,
     gradebook_points,
     model_answers,
     nbgrader,
+    nbgrader_run,
     read_notebook,
     submit,
+    with_cell,
     with_variant,
 )
-from tests.support import FIXTURES, ROOT, grade_folder
+from tests.support import FIXTURES, ROOT, grade_folder, variants
 
 pytestmark = pytest.mark.slow
 
 TOPIC = "stability"
-WRONG = ("naive_softmax", "forbidden_builtin", "log_of_softmax")  # partial, forbidden, partial
+WRONG = tuple(v.path.stem for v in variants(TOPIC))  # every known-wrong file of the topic
 CELL_TIMEOUT = 30  # a looping cell costs this much; the slowest other cell takes ~5 s
 LOOP_AT_TOP_LEVEL = "\n\nwhile True:  # never ends: nbgrader's cell timeout cuts it\n    pass\n"
 LOOP_WHEN_CALLED = "def log_softmax(x, dim=-1):\n    while True:\n        pass\n"
+# Cells added to the untouched stubs, run in the kernel before any check cell. With points
+# from the kernel (a config without dlgrade's autograde steps) each scored 5 of 5 per check
+# cell when tried by hand: the first through the patched grade_cell, the second by leaving
+# the check cells without output or error, which nbgrader scores as full points.
+PATCH_CHECKS = """\
+import dlgrade.notebook as _nb
+import nbgrader.utils as _nbu
+_nb.grade_cell = lambda *a, **k: 5.0
+_nbu.determine_grade = lambda cell, log=None: (5.0, 5.0)
+"""
+PATCH_OUTPUT = """\
+import builtins, io, sys
+builtins.print = lambda *a, **k: None
+sys.stdout = io.StringIO()
+sys.displayhook = lambda value: None
+get_ipython().display_pub.publish = lambda *a, **k: None
+get_ipython().showtraceback = lambda *a, **k: None
+get_ipython().displayhook.write_output_prompt = lambda *a, **k: None
+get_ipython().events.register("post_run_cell", lambda result: setattr(result, "error_in_exec", None))
+"""
+HOSTILE = {"patches_checks": PATCH_CHECKS, "patches_output": PATCH_OUTPUT}
 
 
 @pytest.fixture(scope="module")
@@ -80,11 +109,16 @@ def autograded(course: Course, tmp_path_factory: pytest.TempPathFactory) -> Path
     }
     for name in WRONG:
         submissions[name] = filled(release, with_variant(answers, FIXTURES / "wrong" / TOPIC / f"{name}.py"))
+    for name, cell in HOSTILE.items():
+        submissions[name] = with_cell(release, cell, after="setup")
     for student, notebook in submissions.items():
         submit(where, student, TOPIC, TOPIC, notebook)
     nbgrader(where, "autograde", TOPIC)
     nbgrader(where, "generate_feedback", TOPIC, "--student", "naive_softmax")
     nbgrader(where, "export")
+    for student in ("reference", "naive_softmax"):  # what a student's Validate button runs
+        done = nbgrader_run(where, "validate", str(where / "submitted" / student / TOPIC / f"{TOPIC}.ipynb"))
+        (where / f"validate-{student}.txt").write_text(done)
     return where
 
 
@@ -133,6 +167,17 @@ def test_the_submissions_span_full_partial_and_no_marks(course: Course, autograd
     assert "CellTimeoutError" in [o.get("ename") for o in cut.outputs if o.output_type == "error"]
 
 
+def test_hostile_notebooks_get_what_their_code_gets(autograded: Path, graded: dict[str, GradeResult]) -> None:
+    """Stubs plus a cell that patches the check cells, or the kernel's output, in the kernel:
+    0 points, as `grade` gives their code, and the patches did run in the kernel."""
+    totals = {s: score for (_, s), (score, _) in exported_totals(autograded / "grades.csv").items()}
+    for student, cell in HOSTILE.items():
+        assert totals[student] == graded[student].score == 0, student
+        notebook = read_notebook(autograded / "autograded" / student / TOPIC / f"{TOPIC}.ipynb")
+        added = next(c for c in notebook.cells if c.source == cell.rstrip("\n") or c.source == cell)
+        assert added.execution_count and not [o for o in added.outputs if o.output_type == "error"]
+
+
 def test_check_cells_print_the_lines_grade_prints(autograded: Path, graded: dict[str, GradeResult]) -> None:
     for student, result in graded.items():
         notebook = read_notebook(autograded / "autograded" / student / TOPIC / f"{TOPIC}.ipynb")
@@ -156,3 +201,51 @@ def test_feedback_shows_hidden_checks_without_inputs(course: Course, autograded:
     assert lines  # naive softmax fails hidden checks too
     for line in lines:
         assert not re.search(r"\[|shape|dim=|float\d\d|tensor|\d\.\d", line), line
+
+
+def test_validate_passes_a_correct_notebook_and_fails_a_wrong_one(autograded: Path) -> None:
+    """nbgrader validate runs the check cells without the hidden checks (the released notebook)."""
+    correct = (autograded / "validate-reference.txt").read_text()
+    assert "Success! Your notebook passes all the tests." in correct, correct
+    wrong = (autograded / "validate-naive_softmax.txt").read_text()
+    assert "VALIDATION FAILED" in wrong and "stable_softmax" in wrong
+
+
+def test_every_channel_gives_the_same_points_and_maximum(
+    course: Course,
+    autograded: Path,
+    graded: dict[str, GradeResult],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """For the reference, the stubs and every known-wrong file of the topic, per exercise:
+    `grade --submission NOTEBOOK`, `grade` on the notebook's code and nbgrader's autograde agree
+    with every check run; a student bundle and the check cells' public run (what validate sees)
+    agree with each other, the hidden checks counted as run at grading time."""
+    bundle = load_course(build_release(course, tmp_path_factory.mktemp("channels") / "bundle"))
+    grade_cli = str(Path(sys.executable).with_name("grade"))
+    for student, result in graded.items():
+        notebook = autograded / "submitted" / student / TOPIC / f"{TOPIC}.ipynb"
+        done = subprocess.run(
+            [grade_cli, "--submission", str(notebook), TOPIC, "--format", "json"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        cli = GradeResult.from_dict(json.loads(done.stdout))
+        full = {e.id: (e.score, e.max_score) for e in result.exercises}
+        assert {e.id: (e.score, e.max_score) for e in cli.exercises} == full, student
+        points = gradebook_points(autograded, TOPIC, TOPIC, student)
+        assert {
+            k.removesuffix("_checks"): (v, course.exercise(k.removesuffix("_checks")).points)
+            for k, v in points.items()
+        } == full, student
+        folder = tmp_path_factory.mktemp(f"public-{student}")
+        (folder / f"{course.topic(TOPIC).module}.py").write_text(module_source(notebook_cells(notebook)))
+        cell = [public_part(e) for e in grade(course, folder, [TOPIC], visibility="public").exercises]
+        in_bundle = grade(bundle, folder, [TOPIC]).exercises
+        assert [(e.id, e.status, e.score, e.max_score) for e in cell] == [
+            (e.id, e.status, e.score, e.max_score) for e in in_bundle
+        ], student
+        if student == "reference":
+            assert all(e.status == "passed" and e.score < e.max_score for e in in_bundle)

@@ -74,7 +74,7 @@ def test_public_checks_alone_without_hidden_checks(
     want = expected(course, tmp_path, "stable_softmax", "import torch\n" + wrong, "public")
     assert outcome.result == want.score
     out = capsys.readouterr().out
-    assert "✗ hidden check" not in out and "public checks only" in out
+    assert "✗ hidden check" not in out and "run at grading time" in out
 
 
 def test_no_points_raise_assertion_error(shell: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:

@@ -61,12 +61,14 @@ def test_bundle_layout(bundle: Path, course: Course) -> None:
         "README.md",
         "requirements.txt",
         ".gitignore",
+        ".github/workflows/grade.yml",
         "course.toml",
         "release.json",
         "graders/conftest.py",
         "graders/answers.json",
         wheel,
         *(f"exercises/{m}.py" for m in course.modules),
+        *(f"stubs/{m}.py" for m in course.modules),  # what `grade reset` restores
         *(f"graders/test_{t.id}.py" for t in course.topics),
     }
     assert wheel.endswith("-py3-none-any.whl")
@@ -417,3 +419,29 @@ def test_a_failed_release_writes_nothing(tmp_path, monkeypatch) -> None:
         assert result.exit_code == 1
         assert words in result.output and result.output.count("\n") == 1, result.output
         assert sorted(p.name for p in tmp_path.iterdir()) == ["course"]
+
+
+def test_the_readme_says_how_to_hand_in_with_posix_paths_and_wsl(bundle: Path) -> None:
+    from tests.test_templates import command_path, doc_invocations
+
+    readme = (bundle / "README.md").read_text()
+    assert "## Hand in" in readme and ".venv/bin/grade package" in readme and "WSL" in readme
+    assert "\\" not in readme  # no Windows paths
+    paths = [command_path(args) for args in doc_invocations(bundle / "README.md")]
+    for command in (["check"], ["list"], ["watch"], ["hint"], ["reset"], ["package"]):
+        assert command in paths, command
+
+
+def test_the_bundle_workflow_installs_the_engine_from_wheels(bundle: Path) -> None:
+    import yaml
+
+    from tests.test_templates import command_path, workflow_invocations
+
+    workflow = bundle / ".github" / "workflows" / "grade.yml"
+    steps = yaml.safe_load(workflow.read_text())["jobs"]["grade"]["steps"]
+    installs = [s["run"] for s in steps if "pip install" in s.get("run", "")]
+    assert len(installs) == 1 and installs[0].endswith("-r requirements.txt")
+    lines = (bundle / "requirements.txt").read_text().splitlines()
+    wheels = [line for line in lines if line.startswith("./wheels/")]
+    assert len(wheels) == 1 and (bundle / wheels[0]).is_file()
+    assert [command_path(args) for args in workflow_invocations(workflow)] == [["check"]]

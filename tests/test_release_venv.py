@@ -135,3 +135,49 @@ def test_the_reference_filled_bundle_passes_every_public_check(
     assert result["score"] == result["public"]["max_score"] < result["max_score"]
     assert plain.returncode == 0, plain.stdout[-2000:]  # plain pytest in the bundle works too
     assert dev.returncode == 2 and "student bundle" in dev.stderr
+
+
+def test_the_student_loop_commands_work_in_the_installed_bundle(installed: Path, tmp_path: Path) -> None:
+    grade_cli = str(installed / ".venv/bin/grade")
+    saved = tmp_path / "stability.py"
+    shutil.copy(installed / "exercises" / "stability.py", saved)
+    shutil.rmtree(installed / ".dlgrade", ignore_errors=True)  # the other tests' last results
+    try:
+        typo = run([grade_cli, "stable_sofmax"], installed)
+        assert typo.returncode == 2 and "did you mean 'stable_softmax'" in typo.stderr
+        hint = run([grade_cli, "hint", "logsumexp"], installed)
+        assert hint.returncode == 0 and hint.stdout.startswith("logsumexp hint 1/")
+        (installed / "exercises" / "stability.py").write_text(
+            (ROOT / "reference" / "stability.py").read_text() + "\n\ndef helper():\n    return 1\n"
+        )
+        assert run([grade_cli, "stability"], installed).returncode == 0
+        listed = run([grade_cli, "list"], installed).stdout
+        assert (
+            re.search(r"^\s+logsumexp\s+✓ passed", listed, re.MULTILINE) and "Next: collapse_linear" in listed
+        )
+        reset = run([grade_cli, "reset", "logsumexp"], installed)
+        assert reset.returncode == 0, reset.stderr
+        now = (installed / "exercises" / "stability.py").read_text()
+        assert "def helper" in now and now.count("raise NotImplementedError") == 1
+        watch_until_quit(installed, grade_cli)
+    finally:
+        shutil.copy(saved, installed / "exercises" / "stability.py")
+        shutil.rmtree(installed / ".dlgrade", ignore_errors=True)
+
+
+def watch_until_quit(bundle: Path, grade_cli: str) -> None:
+    """`grade watch` in a real terminal (tmux): its first screen, then `q`."""
+    from tests.test_watch import SOCKET, Terminal
+
+    if shutil.which("tmux") is None:
+        pytest.skip("grade watch is driven through tmux")
+    term = Terminal("venv-watch")
+    command = f"{grade_cli} watch stability; echo WATCH-EXITED $?; sleep 60"
+    term.tmux("new-session", "-d", "-s", term.name, "-x", "200", "-y", "50", "-c", str(bundle), command)
+    try:
+        first = term.wait(lambda s: "run #1 " in s)
+        assert "logsumexp" in first and "keys: n next unsolved" in first
+        term.key("q")
+        term.wait(lambda s: "WATCH-EXITED 0" in s, timeout=20)
+    finally:
+        subprocess.run(["tmux", "-L", SOCKET, "kill-session", "-t", term.name], capture_output=True)

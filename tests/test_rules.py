@@ -203,3 +203,123 @@ def test_attention_may_call_einsum_twice_and_softmax(course: Course) -> None:
         "attention": [],
         "attention_scores": ["11: calls torch.einsum 2 times (at most 1)"],
     }
+
+
+def test_model_solutions_and_right_fixtures_break_no_rule(course: Course) -> None:
+    """The new bans (tensor arithmetic, names in strings, the softmax-equivalents) cost nothing
+    to a correct solution: the model solutions and the right-but-different files."""
+    from tests.support import FIXTURES
+
+    for module in course.modules:
+        names = [e.id for e in course.exercises if e.module == module]
+        sources = [(course.reference_dir() / f"{module}.py").read_text()]
+        for extra in [*(FIXTURES / "right" / module).glob("*.py"), FIXTURES / "solved" / f"{module}.py"]:
+            if extra.is_file():
+                sources.append(sources[0] + "\n\n" + extra.read_text())
+        for source in sources:
+            assert scan(course, source, *names) == {n: [] for n in names}, module
+
+
+@pytest.mark.parametrize(
+    "scaled",
+    [
+        "torch.einsum('bqd,bkd->bqk', Q, K) / math.sqrt(Q.shape[-1])",
+        "torch.einsum('bqd,bkd->bqk', Q, K) * Q.shape[-1] ** -0.5",
+        "torch.einsum('bqd,bkd->bqk', Q / Q.size(-1) ** 0.5, K)",
+        "torch.einsum('bqd,bkd->bqk', Q, K) * scale",
+        "torch.einsum('bqd,bkd->bqk', Q, K) / torch.sqrt(torch.tensor(d, dtype=Q.dtype))",
+        "-torch.einsum('bqd,bkd->bqk', Q, K) * (-1.0 / math.sqrt(d))",
+    ],
+)
+def test_a_scale_beside_einsum_is_allowed(course: Course, scaled: str) -> None:
+    source = f"""
+        import math
+        import torch
+
+        def attention_scores(Q, K):
+            d = Q.shape[-1]
+            scale = 1 / math.sqrt(d)
+            return {scaled}
+    """
+    assert scan(course, source, "attention_scores") == {"attention_scores": []}
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ("return (A * x).sum(-1)", "computes tensor * tensor outside einsum"),
+        ("return (A * x).sum(-1)", "uses torch.Tensor.sum"),
+        ("return torch.einsum('mn->m', A * x)", "computes tensor * tensor outside einsum"),
+        ("return torch.einsum('mn->m', ((A + x) ** 2 - (A - x) ** 2) / 4)", "computes tensor + tensor"),
+        (
+            "y = A\n            y *= x\n            return torch.einsum('mn->m', y)",
+            "computes tensor * tensor",
+        ),
+        ("return torch.einsum('mn->m', A.mul(x))", "uses torch.Tensor.mul"),
+        ("return torch.einsum('mn->m', A.__mul__(x))", "uses torch.Tensor.__mul__"),
+        ("return torch.einsum('mn->m', operator.mul(A, x))", "uses operator.mul"),
+        ("return torch.sum(torch.einsum('mn,n->mn', A, x), -1)", "uses torch.sum"),
+    ],
+)
+def test_tensor_arithmetic_beside_einsum_is_flagged(course: Course, body: str, detail: str) -> None:
+    source = f"""
+        import operator
+        import torch
+
+        def matvec(A, x):
+            {body}
+    """
+    found = scan(course, source, "matvec")["matvec"]
+    assert any(f.startswith(("6: ", "7: ")) and detail in f for f in found), found
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ("getattr(torch.softmax, '__globals__')", "looks up '__globals__' by name"),
+        ("getattr(torch, '_C')", "looks up '_C' by name"),
+        ("'{0.__globals__}'.format(torch.softmax)", "names __globals__ in a string"),
+        ("torch.softmax.__wrapped__", "uses torch.softmax.__wrapped__"),
+        ("torch.exp.__self__", "uses torch.exp.__self__"),
+        ("setattr(torch, 'exp', None)", "uses setattr"),
+        ("operator.attrgetter('x')(torch)", "uses operator.attrgetter"),
+        ("torch.jit.CompilationUnit('')", "uses torch.jit.CompilationUnit"),
+        ("type.mro(torch.Tensor)", "uses type.mro"),
+        ("F.cross_entropy(x[None], x[None])", "uses torch.nn.functional.cross_entropy"),
+        ("F.nll_loss(x[None], x[None])", "uses torch.nn.functional.nll_loss"),
+        ("torch.nn.CrossEntropyLoss()(x[None], x[None])", "uses torch.nn.CrossEntropyLoss"),
+        ("torch.nn.NLLLoss()(x[None], x[None])", "uses torch.nn.NLLLoss"),
+        ("torch.logaddexp(x, x)", "uses torch.logaddexp"),
+    ],
+)
+def test_escape_hatches_and_softmax_equivalents_are_flagged(course: Course, body: str, detail: str) -> None:
+    source = f"""
+        import operator
+        import torch
+        import torch.nn.functional as F
+
+        def logsumexp(x, dim=-1, keepdim=False):
+            return {body}
+    """
+    found = scan(course, source, "logsumexp")["logsumexp"]
+    assert any(f.startswith("7: ") and detail in f for f in found), found
+
+
+def test_names_in_strings_spare_docstrings_and_harmless_names(course: Course) -> None:
+    source = '''
+        """Mentions __globals__ and __wrapped__ in prose, which names nothing."""
+        import torch
+
+        def logsumexp(x, dim=-1, keepdim=False):
+            """Not torch.softmax.__globals__ either."""
+            m = getattr(torch, "amax")(x, dim=dim, keepdim=True)
+            return (m + (x - m).exp().sum(dim, keepdim=True).log()).squeeze(dim) if not keepdim else m
+    '''
+    assert scan(course, source, "logsumexp") == {"logsumexp": []}
+    assert found("import pickle\ndef f(x):\n    return x\n", *load_sandbox(course)) == ["1:imports pickle"]
+    threads = "from concurrent.futures import ThreadPoolExecutor\ndef f(x):\n    return x\n"
+    assert found(threads, *load_sandbox(course)) == ["1:imports concurrent.futures"]
+
+
+def load_sandbox(course: Course) -> tuple[RuleSet, ...]:
+    return (course.rule_sets["sandbox"],)

@@ -1,5 +1,5 @@
-"""The shipped CI templates and the docs' recipes run commands `grade` really has, and
-Gradescope's run_autograder works for real in a folder laid out like /autograder."""
+"""The shipped CI templates and the docs' recipes run commands `grade` really has, and the
+zip of `grade gradescope build`, unpacked into a folder laid out like /autograder, grades for real."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 import pytest
 import yaml
+from click.testing import CliRunner
 
 from dlgrade.cli import main
 from dlgrade.manifest import Course
@@ -24,7 +25,8 @@ from tests.support import ROOT, reference_copy, variant, with_appended
 
 TEMPLATES = ROOT / "templates"
 WORKFLOWS = sorted((TEMPLATES / "github").glob("*.yml"))
-SCRIPTS = [TEMPLATES / "gradescope" / "setup.sh", TEMPLATES / "gradescope" / "run_autograder"]
+AUTOGRADER = ROOT / "src" / "dlgrade" / "autograder"
+SCRIPTS = [AUTOGRADER / "setup.sh", AUTOGRADER / "run_autograder"]
 DOCS = [ROOT / "docs" / "ci.md", ROOT / "docs" / "batch.md"]
 _SEPARATORS = re.compile(r"\s(?:\|\||&&|[|;])\s")
 _REDIRECT = re.compile(r"\s\d?>>?\s*(\"[^\"]*\"|\S+)")
@@ -126,7 +128,7 @@ def test_the_push_workflow_writes_every_ci_format() -> None:
 def test_gradescope_scripts_are_valid_bash_running_real_commands(path: Path) -> None:
     assert os.access(path, os.X_OK), f"{path.name} must be executable"
     subprocess.run(["bash", "-n", str(path)], check=True)
-    invocations = grade_invocations(path.read_text(), {})
+    invocations = grade_invocations(path.read_text(), {"FORMAT": "gradescope"})
     assert [command_path(args) for args in invocations] == (
         [["list"]] if path.name == "setup.sh" else [["check"]]
     )
@@ -140,16 +142,17 @@ def test_documented_recipes_run_real_commands(path: Path) -> None:
         command_path(args)
 
 
-def _autograder(tmp_path: Path, course: Course) -> Path:
-    """/autograder as Gradescope lays it out, under tmp_path."""
+def _autograder(tmp_path: Path, course: Course, *options: str) -> Path:
+    """/autograder as Gradescope lays it out, under tmp_path, from `grade gradescope build`."""
     root = tmp_path / "autograder"
-    source = root / "source"
-    source.mkdir(parents=True)
-    for name in ("course.toml", "exercises", "reference", "graders"):
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, source / name)
-    for name in ("setup.sh", "run_autograder"):
-        shutil.copy(TEMPLATES / "gradescope" / name, source / name)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(ROOT)
+        built = CliRunner().invoke(main, ["gradescope", "build", str(tmp_path / "ag.zip"), *options])
+    assert built.exit_code == 0, built.output
+    with zipfile.ZipFile(tmp_path / "ag.zip") as zf:
+        zf.extractall(root / "source")
+        for info in zf.infolist():  # extractall drops the modes Gradescope keeps
+            os.chmod(root / "source" / info.filename, (info.external_attr >> 16) & 0o777)
     (root / "submission").mkdir()
     return root
 
@@ -194,3 +197,37 @@ def test_run_autograder_grades_an_uploaded_package_and_explains_an_empty_upload(
     doc = _run_autograder(root)
     assert gradescope_problems(doc) == []
     assert doc["score"] == 0 and "none of the exercise modules" in doc["output"]
+
+
+def test_the_autograder_zip_holds_the_course_and_engine_without_caches(course: Course, tmp_path) -> None:
+    root = _autograder(tmp_path, course)
+    names = {p.relative_to(root / "source").as_posix() for p in (root / "source").rglob("*") if p.is_file()}
+    assert {"setup.sh", "run_autograder", "course.toml", "requirements.txt"} <= names
+    assert {f"graders/test_{t.id}.py" for t in course.topics} <= names
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc") or "egg-info" in n]
+    assert not [n for n in names if n.startswith(("src/", "tests/", ".venv/"))]
+    requirements = (root / "source" / "requirements.txt").read_text().splitlines()
+    wheel = next(n for n in names if n.startswith("wheels/"))
+    assert f"./{wheel}" in requirements and "torch==2.13.0" in requirements
+    for script in ("setup.sh", "run_autograder"):
+        assert os.access(root / "source" / script, os.X_OK)
+
+
+@pytest.mark.slow
+def test_hidden_until_due_keeps_hidden_results_out_of_the_visible_score(course: Course, tmp_path) -> None:
+    root = _autograder(tmp_path, course, "--hidden-until-due")
+    naive = variant("stability", "naive_softmax")
+    with_appended(course, naive.module, naive.path, root / "submission")
+    doc = _run_autograder(root)
+    assert gradescope_problems(doc) == []
+    assert "score" not in doc  # Gradescope totals the tests, each shown by its own visibility
+    hidden = [t for t in doc["tests"] if t["visibility"] == "after_due_date"]
+    assert hidden and all("hidden" in t["tags"] for t in hidden)
+    public_points = sum(t["score"] for t in doc["tests"] if t["visibility"] == "visible")
+    assert f"public checks {public_points:g}/" in doc["output"].splitlines()[0]
+    assert "statuses" not in doc["extra_data"]
+    (tmp_path / "plain").mkdir()
+    plain = _autograder(tmp_path / "plain", course)
+    shutil.copytree(root / "submission", plain / "submission", dirs_exist_ok=True)
+    everything = _run_autograder(plain)  # the same submission, default
+    assert everything["score"] == round(sum(t["score"] for t in doc["tests"]), 4)  # the same total, later

@@ -9,6 +9,7 @@ submission, and each gets one Row whatever happens: `graded` (a result, whatever
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -38,12 +39,14 @@ class Row:
     status: RowStatus
     reason: str = ""
     result: GradeResult | None = None
+    digest: str = ""  # regrade.entry_digest of what was graded ("" in gradebooks older than it)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "status": self.status,
             "reason": self.reason,
+            "digest": self.digest,
             "result": None if self.result is None else self.result.to_dict(),
         }
 
@@ -56,6 +59,7 @@ class Row:
             id=str(d["id"]),
             status=d["status"],
             reason=str(d.get("reason", "")),
+            digest=str(d.get("digest", "")),
             result=None if result is None else GradeResult.from_dict(result),
         )
 
@@ -87,6 +91,35 @@ def parse_shard(text: str) -> tuple[int, int]:
     if not 1 <= index <= count:
         raise BatchError(f"--shard {text!r}: I must be between 1 and N")
     return index, count
+
+
+SHARD_COUNT_VARIABLE = "DLGRADE_SHARD_COUNT"  # Kubernetes gives the index, not the count
+
+
+def shard_from_env(env: Mapping[str, str]) -> tuple[tuple[int, int], str] | None:
+    """The shard an array job runner assigned, and where it came from; None outside one.
+
+    Slurm: SLURM_ARRAY_TASK_ID counted from SLURM_ARRAY_TASK_MIN (default 1) of
+    SLURM_ARRAY_TASK_COUNT tasks. Kubernetes indexed Job: JOB_COMPLETION_INDEX (from 0) of
+    DLGRADE_SHARD_COUNT (set it to the Job's `completions`).
+    """
+    try:
+        if "SLURM_ARRAY_TASK_ID" in env:
+            first = int(env.get("SLURM_ARRAY_TASK_MIN", "1"))
+            index, count = int(env["SLURM_ARRAY_TASK_ID"]) - first + 1, int(env["SLURM_ARRAY_TASK_COUNT"])
+            source = "SLURM_ARRAY_TASK_ID"
+        elif "JOB_COMPLETION_INDEX" in env:
+            index, count = int(env["JOB_COMPLETION_INDEX"]) + 1, int(env[SHARD_COUNT_VARIABLE])
+            source = "JOB_COMPLETION_INDEX"
+        else:
+            return None
+    except KeyError as exc:
+        raise BatchError(f"an array job sets the task index but not {exc.args[0]}") from None
+    except ValueError:
+        raise BatchError("the array job's task variables are not whole numbers") from None
+    if not 1 <= index <= count:
+        raise BatchError(f"{source} gives shard {index}/{count}: a step in the array? use 1..N or --shard")
+    return (index, count), source
 
 
 def shard(entries: list[Entry], index: int, count: int) -> list[Entry]:

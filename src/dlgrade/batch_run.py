@@ -10,15 +10,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from dlgrade import batch
+from dlgrade import batch, regrade
 from dlgrade.gradebook import Gradebook
 from dlgrade.manifest import Course
+from dlgrade.roster import Roster
 
 
 @dataclass(frozen=True)
 class BatchRun:
     book: Gradebook
     seconds: float
+    kept: int = 0  # rows taken unchanged from the --since gradebook
 
     @property
     def per_second(self) -> float:
@@ -27,7 +29,8 @@ class BatchRun:
     def summary(self) -> str:
         n = len(self.book.rows)
         counts = ", ".join(f"{sum(r.status == s for r in self.book.rows)} {s}" for s in batch.ROW_STATUSES)
-        return f"{n} submissions in {self.seconds:.1f} s ({self.per_second:.2f}/s): {counts}"
+        kept = f" ({self.kept} kept from the previous gradebook)" if self.kept else ""
+        return f"{n} submissions in {self.seconds:.1f} s ({self.per_second:.2f}/s): {counts}{kept}"
 
     @property
     def failed(self) -> bool:
@@ -60,24 +63,35 @@ def run_batch(
     ignore: tuple[Path, ...] = (),
     on_start: Callable[[int], None] = lambda n: None,
     on_row: Callable[[batch.Row], None] = lambda row: None,
+    since: Gradebook | None = None,
+    errors_only: bool = False,
+    roster: Roster | None = None,
 ) -> BatchRun:
-    """Grade every submission in `submissions` (or one shard of them) and return the gradebook."""
+    """Grade every submission in `submissions` (or one shard of them) and return the gradebook.
+
+    With `since` (an earlier gradebook), its rows are kept where regrade.plan allows; with
+    `errors_only` too, only its `error` rows (and submissions it lacks) are graded again.
+    """
     from dlgrade.gradepool import Job, grade_all
 
     selected = course.select(list(names))  # unknown names fail before any work starts
     everything = batch.discover(submissions, ignore)
     entries = batch.shard(everything, *shard) if shard else everything
-    on_start(len(entries))
+    part = regrade.course_digest(course, names)
+    digests = {e.id: regrade.entry_digest(e, part) for e in entries}
+    todo, kept = regrade.plan(entries, digests, since.rows if since else (), errors_only=errors_only)
+    on_start(len(todo))
     started = time.perf_counter()
     with _workdir(workdir) as work:
         job = Job(str(course.root), tuple(names), str(work.resolve()), device)
-        rows = grade_all(
+        graded = grade_all(
             job,
-            entries,
+            todo,
             processes=processes or os.cpu_count() or 1,
             timeout=timeout or batch.default_timeout(course, names),
             on_row=on_row,
         )
+    rows = sorted([*regrade.stamp(graded, digests), *kept], key=lambda r: r.id)
     book = Gradebook(
         course=course.title,
         exercises=tuple(e.id for e in selected),
@@ -86,5 +100,6 @@ def run_batch(
         universe=batch.universe_digest(everything),
         submissions=len(everything),
         shard=shard,
+        roster=roster or Roster(),
     )
-    return BatchRun(book, time.perf_counter() - started)
+    return BatchRun(book, time.perf_counter() - started, kept=len(kept))

@@ -19,6 +19,7 @@ import torch
 
 from dlgrade import draws
 from dlgrade.codec import dtype_name
+from dlgrade.secret import hidden, salted
 
 FLOAT_DTYPES: tuple[torch.dtype, ...] = (torch.float32, torch.float64)
 _HYPOTHESIS_STORAGE = os.path.join(
@@ -27,12 +28,15 @@ _HYPOTHESIS_STORAGE = os.path.join(
 
 
 def seed_for(*parts: object) -> int:
-    """A stable 31-bit seed from any words and numbers."""
-    return zlib.crc32("/".join(map(str, parts)).encode()) & 0x7FFFFFFF
+    """A stable 31-bit seed from any words and numbers (salted in a hidden check: dlgrade.secret)."""
+    words = "/".join(map(str, parts)).encode()
+    keyed = salted(words)
+    return keyed if keyed is not None else zlib.crc32(words) & 0x7FFFFFFF
 
 
 def generator(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
+    keyed = salted(b"generator/%d" % seed)  # a seed a grader wrote as a number is salted too
+    return torch.Generator().manual_seed(seed if keyed is None else keyed)
 
 
 def randn(
@@ -178,6 +182,11 @@ _POOL = 6  # draws per (axes, seed, range): checks that ask for fewer share one 
 def _sizes(count: int, n: int, seed: int, low: int, high: int) -> tuple[tuple[int, ...], ...]:
     if high - low + 1 < count:
         raise ValueError(f"{count} axes cannot all differ within sizes {low}..{high}")
+    if hidden():  # a hidden check's sizes: salted, not hypothesis's, not recorded
+        g = generator(seed_for("sizes", count, seed, low, high))
+        return tuple(
+            tuple(int(v) + low for v in torch.randperm(high - low + 1, generator=g)[:count]) for _ in range(n)
+        )
     hit = draws.lookup((count, n, seed, low, high))  # recorded by `grade dev draws`
     return hit if hit is not None else draw_sizes(count, n, seed, low, high)
 

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import click
 
-from dlgrade import __version__, cli_submissions
+from dlgrade import __version__, cli_batch, cli_student, cli_submissions
 from dlgrade.cli_options import (
+    containment_option,
     device_option,
     fail_under_option,
     format_option,
@@ -35,11 +36,17 @@ class EngineFailure(click.ClickException):
 
 
 class DefaultGroup(click.Group):
-    """`grade NAMES...` means `grade check NAMES...`: grading is the default command."""
+    """`grade NAMES...` means `grade check NAMES...`: grading is the default command.
+
+    Shell completion parses the words before the one being completed (resiliently): with none,
+    the group itself completes, so `grade <TAB>` offers the subcommands.
+    """
 
     default_command = "check"
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if ctx.resilient_parsing and not args:
+            return super().parse_args(ctx, args)
         if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help", "--version")):
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)
@@ -87,6 +94,7 @@ def main() -> None:
 @output_option
 @fail_under_option
 @device_option
+@containment_option("warn")
 @click.option(
     "--plots",
     "plots",
@@ -149,17 +157,6 @@ def emit(result: object, fmt: str, output: Path | None) -> None:
         click.echo(render_table(result, color=sys.stdout.isatty()), nl=False)
 
 
-@main.command("list")
-def list_command() -> None:
-    """List topics and exercises in learning order, with points and time limits."""
-    with domain_errors():
-        course = here_course()
-    for topic in course.topics:
-        click.echo(f"{topic.id} — {topic.title} ({topic.points:g} points)")
-        for e in topic.exercises:
-            click.echo(f"  {e.id:<26} {e.points:>5g} pts  {e.time_limit:g} s  {e.summary}")
-
-
 @main.command("release")
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace OUT_DIR even if it is not empty.")
@@ -218,6 +215,16 @@ def dev_draws_command() -> None:
     click.echo(f"{n} draws recorded in {path}")
 
 
+@dev_group.command("secret")
+def dev_secret_command() -> None:
+    """Make the course secret that salts hidden checks' inputs (.dlgrade-secret, never released)."""
+    from dlgrade.secret import create
+
+    with domain_errors():
+        path = create(here_course().root)
+    click.echo(str(path))
+
+
 @main.command("nbgrader")
 @click.argument("course_dir", type=click.Path(path_type=Path))
 @click.argument("topics", nargs=-1)
@@ -248,7 +255,26 @@ def nbgrader_command(course_dir: Path, topics: tuple[str, ...], force: bool, cel
     click.echo(f"next: cd {course_dir} && nbgrader generate_assignment TOPIC (docs/nbgrader.md)", err=True)
 
 
-cli_submissions.register(main)  # package, verify, batch, merge, report
+@main.command("doctor")
+def doctor_command() -> None:
+    """Say what this machine's kernel offers to contain student code (exit 1 if incomplete)."""
+    from dlgrade.doctor import diagnose, render
+
+    with domain_errors():
+        try:
+            course = here_course()
+            private = [str(course.reference_dir()), str(course.graders_dir())]
+        except (ManifestError, FileNotFoundError):
+            private = []  # outside a course: the kernel's side alone
+        diagnosis = diagnose(private)
+    click.echo(render(diagnosis), nl=False)
+    if not diagnosis.contained:
+        sys.exit(1)
+
+
+cli_submissions.register(main)  # package, verify, merge, report
+cli_batch.register(main)  # batch, export
+cli_student.register(main)  # list, hint, reset, watch
 
 
 def entry() -> None:

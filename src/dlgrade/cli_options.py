@@ -65,3 +65,32 @@ def device_option(f: F) -> F:
         show_default=True,
         help="Device for the graders' inputs (cpu, cuda, cuda:1, ...).",
     )(f)
+
+
+def containment_option(default: str) -> Callable[[F], F]:
+    """`--containment require|warn`: what to do where the kernel cannot contain student code.
+
+    The flag wins over DLGRADE_CONTAINMENT, which wins over the command's `default`; the choice
+    is put in the environment so that the processes a command starts (batch jobs) follow it.
+    """
+
+    def chosen(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
+        from dlgrade.sandbox import policy
+
+        mode: policy.Mode = "require" if value == "require" else "warn" if value else policy.mode(default)
+        policy.set_mode(mode)
+        return mode
+
+    def decorate(f: F) -> F:
+        return click.option(
+            "--containment",
+            type=click.Choice(["require", "warn"]),
+            default=None,
+            callback=chosen,
+            expose_value=False,
+            help="Where the kernel cannot contain student code (no Landlock or seccomp): "
+            f"refuse to grade (require) or warn and grade (warn). Default: {default}, "
+            "or DLGRADE_CONTAINMENT.",
+        )(f)
+
+    return decorate

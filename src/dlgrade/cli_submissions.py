@@ -1,9 +1,9 @@
-"""`grade package`, `verify`, `batch`, `merge` and `report`: thin commands for CI and instructors.
+"""`grade package`, `verify`, `merge` and `report`: thin commands for CI and instructors.
 
 They share cli.py's helpers (error mapping, course lookup, output), imported when a command
 runs because cli.py registers these commands while it is itself being imported.
-Exit status as in cli.py; `verify` exits 1 when a claim differs; `batch` exits 3 when any
-submission could not be graded for a reason other than its own content (see docs/batch.md).
+Exit status as in cli.py; `verify` exits 1 when a claim differs. `batch` and `export` are in
+cli_batch.py.
 """
 
 from __future__ import annotations
@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from dlgrade.cli_options import device_option, format_option, output_option, submission_option
+from dlgrade.cli_options import (
+    containment_option,
+    device_option,
+    format_option,
+    output_option,
+    submission_option,
+)
 
 if TYPE_CHECKING:
     from dlgrade.manifest import Course
@@ -89,6 +95,7 @@ def package_command(submission: str | None, output: Path, device: str) -> None:
 @format_option
 @output_option
 @device_option
+@containment_option("require")
 def verify_command(package: Path, fmt: str, output: Path | None, device: str) -> None:
     """Regrade a `grade package` zip in isolation; report every claimed score that differs.
 
@@ -120,69 +127,6 @@ def verify_command(package: Path, fmt: str, output: Path | None, device: str) ->
     sys.exit(EXIT_NOT_VERIFIED)
 
 
-@click.command("batch")
-@click.argument("submissions", type=click.Path(file_okay=False, path_type=Path))
-@click.argument("names", nargs=-1)
-@_csv_option
-@click.option(
-    "--jobs", "-j", type=click.IntRange(min=1), default=None, help="Grading processes [default: CPU cores]."
-)
-@click.option("--shard", metavar="I/N", default=None, help="Grade only the I-th of N slices (1 <= I <= N).")
-@click.option(
-    "--timeout", type=click.FloatRange(min=1), default=None, help="Seconds one submission may take in all."
-)
-@click.option(
-    "--workdir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Where submissions are unpacked [default: a private temporary folder].",
-)
-@device_option
-def batch_command(
-    submissions: Path,
-    names: tuple[str, ...],
-    csv_path: Path,
-    jobs: int | None,
-    shard: str | None,
-    timeout: float | None,
-    workdir: Path | None,
-    device: str,
-) -> None:
-    """Grade every submission (zips or folders) in SUBMISSIONS into one gradebook row each."""
-    from dlgrade.batch import parse_shard
-    from dlgrade.batch_run import run_batch
-    from dlgrade.cli import EXIT_ENGINE
-    from dlgrade.gradebook import json_path, write_gradebook
-    from dlgrade.progress import batch_progress
-
-    if not csv_path.parent.is_dir():
-        raise click.UsageError(f"--csv {csv_path}: folder {csv_path.parent} does not exist")
-    try:
-        with _errors(), batch_progress() as bar:
-            run = run_batch(
-                _course(),
-                submissions,
-                names,
-                shard=parse_shard(shard) if shard else None,
-                processes=jobs,
-                timeout=timeout,
-                workdir=workdir,
-                device=device,
-                ignore=(csv_path, json_path(csv_path)),
-                on_start=bar.start,
-                on_row=bar.row,
-            )
-            written = write_gradebook(run.book, csv_path)
-    except KeyboardInterrupt:
-        click.echo(f"interrupted: no gradebook written; {csv_path} is unchanged", err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    click.echo(run.summary(), err=True)
-    for path in written:
-        click.echo(str(path))
-    if run.failed:
-        sys.exit(EXIT_ENGINE)
-
-
 @click.command("merge")
 @click.argument("shards", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @_csv_option
@@ -200,18 +144,26 @@ def merge_command(shards: tuple[Path, ...], csv_path: Path) -> None:
 
 @click.command("report")
 @click.argument("result", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--id",
+    "key",
+    default=None,
+    metavar="ID",
+    help="RESULT is a batch gradebook: render this submission (its id, or a roster value such as an email).",
+)
 @format_option
 @output_option
-def report_command(result: Path, fmt: str, output: Path | None) -> None:
-    """Render a saved result JSON (from --format json --output FILE) in another format."""
+def report_command(result: Path, key: str | None, fmt: str, output: Path | None) -> None:
+    """Render a saved result JSON (--format json --output FILE), or one submission of a batch
+    gradebook (grades.json, with --id), in another format."""
     from dlgrade.cli import emit
-    from dlgrade.report.json_report import read_result
+    from dlgrade.report.json_report import read_saved
 
     with _errors():
-        emit(read_result(result), fmt, output)
+        emit(read_saved(result, key), fmt, output)
 
 
-COMMANDS = (package_command, verify_command, batch_command, merge_command, report_command)
+COMMANDS = (package_command, verify_command, merge_command, report_command)
 
 
 def register(group: click.Group) -> None:

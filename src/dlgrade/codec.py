@@ -101,6 +101,8 @@ def _enc_tensor(t: torch.Tensor, buffers: list[bytes]) -> Any:
         plain = plain.resolve_conj()
     plain = plain.to("cpu").contiguous()
     flat = plain.reshape(-1)
+    if flat.numel() and flat.stride(-1) != 1:  # a size-1 tensor may keep a stride of 0
+        flat = torch.empty(flat.shape, dtype=flat.dtype).copy_(flat)
     raw = b"" if flat.numel() == 0 else flat.view(torch.uint8).numpy().tobytes()
     buffers.append(raw)
     return {

@@ -15,6 +15,8 @@ import io
 import zipfile
 from pathlib import Path
 
+from packaging.requirements import Requirement
+
 import dlgrade
 
 PACKAGE = "dlgrade"
@@ -32,10 +34,20 @@ def engine_python() -> str:
     return importlib.metadata.metadata(PACKAGE)["Requires-Python"] or "3"
 
 
+PINNED = ("torch", "hypothesis")  # what a grade depends on: pinned to the versions graded with
+
+
 def engine_requirements() -> list[str]:
-    """The engine's own dependencies (without extras), as its metadata pins them."""
+    """The engine's own dependencies (without extras), as its metadata states them, with torch
+    and hypothesis pinned to the versions installed here: a bundle grades as its author did."""
     requires = importlib.metadata.requires(PACKAGE) or []
-    return [r for r in requires if "extra ==" not in r]
+    out = []
+    for req in (r for r in requires if "extra ==" not in r):
+        name = Requirement(req).name
+        if name in PINNED:
+            req = f"{name}=={importlib.metadata.version(name).split('+')[0]}"
+        out.append(req)
+    return out
 
 
 def package_files() -> list[tuple[str, bytes]]:

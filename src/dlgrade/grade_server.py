@@ -3,8 +3,10 @@
 A notebook kernel has run the student's cells, which may have changed torch's defaults,
 patched modules or left threads behind, so `dlgrade.notebook` does not grade there: it
 starts this process before any student cell runs and sends it requests
-`{"id": 1, "folder": "/tmp/...", "exercise": "stable_softmax", "visibility": "public"}`
-(`visibility` null: every check). Each answer is one line, `{"id": 1, "result": {...}}` with
+`{"id": 1, "folder": "/tmp/...", "exercises": ["stable_softmax"], "visibility": "public"}`
+(`visibility` null: every check; `"exercise": "stable_softmax"` names one exercise too).
+`dlgrade.nbgrader_autograde` uses it in the same way from nbgrader's own process.
+Each answer is one line, `{"id": 1, "result": {...}}` with
 `GradeResult.to_dict()`, or `{"id": 1, "error": "one line"}`. Grading is `dlgrade.runner.grade`
 with one sandbox kept warm between requests. The process exits when its input closes.
 
@@ -50,9 +52,10 @@ def answer(course: Course, box: Sandbox, line: str) -> dict[str, Any]:
         visibility = request.get("visibility")
         if visibility not in (None, "public", "hidden"):
             raise ValueError(f"visibility must be public, hidden or null, not {visibility!r}")
-        result = grade(
-            course, folder, [str(request["exercise"])], label="notebook", sandbox=box, visibility=visibility
-        )
+        names = request["exercises"] if "exercises" in request else [request["exercise"]]
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+            raise ValueError("exercises must be a non-empty list of exercise ids")
+        result = grade(course, folder, names, label="notebook", sandbox=box, visibility=visibility)
         return {"id": request.get("id"), "result": result.to_dict()}
     except Exception as exc:
         return {"id": request.get("id"), "error": f"{type(exc).__name__}: {exc}".splitlines()[0]}

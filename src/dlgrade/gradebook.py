@@ -9,12 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from dlgrade.atomic import write_atomic
 from dlgrade.batch import Row
+from dlgrade.roster import Roster
 
 GRADEBOOK_FORMAT = "dlgrade-gradebook"
 GRADEBOOK_VERSION = 1
@@ -43,6 +44,7 @@ class Gradebook:
     universe: str  # batch.universe_digest of every submission in the batch
     submissions: int  # how many submissions the whole batch has
     shard: tuple[int, int] | None = None
+    roster: Roster = field(default_factory=Roster)  # student columns per submission id (--roster)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -54,6 +56,7 @@ class Gradebook:
             "shard": None if self.shard is None else {"index": self.shard[0], "count": self.shard[1]},
             "universe": {"sha256": self.universe, "submissions": self.submissions},
             "counts": {s: sum(r.status == s for r in self.rows) for s in ("graded", "rejected", "error")},
+            "roster": self.roster.to_dict(),
             "rows": [r.to_dict() for r in self.rows],
         }
 
@@ -70,19 +73,24 @@ class Gradebook:
             universe=str(d["universe"]["sha256"]),
             submissions=int(d["universe"]["submissions"]),
             shard=None if shard is None else (int(shard["index"]), int(shard["count"])),
+            roster=Roster.from_dict(d.get("roster")),
         )
 
     def csv_text(self) -> str:
-        """id, status, total, max_score, one column per exercise, reason. Blank points: not graded."""
+        """id, the roster's columns, status, total, max_score, one column per exercise, reason,
+        digest. Blank points: not graded."""
         buf = io.StringIO()
         out = csv.writer(buf, lineterminator="\n")
-        out.writerow(["id", "status", "total", "max_score", *self.exercises, "reason"])
+        students = self.roster.columns
+        out.writerow(["id", *students, "status", "total", "max_score", *self.exercises, "reason", "digest"])
         for row in self.rows:
             points = {e.id: e.score for e in row.result.exercises} if row.result else {}
             total = number(row.result.score) if row.status == "graded" and row.result else ""
             graded = row.status == "graded"
             cells = [number(points[x]) if graded and x in points else "" for x in self.exercises]
-            out.writerow([cell(row.id), row.status, total, number(self.max_score), *cells, cell(row.reason)])
+            who = [cell(v) for v in self.roster.fields(row.id).values()]
+            head = [cell(row.id), *who, row.status, total, number(self.max_score)]
+            out.writerow([*head, *cells, cell(row.reason), row.digest])
         return buf.getvalue()
 
     def json_text(self) -> str:
@@ -121,15 +129,16 @@ def merge(books: list[Gradebook]) -> Gradebook:
     for book in books:
         if book.shard is None:
             raise GradebookError("merge takes shard gradebooks (written by `grade batch --shard I/N`)")
-        if (book.universe, book.submissions, book.exercises, book.course) != (
+        if (book.universe, book.submissions, book.exercises, book.course, book.roster) != (
             first.universe,
             first.submissions,
             first.exercises,
             first.course,
+            first.roster,
         ):
             raise GradebookError(
                 f"shard {book.shard[0]}/{book.shard[1]} comes from a different batch "
-                "(other submissions, exercises or course)"
+                "(other submissions, exercises, course or roster)"
             )
     count = first.shard[1] if first.shard else 0
     indices = [b.shard[0] for b in books if b.shard is not None]

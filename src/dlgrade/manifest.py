@@ -8,14 +8,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dlgrade.suggest import did_you_mean
+
 MANIFEST_NAME = "course.toml"
 SCHEMA_VERSION = 1
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 # Names the CLI uses for its own commands; an exercise or topic may not take them.
 RESERVED_IDS = frozenset(
     {"check", "list", "package", "verify", "batch", "merge", "report", "nbgrader", "release", "dev", "all"}
+    | {"hint", "reset", "watch"}
 )
-SYNTAX_BANS = frozenset({"loop", "matmul_operator"})
+SYNTAX_BANS = frozenset({"loop", "matmul_operator", "tensor_arithmetic", "names_in_strings"})
 
 
 class ManifestError(Exception):
@@ -80,11 +83,12 @@ class Exercise:
     topic: str
     module: str
     points: float
-    hint: str
+    hint: str  # tier 1 of `hints`: the nudge the table shows
     summary: str
     time_limit: float
     memory_limit_mb: int
     rules: Rules
+    hints: tuple[str, ...] = ()  # every tier in order (`hint`, then the manifest's `hints`)
 
     @property
     def function(self) -> str:
@@ -139,8 +143,9 @@ class Course:
         exercise_ids = {e.id for e in self.exercises}
         unknown = [n for n in names if n not in topic_ids and n not in exercise_ids]
         if unknown:
+            close = did_you_mean(unknown[0], topic_ids | exercise_ids)
             raise ManifestError(
-                f"unknown topic or exercise {unknown[0]!r}; "
+                f"unknown topic or exercise {unknown[0]!r}{close}; "
                 f"topics: {', '.join(sorted(topic_ids))} (`grade list` shows every exercise)"
             )
         wanted = set(names)
@@ -240,6 +245,9 @@ def _exercise(
     if points <= 0:
         raise ValueError(f"exercise {eid}: points must be positive")
     hint = str(e.get("hint", "")).strip()
+    more = e.get("hints", [])
+    if not isinstance(more, list) or not all(isinstance(h, str) and h.strip() for h in more):
+        raise ValueError(f"exercise {eid}: `hints` must be a list of non-empty strings")
     if not hint:
         raise ValueError(f"exercise {eid}: empty hint")
     own = _rule_refs(e.get("rules", []), rule_sets, f"exercise {eid}")
@@ -259,6 +267,7 @@ def _exercise(
         time_limit=time_limit,
         memory_limit_mb=memory,
         rules=Rules(sets=sets, allow=tuple(e.get("allow", []))),
+        hints=(hint, *(h.strip() for h in more)),
     )
 
 

@@ -93,6 +93,14 @@ c.CourseDirectory.course_id = "{course_id}"
 # Kernels inherit this environment: their check cells grade with this dlgrade course.
 os.environ["DLGRADE_COURSE"] = os.path.normpath(os.path.join(here, {dlgrade_course!r}))
 
+# The points of the check cells: `nbgrader autograde` grades each submitted notebook's code
+# with dlgrade before the student's kernel starts, and records those points and lines in
+# place of what the kernel printed (a student's cell can rewrite that). Keep these lines.
+from dlgrade.nbgrader_autograde import autograde_preprocessors  # noqa: E402
+
+c.Autograde.autograde_preprocessors = autograde_preprocessors()
+c.RegradeNotebook.timeout = {timeout}  # seconds per exercise for that grading to answer
+
 # Kernels listen on loopback only, so autograding needs no network.
 c.KernelManager.transport = "tcp"
 c.KernelManager.ip = "127.0.0.1"

@@ -27,6 +27,7 @@ SETUP_IMPORT = "from dlgrade.notebook import start_grader"
 SETUP_NOTE = "start_grader()  # starts the checks' grading process before your code runs"
 _SYNTAX = {"loop": "Python loops and comprehensions", "matmul_operator": "the `@` operator"}
 _MAX_CALLS_SHOWN = 6
+CHECKS_SUFFIX = "_checks"  # a check cell's grade id is the exercise id and this
 
 
 def topic_notebook(course: Course, topic: Topic) -> dict[str, Any]:
@@ -44,7 +45,7 @@ def topic_notebook(course: Course, topic: Topic) -> dict[str, Any]:
         cells += [
             _markdown(f"{e.id}_text", exercise_text(n, e)),
             _code(e.id, solution_source(stub, reference, e.function), solution=True),
-            _code(f"{e.id}_checks", check_source(e.id, e.points), points=e.points),
+            _code(e.id + CHECKS_SUFFIX, check_source(e.id, e.points), points=e.points),
         ]
     return {
         "cells": cells,

@@ -9,27 +9,38 @@ and the grading process grades that exercise with the same graders, sandbox and 
 (the student's functions, torch's state) is used to judge.
 
 nbgrader scores a test cell from its output: an error gives 0, a number gives that many
-points (partial credit). So the cell prints the lines `grade` prints for the exercise and
-returns the exercise's score; with no points it raises AssertionError instead.
+points (partial credit), nothing gives full points. So the cell prints the lines `grade`
+prints for the exercise and returns the exercise's score; with no points it raises
+AssertionError instead. Without the hidden checks (the student's run, `nbgrader validate`)
+a cell whose every public check passed returns nothing, so validation passes.
+
+Under `nbgrader autograde` with the config `grade nbgrader` writes, nbgrader grades the
+notebook's code itself, out of the kernel's reach (`dlgrade.nbgrader_autograde`), and sets
+$DLGRADE_OUT_OF_BAND for the kernel: the check cells then grade nothing and fail (nbgrader
+replaces their outputs by that grading's).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
 import tempfile
 import warnings
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
+from dlgrade.bundle import DEFERRED_MESSAGE
 from dlgrade.manifest import MANIFEST_NAME, Course, ManifestError, find_course_root, load_course
 from dlgrade.notebook_code import module_source
 from dlgrade.result import ExerciseResult, GradeResult, exercise_status
 
 COURSE_ENV = "DLGRADE_COURSE"
+OUT_OF_BAND_ENV = "DLGRADE_OUT_OF_BAND"
 # The environment before any student cell ran: the grading process gets this one.
 _ENV = dict(os.environ)
 
@@ -52,8 +63,10 @@ def find_course() -> Course:
 
 def start_grader() -> None:
     """Start the grading process now, so that it starts before the student's code runs."""
+    if _ENV.get(OUT_OF_BAND_ENV):
+        return
     try:
-        _grader(find_course())
+        grading_client(find_course())
     except NotebookGradingError as exc:
         print(f"note: {exc}; the check cells will not run here.")
 
@@ -64,13 +77,18 @@ def stop_grader() -> None:
         _CLIENTS.popitem()[1].close()
 
 
-def grade_cell(exercise: str, *, hidden_checks: bool = False) -> float:
+def grade_cell(exercise: str, *, hidden_checks: bool = False) -> float | None:
     """Grade `exercise` on the code this notebook has run; print what `grade` prints for it.
 
-    Public checks only unless `hidden_checks` (nbgrader's autograde sets it). Returns the
-    points earned (for nbgrader's partial credit); raises AssertionError when there are none.
+    Public checks only unless `hidden_checks` (nbgrader's autograde sets it): then the hidden
+    checks count as run at grading time, as in a student bundle. Returns the points earned,
+    for nbgrader's partial credit, or None when every check that ran passed (nbgrader then
+    gives the cell its full points, so `nbgrader validate` passes a correct notebook); raises
+    AssertionError when there are no points.
     """
     __tracebackhide__ = True  # IPython shows the failure, not this function's frames
+    if _ENV.get(OUT_OF_BAND_ENV):  # an error: 0 points should this output ever be kept
+        raise NotebookGradingError("graded out of band: nbgrader replaces this cell's output")
     course = find_course()
     try:
         spec = course.exercise(exercise)
@@ -80,34 +98,44 @@ def grade_cell(exercise: str, *, hidden_checks: bool = False) -> float:
     with warnings.catch_warnings(), tempfile.TemporaryDirectory(prefix="dlgrade-notebook-") as folder:
         warnings.simplefilter("ignore")  # anything on stderr would cost nbgrader's points
         Path(folder, f"{spec.module}.py").write_text(source, encoding="utf-8")
-        result = _grader(course).grade(folder, exercise, None if hidden_checks else "public")
+        result = grading_client(course).grade(folder, exercise, None if hidden_checks else "public")
     if result.internal_errors:
         raise NotebookGradingError(f"the graders failed: {result.internal_errors[0]}")
     shown = result.exercises[0] if hidden_checks else public_part(result.exercises[0])
-    print(notebook_report(shown, hidden_pending=not hidden_checks))
+    print(notebook_report(shown))
     if shown.score <= 0:
         raise AssertionError(f"{exercise}: no points yet ({shown.status.replace('_', ' ')})")
+    if not hidden_checks and shown.status == "passed":
+        return None  # every public check passed: full credit for validation, not a fraction
     return min(shown.score, spec.points)
 
 
 def public_part(e: ExerciseResult) -> ExerciseResult:
-    """The exercise as its public checks alone show it (hidden checks have not run)."""
-    checks = tuple(c for c in e.checks if c.visibility == "public")
-    max_score = round(sum(c.max_score for c in checks), 4)
-    status = exercise_status(checks, e.score, max_score)
-    return replace(
-        e, checks=checks, max_score=max_score, status=status, hint="" if status == "passed" else e.hint
+    """The exercise as a run of its public checks shows it: hidden checks run at grading time.
+
+    Scored as `grade` scores a student bundle (docs/release.md): the hidden checks count 0
+    and are listed as deferred; when every public check passed, the score is the points less
+    the deferred points, so every channel shows the same score out of the same maximum.
+    """
+    checks = tuple(
+        c
+        if c.visibility == "public"
+        else replace(c, passed=False, score=0.0, outcome="deferred", message=DEFERRED_MESSAGE, hint="")
+        for c in e.checks
     )
+    public = [c for c in checks if c.outcome != "deferred"]
+    deferred = sum(c.max_score for c in checks if c.outcome == "deferred")
+    passed = bool(public) and all(c.passed for c in public)
+    score = round(e.max_score - deferred, 4) if passed else round(sum(c.score for c in public), 4)
+    status = exercise_status(checks, score, e.max_score)
+    return replace(e, checks=checks, score=score, status=status, hint="" if status == "passed" else e.hint)
 
 
-def notebook_report(e: ExerciseResult, *, hidden_pending: bool) -> str:
-    """The exercise's lines from `grade`'s table, plus a note when hidden checks are still to run."""
+def notebook_report(e: ExerciseResult) -> str:
+    """The exercise's lines from `grade`'s table (with the deferred hidden checks, if any)."""
     from dlgrade.report.table import exercise_lines, render_lines
 
-    text = render_lines(exercise_lines(e, len(e.id))).rstrip("\n")
-    if hidden_pending:
-        text += "\n(public checks only: hidden checks run too when your notebook is graded)"
-    return text
+    return render_lines(exercise_lines(e, len(e.id))).rstrip("\n")
 
 
 def _executed_cells() -> list[str]:
@@ -142,19 +170,37 @@ class GradeClient:
     def alive(self) -> bool:
         return self._proc.poll() is None
 
-    def grade(self, folder: str, exercise: str, visibility: str | None) -> GradeResult:
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    def grade(
+        self,
+        folder: str,
+        exercise: str | Sequence[str],
+        visibility: str | None,
+        *,
+        timeout: float | None = None,
+    ) -> GradeResult:
+        """The result for `exercise` (or several) on `folder`; after `timeout` seconds without
+        an answer the process is killed and NotebookGradingError raised."""
         self._last_id += 1
-        request = {"id": self._last_id, "folder": folder, "exercise": exercise, "visibility": visibility}
+        names = [exercise] if isinstance(exercise, str) else list(exercise)
+        request = {"id": self._last_id, "folder": folder, "exercises": names, "visibility": visibility}
         try:
             assert self._proc.stdin is not None and self._proc.stdout is not None
             self._proc.stdin.write(json.dumps(request).encode() + b"\n")
             self._proc.stdin.flush()
-            line = self._proc.stdout.readline()
+            answered = timeout is None or select.select([self._proc.stdout], [], [], timeout)[0]
+            line = self._proc.stdout.readline() if answered else b""
         except OSError:
-            line = b""
+            answered, line = True, b""
         except BaseException:  # interrupted (nbgrader's cell timeout): the reply would come late
             self.close()
             raise
+        if not answered:
+            self.close()  # stopped or stuck: a fresh one starts next time
+            raise NotebookGradingError(f"the grading process gave no answer in {timeout:g} s")
         try:
             reply: dict[str, Any] = json.loads(line) if line else {}
         except ValueError:
@@ -182,7 +228,8 @@ class GradeClient:
 _CLIENTS: dict[Path, GradeClient] = {}
 
 
-def _grader(course: Course) -> GradeClient:
+def grading_client(course: Course) -> GradeClient:
+    """This process's grading process for `course`; a fresh one if it is not running."""
     client = _CLIENTS.get(course.root)
     if client is None or not client.alive:
         client = _CLIENTS[course.root] = GradeClient(course.root)

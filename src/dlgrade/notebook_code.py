@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import ast
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 KEPT = (
     ast.Import,
@@ -70,9 +71,13 @@ def _uses_ipython(node: ast.stmt) -> bool:
 
 def notebook_cells(path: Path) -> list[str]:
     """The code cells of a notebook file, in order, with IPython syntax turned into Python."""
-    data = json.loads(path.read_text(encoding="utf-8"))
+    return code_cells(json.loads(path.read_text(encoding="utf-8")))
+
+
+def code_cells(notebook: Mapping[str, Any]) -> list[str]:
+    """The code cells of a notebook (nbformat 4, as read from JSON), as `notebook_cells`."""
     cells = []
-    for cell in data.get("cells", []):
+    for cell in notebook.get("cells", []):
         if cell.get("cell_type") == "code":
             source = cell.get("source", "")
             cells.append(_python("".join(source) if isinstance(source, list) else str(source)))
@@ -86,3 +91,39 @@ def _python(source: str) -> str:
     except ImportError:  # without IPython, no cell can hold magics that ran
         return source
     return TransformerManager().transform_cell(source)
+
+
+MAX_NOTEBOOK_BYTES = 64 << 20  # outputs (plots) make notebooks large; their code is small
+
+
+class NotebookError(ValueError):
+    """A notebook file cannot be read as a notebook; the message is one line."""
+
+
+def notebook_modules(notebooks: Iterable[Path], modules: dict[str, set[str]]) -> dict[str, str]:
+    """The exercise modules the notebooks' code cells define: {module: source}.
+
+    `modules` maps each module name to its exercise functions. The definitions of every
+    notebook (in the order given) make one source, written as each module whose exercise
+    functions it defines at least one of; a module it defines none of is left out (missing).
+    """
+    cells: list[str] = []
+    for path in notebooks:
+        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+            raise NotebookError(f"{path.name} is larger than {MAX_NOTEBOOK_BYTES >> 20} MiB")
+        try:
+            cells += notebook_cells(path)
+        except (UnicodeDecodeError, ValueError, AttributeError, TypeError) as exc:
+            raise NotebookError(f"{path.name} is not a Jupyter notebook ({type(exc).__name__})") from None
+    return notebook_modules_from_source(module_source(cells), modules)
+
+
+def notebook_modules_from_source(source: str, modules: dict[str, set[str]]) -> dict[str, str]:
+    """{module: source} for each module with an exercise function that `source` defines."""
+    try:
+        defined = {
+            n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+        }
+    except SyntaxError:  # cells that parse alone but clash together: every module gets them as they are
+        defined = {f for functions in modules.values() for f in functions}
+    return {module: source for module, functions in modules.items() if functions & defined}

@@ -180,6 +180,10 @@ def package_submission(
         result = grade(course, sub.folder, (), label=sub.label, sandbox=box, device=device)
         if result.internal_errors:  # a package must claim a complete grade
             raise EngineError(f"no package written: {result.internal_errors[0]}")
+        if submission is None:  # the student's own exercises/: the hint tiers they opened
+            from dlgrade.state import with_hints_opened
+
+            result = with_hints_opened(course, result)
         return write_package(course, sub.folder, result, output), result
 
 

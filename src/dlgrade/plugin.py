@@ -23,8 +23,9 @@ from dlgrade.checks import HINT_KINDS_DEFAULT, CheckFailure
 from dlgrade.manifest import Course, Exercise
 from dlgrade.oracle import Oracle
 from dlgrade.result import Outcome
-from dlgrade.sandbox.pool import Sandbox
-from dlgrade.student import ExerciseSandbox, StudentError, StudentModule
+from dlgrade.sandbox.pool import Sandbox, SandboxError
+from dlgrade.secret import hidden_inputs
+from dlgrade.student import PRINTED_CHARS, ExerciseSandbox, StudentError, StudentModule
 
 
 @dataclass
@@ -76,10 +77,20 @@ class GradingSession:
     # so every check keeps its share of the exercise's points.
     visibility: str | None = None
     run_order: list[str] = field(default_factory=list)  # exercise ids, in the order their checks run
+    fatal: Exception | None = None  # stops the run: raised by run_checks once pytest is done
+    secret: str | None = None  # the course secret, which salts hidden checks' inputs (dlgrade.secret)
+    unsalted: bool = False  # a hidden check ran without a secret
     _opened: set[str] = field(default_factory=set)
 
     def box(self, exercise_id: str) -> ExerciseSandbox:
         box = self.boxes.get(exercise_id)
+        if box is None and not self._opened and self.fatal is None:
+            try:
+                self.sandbox.admit()  # before the first worker: may refuse an uncontained run
+            except SandboxError as exc:
+                self.fatal = exc
+        if self.fatal is not None:
+            pytest.exit(str(self.fatal), returncode=3)
         if box is None:
             box = self.boxes[exercise_id] = ExerciseSandbox(
                 self.sandbox,
@@ -200,6 +211,19 @@ class GraderPlugin:
         if drop:
             config.hook.pytest_deselected(items=drop)
         items[:] = keep
+        self._import_references()
+
+    def _import_references(self) -> None:
+        """Import the model solutions now, before any student code runs (docs/sandbox.md)."""
+        if self.session.oracle is not None:
+            return
+        if self.session.reference is None:
+            self.session.reference = ModuleLoader(self.session.course.reference_dir())
+        for module in dict.fromkeys(self.session.course.exercise(e).module for e in self.session.run_order):
+            try:
+                self.session.reference.module(module)
+            except Exception as exc:  # reported once here; the checks that need it fail too
+                self.session.internal_errors.append(f"reference/{module}.py did not import: {exc!r}")
 
     def _add_deferred(self, wanted: set[str]) -> None:
         for d in self.session.deferred:
@@ -241,6 +265,7 @@ class GraderPlugin:
         elif exc is not None and call.when in ("setup", "call"):
             record.outcome, record.public, record.secret = classify(exc)
             record.kind = exc.kind if isinstance(exc, CheckFailure) else record.outcome
+            record.public += self._printed(record.exercise)
             if record.outcome == "internal":
                 tb = "".join(traceback.format_exception(exc)[-3:]).strip()
                 self.session.internal_errors.append(f"{item.nodeid}: {tb}")
@@ -264,6 +289,26 @@ class GraderPlugin:
             call.stop,
         )
 
+    def _printed(self, exercise: str) -> str:
+        """' (your code printed: ...)' with what this check's calls printed, if anything.
+        Only a public message gets it: a hidden check's inputs could be printed."""
+        box = self.session.boxes.get(exercise)
+        if box is None or not box.printed:
+            return ""
+        lines = [line for text in box.printed for line in text.splitlines() if line.strip()]
+        more = f" (+{len(lines) - 3} more lines)" if len(lines) > 3 else ""
+        return f" (your code printed: {' | '.join(lines[:3])[:PRINTED_CHARS]}{more})"
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Any:
+        """A hidden check draws its inputs salted with the course secret (dlgrade.secret)."""
+        key = item.stash.get(_KEY, None)
+        if key is None or not self.session.records[key].hidden:
+            return (yield)
+        self.session.unsalted |= self.session.secret is None
+        with hidden_inputs(self.session.secret):
+            return (yield)
+
     @pytest.fixture
     def student(self, request: pytest.FixtureRequest) -> StudentModule:
         """The student's module for this check's exercise, running in the sandbox."""
@@ -271,7 +316,9 @@ class GraderPlugin:
         blocked = self.session.blocked.get(record.exercise)
         if blocked is not None:
             raise blocked  # a static rule or import problem: the check does not run
-        return StudentModule(self.session.box(record.exercise))
+        box = self.session.box(record.exercise)
+        box.printed.clear()  # what this check's calls print is shown with its failure
+        return StudentModule(box)
 
     @pytest.fixture
     def reference(self, request: pytest.FixtureRequest) -> Oracle:

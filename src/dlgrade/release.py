@@ -31,7 +31,8 @@ from dlgrade.engine_wheel import WheelError, build_engine_wheel, engine_python, 
 from dlgrade.manifest import MANIFEST_NAME, Course, load_course
 from dlgrade.oracle import Oracle
 from dlgrade.plugin import CheckRecord, GradingSession, ModuleLoader
-from dlgrade.release_readme import GITIGNORE, readme, requirements_txt
+from dlgrade.release_readme import GITIGNORE, WORKFLOW, ci_workflow, readme, requirements_txt
+from dlgrade.reset import STUBS_DIR
 from dlgrade.runner import EngineError, analyse, grade, run_checks
 from dlgrade.sandbox.pool import shared_sandbox
 from dlgrade.strip import StripError, strip_hidden
@@ -111,9 +112,10 @@ def _no_bytecode() -> Iterator[None]:
 def _stage(course: Course, staging: Path) -> None:
     checks = _run(course, course.reference_dir(), collect_only=True)
     shutil.copy(course.root / MANIFEST_NAME, staging / MANIFEST_NAME)
-    (staging / "exercises").mkdir()
-    for module in course.modules:
-        shutil.copy(course.exercises_dir() / f"{module}.py", staging / "exercises" / f"{module}.py")
+    for folder in ("exercises", STUBS_DIR):  # stubs/: the pristine copies `grade reset` restores
+        (staging / folder).mkdir()
+        for module in course.modules:
+            shutil.copy(course.exercises_dir() / f"{module}.py", staging / folder / f"{module}.py")
     _stage_graders(course, staging, checks)
     staged = load_course(staging)
     book = AnswerBook()
@@ -138,6 +140,8 @@ def _stage(course: Course, staging: Path) -> None:
     )
     (staging / "README.md").write_text(text, encoding="utf-8")
     (staging / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
+    (staging / WORKFLOW).parent.mkdir(parents=True)
+    (staging / WORKFLOW).write_text(ci_workflow(), encoding="utf-8")
 
 
 def _run(

@@ -6,6 +6,7 @@ from dlgrade.manifest import Course
 
 SETUP_HEADING = "## Set up (once)"
 SETUP_COMMANDS = ("python3 -m venv .venv", ".venv/bin/pip install -r requirements.txt")
+WORKFLOW = ".github/workflows/grade.yml"
 GITIGNORE = ".venv/\n__pycache__/\n*.pyc\n.pytest_cache/\n.dlgrade/\n"
 
 
@@ -65,7 +66,9 @@ def readme(
         "```",
         "",
         f"This installs {torch} and the grading engine shipped in `wheels/` into `.venv`",
-        "(nothing outside this folder changes). On Windows the programs are in `.venv\\Scripts\\`.",
+        "(nothing outside this folder changes). Paths here are POSIX paths (`.venv/bin/grade`): on",
+        "Linux and macOS use them as written; on Windows, work inside WSL (the Windows Subsystem",
+        "for Linux), where they are the same.",
         "",
         "## Work",
         "",
@@ -73,11 +76,20 @@ def readme(
         ".venv/bin/grade                # grade every exercise",
         ".venv/bin/grade TOPIC          # one topic (several names allowed)",
         ".venv/bin/grade EXERCISE       # one exercise",
-        ".venv/bin/grade list           # topics and exercises, in learning order",
+        ".venv/bin/grade list           # every exercise, your last status and points, what next",
+        ".venv/bin/grade watch          # regrade on every save (keys: n next, h hint, l list, q quit)",
+        ".venv/bin/grade hint EXERCISE  # the next hint: a nudge, then the method, then close to it",
+        ".venv/bin/grade reset EXERCISE # put the stub back (your version goes to .dlgrade/backup/)",
         "```",
         "",
         "Each exercise is a function with a docstring and `raise NotImplementedError`; replace",
-        "the `raise` with your code. An untouched exercise shows as `not started`.",
+        "the `raise` with your code. An untouched exercise shows as `not started`. A mistyped",
+        "name gets a suggestion. `.dlgrade/` keeps your hints and last results; it is not graded.",
+        "",
+        "In Jupyter (`.venv/bin/pip install notebook`, then start it from this folder), run",
+        "`%load_ext dlgrade` once, then `%grade stable_softmax` (or a topic, or nothing for every",
+        "exercise your notebook defines): it grades the functions your notebook defined, with the",
+        "same checks and points as `grade`.",
         "",
         *_plots_note(course),
         "## Public and hidden checks",
@@ -102,7 +114,52 @@ def readme(
         "- `release.json`: the hidden checks' names and points.",
         "- `wheels/`, `requirements.txt`: the grading engine and what it needs.",
         "",
-        "Hand in this folder (or what your instructor asks for); your instructor grades",
-        "`exercises/` with every check.",
+        "- `stubs/`: the untouched exercises, which `grade reset` restores from.",
+        "- `.github/workflows/grade.yml`: grades every push when this folder is a GitHub",
+        "  repository, installing the engine from `wheels/` as above.",
+        "",
+        "## Hand in",
+        "",
+        "```sh",
+        ".venv/bin/grade package        # writes submission.zip: your exercises/ and their result",
+        "```",
+        "",
+        "Hand in `submission.zip` (unless your instructor asks for something else): it holds",
+        "`exercises/`, the result `grade` gave and a checksum of every file. Your instructor",
+        "grades `exercises/` again with every check, hidden ones included.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def ci_workflow() -> str:
+    """The bundle's GitHub Actions workflow: install from requirements.txt (the engine in wheels/)."""
+    return """# Grade every push: the table in the log, the result JSON as an artifact.
+name: grade
+
+on:
+  push:
+  workflow_dispatch:
+
+jobs:
+  grade:
+    runs-on: ubuntu-latest
+    timeout-minutes: 30
+    steps:
+      - uses: actions/checkout@v4
+
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+
+      - name: Install the grading engine from wheels/ (CPU build of torch)
+        run: python -m pip install --extra-index-url https://download.pytorch.org/whl/cpu -r requirements.txt
+
+      - name: Grade
+        run: grade --format json --output grade-result.json
+
+      - uses: actions/upload-artifact@v4
+        if: ${{ !cancelled() && hashFiles('grade-result.json') != '' }}
+        with:
+          name: grade
+          path: grade-result.json
+"""

@@ -74,6 +74,7 @@ class ExerciseResult:
     checks: tuple[CheckResult, ...] = ()
     message: str = ""
     hint: str = ""
+    hints_opened: int = 0  # hint tiers the student asked for with `grade hint` (docs/student.md)
 
     @property
     def hidden_checks(self) -> tuple[CheckResult, ...]:
@@ -88,6 +89,7 @@ class ExerciseResult:
             "max_score": self.max_score,
             "message": self.message,
             "hint": self.hint,
+            "hints_opened": self.hints_opened,
             "checks": [c.to_dict() for c in self.checks],
         }
 
@@ -102,6 +104,7 @@ class ExerciseResult:
             checks=tuple(CheckResult.from_dict(c) for c in d.get("checks", [])),
             message=str(d.get("message", "")),
             hint=str(d.get("hint", "")),
+            hints_opened=int(d.get("hints_opened", 0)),
         )
 
 
@@ -113,6 +116,9 @@ class GradeResult:
     version: str = ""
     duration_s: float = 0.0
     internal_errors: tuple[str, ...] = field(default=())
+    # The containment in force: {"layers": {layer: what}, "missing": {layer: why}} (docs/sandbox.md)
+    isolation: dict[str, Any] = field(default_factory=dict, compare=False)
+    notices: tuple[str, ...] = field(default=())  # how this run differs from a fully secured one
 
     @property
     def score(self) -> float:
@@ -162,8 +168,11 @@ class GradeResult:
             "statuses": self.counts(),
             "hidden": self.hidden_summary(),
             "internal_errors": list(self.internal_errors),
+            "isolation": self.isolation,
             "exercises": [e.to_dict() for e in self.exercises],
         }
+        if self.notices:
+            out["notices"] = list(self.notices)
         deferred = self.deferred_summary()
         if deferred["count"]:  # only a student bundle defers checks (docs/release.md)
             out["public"] = {"score": self.score, "max_score": self.public_max_score}
@@ -181,6 +190,8 @@ class GradeResult:
             version=str(d.get("dlgrade_version", "")),
             duration_s=float(d.get("duration_s", 0.0)),
             internal_errors=tuple(d.get("internal_errors", [])),
+            isolation=dict(d.get("isolation") or {}),
+            notices=tuple(str(n) for n in d.get("notices", [])),
         )
 
 

@@ -14,6 +14,7 @@ import fnmatch
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from dlgrade import syntax_rules
 from dlgrade.manifest import Rules
 from dlgrade.sandbox.audit import DENIED_IMPORTS
 
@@ -155,6 +156,27 @@ def _scan(root: ast.AST, aliases: dict[str, str], top: dict[str, ast.AST], rules
             or (isinstance(node, ast.AugAssign) and isinstance(node.op, ast.MatMult))
         ):
             found.append(Violation(line, "matmul_operator", "uses the @ operator", syntax["matmul_operator"]))
+    found.extend(_syntax_bans(root, aliases, local, syntax))
+    return found
+
+
+def _syntax_bans(
+    root: ast.AST, aliases: dict[str, str], local: set[str], syntax: dict[str, str]
+) -> list[Violation]:
+    """The bans that read more than one node (dlgrade/syntax_rules.py)."""
+
+    def resolve(node: ast.AST) -> list[str]:
+        return _resolve(node, aliases, local)
+
+    found: list[Violation] = []
+    for ban, scan in (
+        ("tensor_arithmetic", syntax_rules.tensor_arithmetic),
+        ("names_in_strings", syntax_rules.names_in_strings),
+    ):
+        if ban in syntax:
+            found.extend(
+                Violation(line, rule, detail, syntax[ban]) for line, rule, detail in scan(root, resolve)
+            )
     return found
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import os
 import sys
@@ -10,15 +11,20 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from dlgrade import __version__, bundle, rules
+from dlgrade import __version__, bundle, integrity, rules, secret
 from dlgrade.manifest import Course, Exercise, find_course_root, load_course
 from dlgrade.plugin import CheckRecord, GraderPlugin, GradingSession
 from dlgrade.result import CheckResult, ExerciseResult, GradeResult, Visibility, exercise_status
+from dlgrade.sandbox import policy
 from dlgrade.sandbox.pool import Sandbox, shared_sandbox
 from dlgrade.student import Forbidden, ImportFailed, StudentError
 from dlgrade.submission import resolve_submission
 
 MAX_SOURCE_BYTES = 1 << 20
+# A submission's whole grading must end within BASE + FACTOR x the sum of its exercises' time
+# limits; past that, what is left is `error` and the zygote is replaced (docs/sandbox.md).
+DEADLINE_BASE_S = 60.0
+DEADLINE_FACTOR = 3.0
 _INI = Path(__file__).with_name("grading.ini")
 # pytest plugins grading has no use for; several cost time on every run (the terminal
 # reporter, logging capture, gc.collect() from the unraisable-exception check).
@@ -49,6 +55,10 @@ class EngineError(RuntimeError):
     """Grading could not complete (a grader or the sandbox failed, not the student)."""
 
 
+class CourseTampered(EngineError):
+    """A course file changed while a submission was graded: that grade cannot be trusted."""
+
+
 def grade(
     course: Course,
     folder: Path,
@@ -58,16 +68,23 @@ def grade(
     sandbox: Sandbox | None = None,
     device: str = "cpu",
     visibility: Visibility | None = None,
+    containment: policy.Mode | None = None,
 ) -> GradeResult:
     """Grade the exercise modules in `folder` against `course`'s graders.
 
     `visibility` ("public" or "hidden") runs only those checks; the others are reported as
     not run, with their usual points, so scores stay on the same scale as a full run.
+    `containment` ("require" or "warn", default from the environment: dlgrade.sandbox.policy)
+    says what to do where the kernel cannot contain the workers.
     """
     started = time.perf_counter()
     selected = course.select(list(names))
     box = sandbox if sandbox is not None else shared_sandbox(course.all_rule_patterns())
     box.start()
+    private = [str(course.reference_dir()), str(course.graders_dir())]
+    box.admission = lambda b: policy.enforce(b, private, containment)
+    box.deadline = time.monotonic() + DEADLINE_BASE_S + DEADLINE_FACTOR * sum(e.time_limit for e in selected)
+    before = integrity.digests(course)
     session = GradingSession(
         course=course,
         folder=str(folder.resolve()),
@@ -77,13 +94,23 @@ def grade(
         blocked=analyse(course, folder, selected),
         brief_reports=True,
         visibility=visibility,
+        secret=secret.load(course.root),
     )
     bundle.attach(session)  # a student bundle: recorded answers, hidden checks deferred
     try:
         run_checks(session)
     finally:
+        box.deadline = None
         session.close()
-    return build_result(session, time.perf_counter() - started, label or str(folder))
+        if box.broken:  # the zygote died, hung or ran out of time: the next run gets a new one
+            box.close()
+    tampered = integrity.changes(course, before)
+    if tampered:
+        box.mark_broken(tampered)
+        box.close()
+        raise CourseTampered(tampered)
+    result = build_result(session, time.perf_counter() - started, label or str(folder))
+    return dataclasses.replace(result, isolation=box.isolation)
 
 
 def analyse(course: Course, folder: Path, selected: Sequence[Exercise]) -> dict[str, StudentError]:
@@ -185,6 +212,8 @@ def run_checks(session: GradingSession, *, collect_only: bool = False) -> None:
     ]
     with _quiet_pytest(), _fresh_grader_modules(course.graders_dir()):
         code = pytest.main(args, plugins=[GraderPlugin(session)])
+    if session.fatal is not None:
+        raise session.fatal
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         detail = "; ".join(session.internal_errors) or f"pytest exit code {int(code)}"
         raise EngineError(f"the graders did not run: {detail}")
@@ -205,6 +234,7 @@ def build_result(session: GradingSession, duration_s: float, label: str = "") ->
         version=__version__,
         duration_s=duration_s,
         internal_errors=tuple(internal),
+        notices=(secret.NOTICE,) if session.unsalted else (),
     )
 
 
@@ -277,6 +307,7 @@ def plain_pytest_session(start: Path, submission: str | None, device: str) -> Gr
         sandbox=box,
         device=device,
         blocked=analyse(course, resolved.folder, course.exercises),
+        secret=secret.load(course.root),
     )
     bundle.attach(session)
     return session

@@ -15,10 +15,11 @@ from typing import Any, ClassVar
 
 import torch
 
+from dlgrade import feedback
 from dlgrade.checks import describe
 from dlgrade.manifest import Course, Exercise
 from dlgrade.result import Outcome
-from dlgrade.sandbox.pool import Sandbox, Worker, WorkerDied, WorkerSpec
+from dlgrade.sandbox.pool import Sandbox, SandboxBroken, SandboxError, Worker, WorkerDied, WorkerSpec
 
 # Exception names a hidden check may show: the built-in ones. A student's own class name
 # could spell out a hidden input, so it is shown as "an exception" there.
@@ -28,6 +29,7 @@ _BUILTIN_EXCEPTIONS = frozenset(
     if isinstance(getattr(builtins, n), type) and issubclass(getattr(builtins, n), BaseException)
 )
 MAX_RESPAWNS = 2
+PRINTED_CHARS = 200  # of what a check's calls printed, shown with its failure
 
 
 class StudentError(Exception):
@@ -103,6 +105,19 @@ class ImportFailed(StudentError):
     outcome = "import_error"
 
 
+class Abandoned(StudentError):
+    """The sandbox broke (its zygote died or stopped) or the submission ran out of time."""
+
+    outcome = "crashed"
+
+    def __init__(self, fn: str, reason: str) -> None:
+        super().__init__(f"{fn} could not be graded: {reason}")
+        self.fn = fn
+
+    def hidden(self) -> str:
+        return f"{self.fn} could not be graded"
+
+
 class NotRun(StudentError):
     outcome = "not_run"
 
@@ -155,6 +170,7 @@ class ExerciseSandbox:
     _respawns: int = 0
     _timed_out: str = ""
     _pipeline: threading.Thread | None = None  # a pipeline's sender while answers are still due
+    printed: list[str] = field(default_factory=list)  # what the calls of the current check printed
 
     @staticmethod
     def spec_for(exercise: Exercise, folder: str) -> WorkerSpec:
@@ -176,17 +192,25 @@ class ExerciseSandbox:
                     f"not run: the process running {self.exercise.id} ended {self._respawns + 1} times"
                 )
             self._respawns += 1
-        worker = self.sandbox.spawn(self.spec_for(self.exercise, self.folder))
         try:
+            worker = self.sandbox.spawn(self.spec_for(self.exercise, self.folder))
             hello = worker.hello(self.exercise.time_limit)
         except WorkerDied as exc:
             reason = f"{module}.py did not finish importing: it {exc.reason}"
             self.import_failures[module] = reason
             raise ImportFailed(reason) from None
+        except SandboxBroken as exc:
+            raise Abandoned(self.exercise.id, str(exc)) from None
+        if hello.get("isolation"):
+            self.sandbox.isolation = dict(hello["isolation"])
+        if hello.get("kind") == "confine_error":
+            worker.close()
+            raise SandboxError(f"a worker could not confine itself: {hello.get('message', '')}")
         if hello.get("kind") != "ready":
             output = str(hello.get("output", "")).strip()
             said = f" (it printed: {output.splitlines()[-1][:120]})" if output else ""
-            reason = f"{module}.py failed to import: {hello.get('message', 'unknown error')}{said}"
+            message = str(hello.get("message", "unknown error"))
+            reason = feedback.clean(f"{module}.py failed to import: {message}{said}", self.course)
             self.import_failures[module] = reason
             worker.close()
             raise ImportFailed(reason)
@@ -228,6 +252,8 @@ class ExerciseSandbox:
             reply, reports = worker.request(self._request(fn, r), self.exercise.time_limit)
         except WorkerDied as exc:
             raise self._died(fn, exc) from None
+        except SandboxBroken as exc:
+            raise Abandoned(fn, str(exc)) from None
         return self._interpret(fn, args, kwargs, reply, reports)
 
     def calls(self, fn: str, requests: Sequence[Request]) -> Iterator[Call]:
@@ -250,6 +276,9 @@ class ExerciseSandbox:
             except WorkerDied as exc:
                 self._pipeline = None
                 raise self._died(fn, exc) from None
+            except SandboxBroken as exc:
+                self._pipeline = None
+                raise Abandoned(fn, str(exc)) from None
             if i == len(requests) - 1:
                 self._pipeline = None
             yield self._interpret(fn, r.args, r.kwargs, reply, reports)
@@ -279,6 +308,9 @@ class ExerciseSandbox:
         reports: list[dict[str, Any]],
     ) -> Call:
         kind = reply.get("kind")
+        printed = str(reply.get("printed", "")).strip()
+        if printed:
+            self.printed.append(feedback.clean(printed, self.course, limit=PRINTED_CHARS))
         violations = list(reply.get("violations") or []) or reports
         if violations:
             v = violations[0]
@@ -310,8 +342,8 @@ class ExerciseSandbox:
             raise Raised(
                 fn,
                 call,
-                str(reply.get("type", "Exception")),
-                str(reply.get("message", "")),
+                feedback.clean(str(reply.get("type", "Exception")), self.course, limit=80),
+                feedback.clean(str(reply.get("message", "")), self.course),
                 str(reply.get("where", "")),
             )
         raise Crashed(fn, "sent a reply the grader does not understand")

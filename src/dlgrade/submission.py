@@ -76,15 +76,49 @@ def _has_modules(folder: Path, course: Course) -> bool:
 
 @contextlib.contextmanager
 def open_submission(course: Course, spec: str | None, workdir: Path | None = None) -> Iterator[Submission]:
-    """The submission's folder for as long as grading needs it; a zip is unpacked safely first."""
+    """The submission's folder for as long as grading needs it.
+
+    A zip is unpacked safely first; a notebook (.ipynb, alone or in a zip that holds no
+    exercise modules) becomes the modules its code cells define (`dlgrade.notebook_code`).
+    """
     path = Path(spec).expanduser() if spec not in (None, REFERENCE) else None
     if path is None or not path.is_file():
         yield resolve_submission(course, spec)
         return
     from dlgrade import archive
 
-    if not archive.is_zip(path):
-        raise archive.ArchiveError(f"{path.name} is not a zip archive")
     with archive.private_folder(workdir) as folder:
+        if path.suffix == ".ipynb":
+            yield Submission(_from_notebooks(course, [path], folder, str(spec)), str(spec))
+            return
+        if not archive.is_zip(path):
+            raise archive.ArchiveError(f"{path.name} is not a zip archive or a notebook (.ipynb)")
         archive.extract_zip(path, folder)
-        yield Submission(find_modules(course, folder, str(spec)), str(spec))
+        try:
+            yield Submission(find_modules(course, folder, str(spec)), str(spec))
+        except SubmissionError:
+            notebooks = sorted(p for p in folder.rglob("*.ipynb") if p.is_file() and not p.is_symlink())
+            if not notebooks:
+                raise
+            yield Submission(
+                _from_notebooks(course, notebooks, folder / "notebook-modules", str(spec)), str(spec)
+            )
+
+
+def _from_notebooks(course: Course, notebooks: list[Path], folder: Path, label: str) -> Path:
+    from dlgrade.notebook_code import NotebookError, notebook_modules
+
+    modules: dict[str, set[str]] = {}
+    for e in course.exercises:
+        modules.setdefault(e.module, set()).add(e.function)
+    try:
+        sources = notebook_modules(notebooks, modules)
+    except NotebookError as exc:
+        raise SubmissionError(str(exc)) from None
+    if not sources:
+        names = ", ".join(sorted(f for fs in modules.values() for f in fs)[:4])
+        raise SubmissionError(f"submission {label!r}: no exercise function in its notebook ({names}, ...)")
+    folder.mkdir(exist_ok=True)
+    for module, source in sources.items():
+        (folder / f"{module}.py").write_text(source, encoding="utf-8")
+    return folder

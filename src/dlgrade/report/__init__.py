@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dlgrade.report.gradescope import render_gradescope
+from dlgrade.report.gradescope import render_gradescope, render_gradescope_hidden
+from dlgrade.report.html import render_html
 from dlgrade.report.json_report import render_json
 from dlgrade.report.junit import render_junit
 from dlgrade.report.markdown import render_markdown
@@ -19,5 +20,7 @@ FORMATS: dict[str, Renderer] = {
     "json": render_json,
     "junit": render_junit,
     "gradescope": render_gradescope,
+    "gradescope-hidden": render_gradescope_hidden,
     "markdown": render_markdown,
+    "html": render_html,
 }

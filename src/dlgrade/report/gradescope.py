@@ -4,6 +4,10 @@ Only fields of Gradescope's documented format are written (score, execution_time
 output formats, visibility, extra_data, tests[name, number, score, max_score, status, output,
 tags, visibility]). Hidden checks become tests visible after the due date whose output is the
 hidden-safe message; the course maximum lives in extra_data (the format has no top-level field).
+
+`gradescope-hidden` keeps hidden checks' results out of what a student sees before the due
+date: no top-level `score` (Gradescope then totals the tests, each shown by its own
+visibility) and a summary of the public checks only.
 """
 
 from __future__ import annotations
@@ -52,28 +56,67 @@ def _summary(result: GradeResult) -> str:
     return "\n".join(lines)
 
 
-def gradescope_document(result: GradeResult) -> dict[str, Any]:
+def _public_summary(result: GradeResult) -> str:
+    """The summary without anything a hidden check decided."""
+    public = [(e, [c for c in e.checks if c.visibility != "hidden"]) for e in result.exercises]
+    got = round(sum(c.score for _, cs in public for c in cs), 4)
+    top = round(sum(c.max_score for _, cs in public for c in cs), 4)
+    lines = [f"{result.course}: public checks {got:g}/{top:g} points"]
+    for e, checks in public:
+        score, most = round(sum(c.score for c in checks), 4), round(sum(c.max_score for c in checks), 4)
+        lines.append(f"  {e.id:<26} public checks {score:g}/{most:g}")
+    hidden = result.hidden_summary()
+    if hidden["count"]:
+        lines.append(
+            f"{hidden['count']:g} checks ({hidden['points']:g} points) are hidden; their results, "
+            "and your total, show after the due date."
+        )
+    return "\n".join(lines)
+
+
+def _settle(test: dict[str, Any], score: float, max_score: float) -> None:
+    """Move an exercise's rounding remainder (checks' points are rounded to 4 places) onto a test."""
+    test["max_score"] = round(test["max_score"] + max_score, 4)
+    test["score"] = min(test["max_score"], max(0.0, round(test["score"] + score, 4)))
+
+
+def gradescope_document(result: GradeResult, *, hidden_until_due: bool = False) -> dict[str, Any]:
     tests = []
     for i, e in enumerate(result.exercises, start=1):
-        for j, c in enumerate(e.checks, start=1):
-            tests.append(_test(f"{i}.{j}", e, c))
-    return {
+        mine = [_test(f"{i}.{j}", e, c) for j, c in enumerate(e.checks, start=1)]
+        if hidden_until_due and mine:  # Gradescope will total the tests: make them add up exactly
+            _settle(
+                mine[-1],
+                e.score - sum(t["score"] for t in mine),
+                e.max_score - sum(t["max_score"] for t in mine),
+            )
+        tests += mine
+    extra: dict[str, Any] = {
+        "max_score": result.max_score,
+        "dlgrade_version": result.version,
+        "statuses": {e.id: e.status for e in result.exercises},
+    }
+    doc: dict[str, Any] = {
         "score": result.score,
         "execution_time": round(result.duration_s, 3),
-        "output": _summary(result),
+        "output": _public_summary(result) if hidden_until_due else _summary(result),
         "output_format": "text",
         "test_output_format": "text",
         "test_name_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",
-        "extra_data": {
-            "max_score": result.max_score,
-            "dlgrade_version": result.version,
-            "statuses": {e.id: e.status for e in result.exercises},
-        },
+        "extra_data": extra,
         "tests": tests,
     }
+    if hidden_until_due:
+        del doc["score"]  # Gradescope totals the tests; hidden ones show after the due date
+        del extra["statuses"]  # an exercise's status says how its hidden checks went
+    return doc
 
 
 def render_gradescope(result: GradeResult) -> str:
     return json.dumps(gradescope_document(result), indent=2, allow_nan=False) + "\n"
+
+
+def render_gradescope_hidden(result: GradeResult) -> str:
+    return json.dumps(gradescope_document(result, hidden_until_due=True), indent=2, allow_nan=False) + "\n"

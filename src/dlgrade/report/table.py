@@ -67,9 +67,17 @@ def _details(e: ExerciseResult) -> list[Text]:
         out.append(Text.assemble("    ", ("hint: ", "cyan"), e.hint))
     deferred = [c for c in e.checks if c.outcome == "deferred"]
     if deferred:
-        names = ", ".join(f"“{c.name}” ({c.max_score:g} pts)" for c in deferred)
-        out.append(Text(f"    · hidden, {deferred[0].message}: {names}", style="magenta"))
+        out.append(Text(f"    · {deferred_note(e)}", style="magenta"))
     return out
+
+
+def deferred_note(e: ExerciseResult) -> str:
+    """How every channel states deferred hidden checks: the public part, then what is left."""
+    deferred = [c for c in e.checks if c.outcome == "deferred"]
+    points = round(sum(c.max_score for c in deferred), 4)
+    names = ", ".join(f"“{c.name}” ({c.max_score:g} pts)" for c in deferred)
+    public = _points(e.score, round(e.max_score - points, 4))
+    return f"{public} public, {points:g} {deferred[0].message}: hidden {names}"
 
 
 def _summary(result: GradeResult) -> list[Text]:

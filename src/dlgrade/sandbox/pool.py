@@ -18,18 +18,27 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from dlgrade.sandbox import wire
 
 START_TIMEOUT = 180.0
+REPLY_TIMEOUT = 10.0  # the zygote answers a spawn, reap or sweep in milliseconds; 10 s means it is stuck
 OUTPUT_BYTES = 1 << 20
 _PASS_THROUGH_ENV = ("CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "SYSTEMROOT")
 
 
 class SandboxError(RuntimeError):
     """The sandbox itself failed (not the student's code): an engine failure."""
+
+
+class SandboxBroken(SandboxError):
+    """The zygote died, stopped answering, or grading ran past the submission's deadline.
+
+    The submission in progress gets `error` for what is left; the next one gets a new zygote.
+    """
 
 
 class WorkerDied(Exception):
@@ -48,6 +57,7 @@ class WorkerSpec:
     memory_mb: int
     output_bytes: int = OUTPUT_BYTES
     audit: bool = True  # False only in tests that prove process containment on its own
+    confine: bool = True  # kernel containment; False only in tests of the layers behind it
 
 
 def minimal_env() -> dict[str, str]:
@@ -77,8 +87,17 @@ def _undumpable() -> None:
 class Sandbox:
     """One zygote process and the workers forked from it."""
 
-    def __init__(self, guard_patterns: list[str], python: str = sys.executable) -> None:
+    def __init__(
+        self,
+        guard_patterns: list[str],
+        python: str = sys.executable,
+        *,
+        confine: bool = True,
+        audit: bool = True,
+    ) -> None:
         self.guard_patterns = sorted(set(guard_patterns))
+        # Both True but in tests that prove what the layers behind them do on their own.
+        self.confine, self.audit = confine, audit
         self._python = python
         self._proc: subprocess.Popen[bytes] | None = None
         self._ctl: socket.socket | None = None
@@ -86,6 +105,13 @@ class Sandbox:
         self._lock = threading.Lock()
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the zygote
         self.installed_guards: list[str] = []
+        self.isolation: dict[str, Any] = {}  # layers of kernel containment (kernel.Applied.to_dict)
+        self.read_roots: list[str] = []  # what a worker may read
+        self.broken = ""  # why the zygote can no longer be used; "" while it can
+        self.deadline: float | None = None  # time.monotonic() by which the submission must be done
+        # Called with this sandbox before the first worker of a grading run (the containment
+        # policy, dlgrade.sandbox.policy); raises SandboxError to refuse.
+        self.admission: Callable[[Sandbox], None] | None = None
         # Workers started ahead of need (`prespawn`): each imports its module while the
         # grader is busy with the exercise before; `spawn` hands one out if its spec matches.
         self._spares: dict[WorkerSpec, Worker] = {}
@@ -120,8 +146,44 @@ class Sandbox:
             except (wire.WireClosed, wire.WireTimeout) as exc:
                 raise SandboxError(f"the sandbox did not start ({exc}): {self._stderr_tail()}") from None
             self.installed_guards = list(hello.get("guards", []))
+            self.isolation = dict(hello.get("isolation", {}))
+            self.read_roots = [str(r) for r in hello.get("read", [])]
             self._ready = True
         return self._ctl
+
+    def admit(self) -> None:
+        """Wait for the zygote, then let `admission` refuse a run it cannot contain."""
+        with self._lock:
+            self._ensure_ready()
+        if self.admission is not None:
+            self.admission(self)
+
+    def _reply_deadline(self, seconds: float = REPLY_TIMEOUT) -> float:
+        """When a zygote's answer is overdue: `seconds` from now, or the submission's deadline."""
+        self._check_usable()
+        deadline = time.monotonic() + seconds
+        return deadline if self.deadline is None else min(deadline, self.deadline)
+
+    def _check_usable(self) -> None:
+        if self.broken:
+            raise SandboxBroken(self.broken)
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            self.mark_broken("grading ran past this submission's overall deadline")
+            raise SandboxBroken(self.broken)
+
+    def mark_broken(self, reason: str) -> None:
+        """Stop using this zygote: kill it and everything it started (it may be stopped)."""
+        if not self.broken:
+            self.broken = reason
+        if self._proc is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self._proc.pid, signal.SIGKILL)
+
+    def _stuck(self, exc: BaseException) -> SandboxBroken:
+        overdue = self.deadline is not None and time.monotonic() >= self.deadline
+        reason = "grading ran past this submission's overall deadline" if overdue else None
+        self.mark_broken(reason or f"the sandbox stopped answering ({type(exc).__name__})")
+        return SandboxBroken(self.broken)
 
     def _stderr_tail(self) -> str:
         self._stderr.seek(0)
@@ -149,6 +211,7 @@ class Sandbox:
     def _spawn(self, spec: WorkerSpec, wait: bool = True) -> Worker:
         with self._lock:
             ctl = self._ensure_ready()
+            self._check_usable()
             ours, theirs = socket.socketpair()
             try:
                 wire.send_json(
@@ -159,12 +222,13 @@ class Sandbox:
                         "module": spec.module,
                         "memory_mb": spec.memory_mb,
                         "output_bytes": spec.output_bytes,
-                        "audit": spec.audit,
+                        "audit": spec.audit and self.audit,
+                        "confine": spec.confine and self.confine,
                     },
                     fds=(theirs.fileno(),),
                 )
             except OSError as exc:
-                raise SandboxError(f"the sandbox stopped answering ({exc})") from None
+                raise self._stuck(exc) from None
             finally:
                 theirs.close()
             worker = Worker(self, None, ours)
@@ -178,9 +242,9 @@ class Sandbox:
         while self._unanswered:
             assert self._ctl is not None
             try:
-                reply, _ = wire.recv_json(self._ctl, time.monotonic() + 60)
+                reply, _ = wire.recv_json(self._ctl, self._reply_deadline())
             except (wire.WireClosed, wire.WireTimeout, OSError) as exc:
-                raise SandboxError(f"the sandbox stopped answering ({exc})") from None
+                raise self._stuck(exc) from None
             self._unanswered.popleft()._pid = int(reply["pid"])
 
     def pid_of(self, worker: Worker) -> int:
@@ -200,9 +264,9 @@ class Sandbox:
             try:
                 self._settle()
                 wire.send_json(self._ctl, {"op": "reap", "pid": pid})
-                reply, _ = wire.recv_json(self._ctl, time.monotonic() + 30)
+                reply, _ = wire.recv_json(self._ctl, self._reply_deadline())
             except (wire.WireClosed, wire.WireTimeout, OSError) as exc:
-                raise SandboxError(f"the sandbox stopped answering ({exc})") from None
+                raise self._stuck(exc) from None
         status = reply.get("status")
         return None if status is None else int(status)
 
@@ -213,22 +277,24 @@ class Sandbox:
         with self._lock:
             if self._ctl is None:
                 return
+            if self.broken:
+                return  # its workers die with it
             try:
                 wire.send_json(self._ctl, {"op": "release", "pid": pid})
             except (wire.WireClosed, OSError) as exc:
-                raise SandboxError(f"the sandbox stopped answering ({exc})") from None
+                raise self._stuck(exc) from None
 
     def sweep(self) -> None:
         """Return once every process but the live workers is gone (strays, released workers)."""
         with self._lock:
-            if self._ctl is None or not self._ready:
+            if self._ctl is None or not self._ready or self.broken:
                 return
             try:
                 self._settle()
                 wire.send_json(self._ctl, {"op": "sweep"})
-                wire.recv_json(self._ctl, time.monotonic() + 30)
+                wire.recv_json(self._ctl, self._reply_deadline())
             except (wire.WireClosed, wire.WireTimeout, OSError) as exc:
-                raise SandboxError(f"the sandbox stopped answering ({exc})") from None
+                raise self._stuck(exc) from None
 
     def close(self) -> None:
         """Stop the zygote; it kills every worker and stray process before it exits."""
@@ -247,6 +313,7 @@ class Sandbox:
                     self._proc.wait()
                 self._proc = None
             self._ready = False
+            self.broken = ""  # a later start() begins with a new zygote
 
 
 class Worker:
@@ -308,11 +375,17 @@ class Worker:
         from dlgrade import codec
 
         reports: list[dict[str, Any]] = []
+        overall = self.sandbox.deadline
+        if overall is not None and overall < deadline:
+            deadline = overall
         while True:
             try:
                 payload, _ = wire.recv_frame(self.sock, deadline)
                 msg = codec.decode(payload)
             except wire.WireTimeout:
+                if overall is not None and time.monotonic() >= overall:
+                    self.alive = False
+                    raise self.sandbox._stuck(TimeoutError()) from None
                 self._die()
                 raise WorkerDied(f"ran past the {timeout:g} s time limit", timed_out=True) from None
             except (wire.WireClosed, OSError):
@@ -344,7 +417,8 @@ class Worker:
         self.alive = False
         with contextlib.suppress(OSError):
             self.sock.close()
-        self.sandbox.release(self.pid)
+        if not self.sandbox.broken:  # a broken zygote was killed with all its workers
+            self.sandbox.release(self.pid)
 
 
 def describe_status(status: int | None) -> str:
@@ -369,9 +443,13 @@ _SHARED: dict[tuple[str, ...], Sandbox] = {}
 
 
 def shared_sandbox(guard_patterns: list[str]) -> Sandbox:
-    """A sandbox reused by every grading run in this process with the same guards."""
+    """A sandbox reused by every grading run in this process with the same guards (a broken
+    one is closed and replaced)."""
     key = tuple(sorted(set(guard_patterns)))
     box = _SHARED.get(key)
+    if box is not None and box.broken:
+        box.close()
+        box = None
     if box is None:
         box = _SHARED[key] = Sandbox(list(key))
         box.start()

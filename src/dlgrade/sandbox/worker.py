@@ -1,19 +1,26 @@
 """A sandbox worker: a forked child that imports one student module and runs calls on request.
 
-It runs with its own session, a memory cap, stdin closed, output captured to a capped file,
-an empty private working folder, the audit policy of `audit.py` and the call guards of
-`guards.py`. It only ever sends plain data (see `codec.py`); the grader judges it.
+It runs with its own session, a memory cap, stdin closed, output captured to a capped file and
+an empty private working folder. It reads the submission's modules into memory, then confines
+itself with the kernel (`kernel.py`: uid and capabilities, no_new_privs, Landlock, seccomp)
+before any student code runs; the audit policy of `audit.py` and the call guards of `guards.py`
+are a second line inside Python. It only ever sends plain data (see `codec.py`); the grader
+judges it.
 """
 
 from __future__ import annotations
 
 import builtins
 import contextlib
+import importlib
+import importlib.abc
 import importlib.util
+import io
 import os
 import resource
 import signal
 import socket
+import stat
 import sys
 import traceback
 from pathlib import Path
@@ -22,9 +29,12 @@ from typing import Any, NoReturn
 import torch
 
 from dlgrade import codec
-from dlgrade.sandbox import audit, guards, wire
+from dlgrade.sandbox import audit, guards, kernel, wire
 
 OUTPUT_NAME = "output.txt"
+PRINTED_BYTES = 2048  # of what one call printed, sent back with its answer
+MAX_MODULES = 64  # .py files of a submission folder a worker reads
+MAX_SOURCE_BYTES = 1 << 20
 # Imports a submission may not make itself, even of modules torch has already loaded.
 STUDENT_DENIED_IMPORTS = audit.DENIED_IMPORTS | {"importlib", "gc", "builtins", "inspect"}
 
@@ -34,7 +44,13 @@ def serve(sock: socket.socket, spec: dict[str, Any], libc: Any) -> NoReturn:
     code = 0
     try:
         workdir = _isolate(sock, spec, libc)
-        module = _import_student(sock, spec, workdir)
+        sources = read_sources(spec["folder"])
+        try:
+            isolation = _confine(spec, workdir)
+        except (kernel.ConfineError, OSError) as exc:
+            _send(sock, {"kind": "confine_error", "message": str(exc)[:300]})
+            os._exit(71)
+        module = _import_student(sock, spec, workdir, sources, isolation)
         if module is not None:
             _loop(sock, module)
     except BaseException:
@@ -60,10 +76,52 @@ def _isolate(sock: socket.socket, spec: dict[str, Any], libc: Any) -> Path:
     keep = sock.fileno()
     os.closerange(3, keep)
     os.closerange(keep + 1, 65536)
+    # Python's own prints stop quietly at the cap (RLIMIT_FSIZE stops native writes there).
+    sys.stdout = sys.stderr = CappedOutput(1, max(int(spec["output_bytes"]) - (64 << 10), 4096))
     _limit(spec)
     os.chdir(workdir)
     os.environ.update({"HOME": str(workdir), "TMPDIR": str(workdir)})
     return workdir
+
+
+class CappedOutput(io.TextIOBase):
+    """stdout and stderr of a worker: written to `fd` up to `cap` bytes, the rest counted and
+    dropped (a print flood is not an error); the start of what each call prints is kept."""
+
+    def __init__(self, fd: int, cap: int) -> None:
+        self.fd, self.cap, self.used, self.dropped = fd, cap, 0, 0
+        self.recent = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+    def write(self, s: str) -> int:
+        data = str(s).encode("utf-8", "replace")
+        room = max(self.cap - self.used, 0)
+        if room:
+            with contextlib.suppress(OSError):
+                os.write(self.fd, data[:room])
+        self.used += min(room, len(data))
+        self.dropped += len(data) - min(room, len(data))
+        if len(self.recent) < PRINTED_BYTES:
+            self.recent += data[: PRINTED_BYTES - len(self.recent)]
+        return len(s)
+
+    def take_recent(self) -> str:
+        """What was printed since the last call of this (its first PRINTED_BYTES bytes)."""
+        text, self.recent = self.recent.decode("utf-8", "replace"), bytearray()
+        return text
+
+
+def _confine(spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
+    if not spec.get("confine", True):
+        off = kernel.Applied(missing={layer: "turned off for this worker" for layer in kernel.LAYERS})
+        return off.to_dict()
+    return kernel.confine(spec["plan"], str(workdir)).to_dict()
 
 
 def _limit(spec: dict[str, Any]) -> None:
@@ -87,13 +145,63 @@ def _address_space() -> int:
         return 0
 
 
-def _import_student(sock: socket.socket, spec: dict[str, Any], workdir: Path) -> Any:
+def read_sources(folder: str) -> dict[str, tuple[str, bytes]]:
+    """module name -> (path, source) of the folder's modules, read before confinement: regular
+    files only, never through a link (a link could point at the course's answers)."""
+    folder = os.path.realpath(folder)
+    out: dict[str, tuple[str, bytes]] = {}
+    try:
+        names = sorted(n for n in os.listdir(folder) if n.endswith(".py"))
+    except OSError:
+        return out
+    for name in names[:MAX_MODULES]:
+        path = os.path.join(folder, name)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue
+        with os.fdopen(fd, "rb") as f:
+            info = os.fstat(f.fileno())
+            if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_SOURCE_BYTES:
+                out[name[:-3]] = (path, f.read(MAX_SOURCE_BYTES + 1))
+    return out
+
+
+class _SubmissionModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports the submission's modules from the sources read before confinement."""
+
+    def __init__(self, sources: dict[str, tuple[str, bytes]]) -> None:
+        self.sources = sources
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if path is not None or fullname not in self.sources:
+            return None
+        spec = importlib.util.spec_from_loader(fullname, self, origin=self.sources[fullname][0])
+        if spec is not None:
+            spec.has_location = True
+        return spec
+
+    def create_module(self, spec: Any) -> None:
+        return None
+
+    def exec_module(self, module: Any) -> None:
+        path, source = self.sources[module.__name__]
+        module.__file__ = path
+        exec(compile(source, path, "exec", dont_inherit=True), module.__dict__)
+
+
+def _import_student(
+    sock: socket.socket,
+    spec: dict[str, Any],
+    workdir: Path,
+    sources: dict[str, tuple[str, bytes]],
+    isolation: dict[str, Any],
+) -> Any:
     folder = os.path.realpath(spec["folder"])
-    student_files = {os.path.realpath(p) for p in Path(folder).glob("*.py")}
-    student_files |= {str(Path(folder) / Path(p).name) for p in student_files}
-    guards.STATE.student_files = frozenset(student_files)
+    guards.STATE.student_files = frozenset(path for path, _ in sources.values())
     guards.STATE.report = lambda v: _send(sock, {"kind": "violation", **v})
-    sys.path[:] = [folder] + [p for p in sys.path if p and os.path.isabs(p) and _under_prefix(p)]
+    sys.path[:] = [p for p in sys.path if p and os.path.isabs(p) and _under_prefix(p)]
+    sys.meta_path.insert(0, _SubmissionModules(sources))
     builtins.__import__ = _guarded_import(builtins.__import__, guards.STATE)
     roots = [
         sys.prefix,
@@ -107,19 +215,17 @@ def _import_student(sock: socket.socket, spec: dict[str, Any], workdir: Path) ->
         audit.install(roots, _on_deny(sock))
     name = spec["module"]
     try:
-        loader_spec = importlib.util.spec_from_file_location(name, os.path.join(folder, f"{name}.py"))
-        if loader_spec is None or loader_spec.loader is None:
-            raise ImportError(f"cannot load {name}.py")
-        module = importlib.util.module_from_spec(loader_spec)
-        sys.modules[name] = module
-        loader_spec.loader.exec_module(module)
+        if name not in sources:
+            raise ImportError(f"cannot read {name}.py (missing, not a regular file, or over 1 MiB)")
+        sys.modules.pop(name, None)
+        module = importlib.import_module(name)
     except guards.ForbiddenCall as exc:
         _send(sock, {"kind": "import_error", "message": f"forbidden at import: {exc}"})
         return None
     except BaseException as exc:
         _send(sock, {"kind": "import_error", "message": _describe(exc), "output": _output_tail(workdir)})
         return None
-    _send(sock, {"kind": "ready"})
+    _send(sock, {"kind": "ready", "isolation": isolation})
     return module
 
 
@@ -186,7 +292,13 @@ def _loop(sock: socket.socket, module: Any) -> None:
         request = codec.decode(payload)
         if request.get("op") != "call":
             return
-        _send(sock, _call(module, request))
+        if isinstance(sys.stdout, CappedOutput):
+            sys.stdout.take_recent()  # what earlier calls printed is not this call's
+        reply = _call(module, request)
+        printed = sys.stdout.take_recent() if isinstance(sys.stdout, CappedOutput) else ""
+        if printed:
+            reply["printed"] = printed
+        _send(sock, reply)
 
 
 def _call(module: Any, req: dict[str, Any]) -> dict[str, Any]:

@@ -50,15 +50,19 @@ def main(argv: list[str]) -> int:
 
     with contextlib.suppress(ImportError):
         import numpy  # noqa: F401 - students may use it; load it once too
-    from dlgrade.sandbox import guards, worker
+    from dlgrade.sandbox import guards, kernel, worker
 
     installed = guards.install(list(config.get("guards", [])))
     workroot = tempfile.mkdtemp(prefix="dlgrade-sandbox-")
-    wire.send_json(ctl, {"kind": "ready", "pid": os.getpid(), "guards": installed})
+    plan = kernel.make_plan()
+    if plan.drop_to is not None and plan.drop_to[0] != 0:
+        os.chmod(workroot, 0o711)  # workers change to another uid: they must reach their folders
+    hello = {"kind": "ready", "pid": os.getpid(), "guards": installed, "read": list(plan.read)}
+    wire.send_json(ctl, {**hello, "isolation": kernel.assess(plan).to_dict()})
     live: set[int] = set()
     statuses: dict[int, int] = {}
     try:
-        _serve(ctl, live, statuses, workroot, libc, worker)
+        _serve(ctl, live, statuses, {"workroot": workroot, "plan": plan}, libc, worker)
     finally:
         for pid in list(live):
             _kill_group(pid)
@@ -69,8 +73,14 @@ def main(argv: list[str]) -> int:
 
 
 def _serve(
-    ctl: socket.socket, live: set[int], statuses: dict[int, int], workroot: str, libc: Any, worker: Any
+    ctl: socket.socket,
+    live: set[int],
+    statuses: dict[int, int],
+    given: dict[str, Any],
+    libc: Any,
+    worker: Any,
 ) -> None:
+    workroot = given["workroot"]
     dying: set[int] = set()  # released workers: killed, not yet reaped
 
     def bury() -> None:
@@ -95,7 +105,7 @@ def _serve(
             preload.before_fork(str(msg.get("folder")), str(msg.get("module")))
             pid = os.fork()
             if pid == 0:
-                worker.serve(socket.socket(fileno=fds[0]), {**msg, "workroot": workroot}, libc)
+                worker.serve(socket.socket(fileno=fds[0]), {**msg, **given}, libc)
             os.close(fds[0])
             live.add(pid)
             wire.send_json(ctl, {"pid": pid})
