@@ -3,9 +3,10 @@
 The expected side is torch itself, not the model solutions: each graph is evaluated with torch
 ops in float64 and differentiated by `torch.func.jvp` (forward mode) or `torch.autograd.grad`
 (reverse mode); see dlgrade.graphs. Graphs are the lesson's two worked examples, one tiny graph
-per operation, seeded random graphs, and one large graph (6,000 nodes over 2,000 inputs) that
-reverse mode finishes in well under the time limit (the model solution in ~0.05 s, the limit is
-3 s) while one forward sweep per input takes ~10 s.
+per operation, seeded random graphs, and one large graph (6,000 nodes over 3,000 inputs).
+On that graph one call of the model solution takes 0.2-0.7 s on a loaded 2-core machine,
+almost all of it sending the graph to the sandbox and back; the time limit is 4 s (course.toml),
+at least 5x that; one forward sweep per input (jvp along every unit vector) takes ~13 s.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dlgrade.checks import check, expect_close, expect_sequence
 from dlgrade.student import Request, StudentModule
 
 F64 = torch.float64
-LARGE = (2000, 6000)  # inputs, nodes
+LARGE = (3000, 6000)  # inputs, nodes
 
 
 def lesson(device: str) -> list[Case]:
@@ -161,7 +162,7 @@ def test_grad_random(student, reference, device):
 
 @check(
     "grad",
-    "a large graph (6,000 nodes, 2,000 inputs) within the time limit",
+    "a large graph (6,000 nodes, 3,000 inputs) within the time limit",
     points=2,
     hint="one forward sweep storing the values and one backward sweep of adjoints: not one sweep per input",
 )
