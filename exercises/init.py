@@ -64,7 +64,7 @@ def layer_variances(
     about 1; after the first layer about width * Var(W) * (1/2 - 1/(2 pi)); from then on each
     layer multiplies it by about width * Var(W) / 2: He holds it steady (x1), Xavier halves it
     layer by layer (x1/2), random_0.01 collapses it (x0.005 at width 100). Any width, depth,
-    n and seed; an unknown `init` raises ValueError.
+    n and seed.
     """
     # TODO: one generator, one loop over the layers, one variance per stage.
     raise NotImplementedError
