@@ -50,3 +50,8 @@ def test_hidden_checks_never_show_inputs(course: Course, tmp_path) -> None:
     assert hidden
     for c in hidden:
         assert "1000" not in c.message and "shape" not in c.message and c.hint == ""
+
+
+def test_tanh_reached_at_run_time_is_forbidden_too(course: Course, tmp_path) -> None:
+    ex = _grade(course, "tanh_dynamic", tmp_path, "tanh_forward").exercises[0]
+    assert (ex.status, ex.score) == ("error", 0) and "torch.tanh" in ex.message

@@ -60,3 +60,8 @@ def test_the_bounds_reject_the_lessons_mistakes() -> None:
     eps = sampling.dkw_epsilon(w.numel())
     assert sampling.ks_distance(w * (200 / 300) ** 0.5, sampling.normal_cdf(1.0)) > 3 * eps
     assert sampling.ks_distance(w / 3**0.5, sampling.uniform_cdf(1.0)) > 3 * eps
+
+
+def test_nn_init_reached_at_run_time_is_forbidden(course: Course, tmp_path) -> None:
+    ex = _grade(course, "nn_init_dynamic", tmp_path, "he_normal").exercises[0]
+    assert (ex.status, ex.score) == ("error", 0) and "torch.nn.init.normal_" in ex.message
