@@ -45,7 +45,7 @@ def test_unreduced_dalpha_is_named_by_shape(course: Course, tmp_path) -> None:
 
 
 def test_hidden_checks_never_show_inputs(course: Course, tmp_path) -> None:
-    result = _grade(course, "naive_swish", tmp_path, "swish_backward")
+    result = _grade(course, "swish_dbeta_without_x_squared", tmp_path, "swish_backward")
     hidden = [c for e in result.exercises for c in e.checks if c.visibility == "hidden" and not c.passed]
     assert hidden
     for c in hidden:
