@@ -2,11 +2,12 @@
 
 The expected side is torch itself, not the model solutions: each graph is evaluated with torch
 ops in float64 and differentiated by `torch.func.jvp` (forward mode) or `torch.autograd.grad`
-(reverse mode); see dlgrade.graphs. Graphs are the lesson's two worked examples, one tiny graph
-per operation, seeded random graphs, and one large graph (6,000 nodes over 3,000 inputs).
-On that graph one call of the model solution takes 0.2-0.7 s on a loaded 2-core machine,
-almost all of it sending the graph to the sandbox and back; the time limit is 4 s (course.toml),
-at least 5x that; one forward sweep per input (jvp along every unit vector) takes ~13 s.
+(reverse mode); see dlgrade.graphs. Graphs are the lesson's two worked examples, one tiny
+graph per operation, seeded random graphs, and one large graph (6,000 nodes over 3,000
+inputs). On that graph one call of the model solution takes 0.2-0.7 s on a loaded 2-core
+machine, almost all of it sending the graph to the sandbox and back; the time limit is 4 s
+(course.toml), at least 5x that; one forward sweep per input (jvp along every unit vector)
+takes ~13 s. Graphs are plain Python data and x stays on the CPU whatever `--device` says.
 """
 
 from __future__ import annotations
@@ -24,14 +25,14 @@ F64 = torch.float64
 LARGE = (3000, 6000)  # inputs, nodes
 
 
-def lesson(device: str) -> list[Case]:
+def lesson() -> list[Case]:
     """The lesson's examples, with directions along each input and along (1, 1)."""
     out = []
     for (graph, x, f, g), words in (
         (graphs.LESSON_XY, "x**2 + x*y + y**2"),
         (graphs.LESSON_POLY, "x**2 + 2x + 1"),
     ):
-        xt = torch.tensor(x, dtype=F64, device=device)
+        xt = torch.tensor(x, dtype=F64)
         out.append(Case(f"the lesson's f = {words} at x = {x} (f = {f:g}, gradient {g})", (graph, xt)))
     return out
 
@@ -47,9 +48,9 @@ def directions(cases: list[Case]) -> list[Case]:
     return out
 
 
-def one_op(device: str) -> list[Case]:
+def one_op() -> list[Case]:
     """Each operation on its own, with inputs in its domain; mul also with the same node twice."""
-    x = torch.tensor([0.7, -1.3], dtype=F64, device=device)
+    x = torch.tensor([0.7, -1.3], dtype=F64)
     ins = [("input", 0), ("input", 1)]
     nodes = {
         **{op: (op, 0, 1) for op in ("add", "sub", "mul", "div")},
@@ -65,12 +66,12 @@ def one_op(device: str) -> list[Case]:
     return out
 
 
-def random_graphs(what: str, sizes: list[tuple[int, int]], device: str) -> list[Case]:
+def random_graphs(what: str, sizes: list[tuple[int, int]]) -> list[Case]:
     out = []
     for i, (n_in, n_nodes) in enumerate(sizes):
         seed = seed_for("autodiff", what, i, n_in, n_nodes)
         graph, x = graphs.random_graph(seed, n_in, n_nodes)
-        out.append(Case(f"{what}: a graph of {len(graph)} nodes over {n_in} inputs", (graph, x.to(device))))
+        out.append(Case(f"{what}: a graph of {len(graph)} nodes over {n_in} inputs", (graph, x)))
     return out
 
 
@@ -96,8 +97,8 @@ SMALL = [(2, 12), (3, 25), (4, 40), (6, 60), (5, 80)]
     points=2,
     hint="z = x**2 + xy + y**2 at (2, 3) is 19 with gradient (7, 8): dz = 7 v0 + 8 v1",
 )
-def test_jvp_lesson(student, reference, device):
-    agree(student, "jvp", directions(lesson(device)), graphs.torch_jvp)
+def test_jvp_lesson(student):
+    agree(student, "jvp", directions(lesson()), graphs.torch_jvp)
 
 
 @check(
@@ -106,8 +107,8 @@ def test_jvp_lesson(student, reference, device):
     points=2,
     hint="the tangent of a * b is a' b + a b' (both terms: the product rule); of a / b (a' b - a b') / b**2",
 )
-def test_jvp_ops(student, reference, device):
-    agree(student, "jvp", directions(one_op(device)), graphs.torch_jvp)
+def test_jvp_ops(student):
+    agree(student, "jvp", directions(one_op()), graphs.torch_jvp)
 
 
 @check(
@@ -116,13 +117,13 @@ def test_jvp_ops(student, reference, device):
     points=2,
     hint="one (value, tangent) pair per node, in graph order",
 )
-def test_jvp_random(student, reference, device):
-    agree(student, "jvp", directions(random_graphs("random", SMALL, device)), graphs.torch_jvp)
+def test_jvp_random(student):
+    agree(student, "jvp", directions(random_graphs("random", SMALL)), graphs.torch_jvp)
 
 
 @check("jvp", "agrees on larger random graphs", points=1, hidden=True)
-def test_jvp_hidden(student, reference, device):
-    cases = directions(random_graphs("hidden", [(8, 300), (20, 1500)], device))
+def test_jvp_hidden(student):
+    cases = directions(random_graphs("hidden", [(8, 300), (20, 1500)]))
     agree(student, "jvp", cases, graphs.torch_jvp, rtol=1e-6)
 
 
@@ -135,8 +136,8 @@ def test_jvp_hidden(student, reference, device):
     points=2,
     hint="z = x**2 + xy + y**2 at (2, 3) is 19 with gradient (2x + y, x + 2y) = (7, 8)",
 )
-def test_grad_lesson(student, reference, device):
-    agree(student, "grad", lesson(device), graphs.torch_grad)
+def test_grad_lesson(student):
+    agree(student, "grad", lesson(), graphs.torch_grad)
 
 
 @check(
@@ -146,8 +147,8 @@ def test_grad_lesson(student, reference, device):
     hint="add adjoint * local derivative into each operand's adjoint (+=, never =): a node used twice "
     "collects both contributions",
 )
-def test_grad_ops(student, reference, device):
-    agree(student, "grad", one_op(device), graphs.torch_grad)
+def test_grad_ops(student):
+    agree(student, "grad", one_op(), graphs.torch_grad)
 
 
 @check(
@@ -156,8 +157,8 @@ def test_grad_ops(student, reference, device):
     points=2,
     hint="walk the nodes from the last to the first once; an input f does not use gets gradient 0",
 )
-def test_grad_random(student, reference, device):
-    agree(student, "grad", random_graphs("random", SMALL, device), graphs.torch_grad)
+def test_grad_random(student):
+    agree(student, "grad", random_graphs("random", SMALL), graphs.torch_grad)
 
 
 @check(
@@ -166,12 +167,12 @@ def test_grad_random(student, reference, device):
     points=2,
     hint="one forward sweep storing the values and one backward sweep of adjoints: not one sweep per input",
 )
-def test_grad_large(student, reference, device):
+def test_grad_large(student):
     n_in, n_nodes = LARGE
-    agree(student, "grad", random_graphs("large", [(n_in, n_nodes)], device), graphs.torch_grad, rtol=1e-6)
+    agree(student, "grad", random_graphs("large", [(n_in, n_nodes)]), graphs.torch_grad, rtol=1e-6)
 
 
 @check("grad", "agrees on larger random graphs", points=1, hidden=True)
-def test_grad_hidden(student, reference, device):
-    cases = random_graphs("hidden", [(8, 300), (20, 1500), (60, 3000)], device)
+def test_grad_hidden(student):
+    cases = random_graphs("hidden", [(8, 300), (20, 1500), (60, 3000)])
     agree(student, "grad", cases, graphs.torch_grad, rtol=1e-6)
