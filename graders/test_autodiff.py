@@ -1,8 +1,8 @@
 """Graders for topic `autodiff`: forward mode (jvp) and reverse mode (grad) on computational graphs.
 
 The expected side is torch itself, not the model solutions: each graph is evaluated with torch
-ops in float64 and differentiated by `torch.func.jvp` (forward mode) or `torch.autograd.grad`
-(reverse mode); see dlgrade.graphs. Graphs are the lesson's two worked examples, one tiny
+ops in float64 and differentiated by `torch.autograd.grad`; forward mode is judged against that
+gradient dotted with v (see dlgrade.graphs). Graphs are the lesson's two worked examples, one tiny
 graph per operation, seeded random graphs, and one large graph (6,000 nodes over 3,000
 inputs). On that graph one call of the model solution takes 0.2-0.7 s on a loaded 2-core
 machine, almost all of it sending the graph to the sandbox and back; the time limit is 4 s
@@ -113,7 +113,7 @@ def test_jvp_ops(student):
 
 @check(
     "jvp",
-    "agrees with torch.func.jvp on random graphs",
+    "agrees with torch on random graphs",
     points=2,
     hint="one (value, tangent) pair per node, in graph order",
 )
