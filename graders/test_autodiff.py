@@ -97,7 +97,7 @@ SMALL = [(2, 12), (3, 25), (4, 40), (6, 60), (5, 80)]
     points=2,
     hint="z = x**2 + xy + y**2 at (2, 3) is 19 with gradient (7, 8): dz = 7 v0 + 8 v1",
 )
-def test_jvp_lesson(student):
+def test_jvp_lesson(student, reference, device):
     agree(student, "jvp", directions(lesson()), graphs.torch_jvp)
 
 
@@ -107,7 +107,7 @@ def test_jvp_lesson(student):
     points=2,
     hint="the tangent of a * b is a' b + a b' (both terms: the product rule); of a / b (a' b - a b') / b**2",
 )
-def test_jvp_ops(student):
+def test_jvp_ops(student, reference, device):
     agree(student, "jvp", directions(one_op()), graphs.torch_jvp)
 
 
@@ -117,12 +117,12 @@ def test_jvp_ops(student):
     points=2,
     hint="one (value, tangent) pair per node, in graph order",
 )
-def test_jvp_random(student):
+def test_jvp_random(student, reference, device):
     agree(student, "jvp", directions(random_graphs("random", SMALL)), graphs.torch_jvp)
 
 
 @check("jvp", "agrees on larger random graphs", points=1, hidden=True)
-def test_jvp_hidden(student):
+def test_jvp_hidden(student, reference, device):
     cases = directions(random_graphs("hidden", [(8, 300), (20, 1500)]))
     agree(student, "jvp", cases, graphs.torch_jvp, rtol=1e-6)
 
@@ -136,7 +136,7 @@ def test_jvp_hidden(student):
     points=2,
     hint="z = x**2 + xy + y**2 at (2, 3) is 19 with gradient (2x + y, x + 2y) = (7, 8)",
 )
-def test_grad_lesson(student):
+def test_grad_lesson(student, reference, device):
     agree(student, "grad", lesson(), graphs.torch_grad)
 
 
@@ -147,7 +147,7 @@ def test_grad_lesson(student):
     hint="add adjoint * local derivative into each operand's adjoint (+=, never =): a node used twice "
     "collects both contributions",
 )
-def test_grad_ops(student):
+def test_grad_ops(student, reference, device):
     agree(student, "grad", one_op(), graphs.torch_grad)
 
 
@@ -157,7 +157,7 @@ def test_grad_ops(student):
     points=2,
     hint="walk the nodes from the last to the first once; an input f does not use gets gradient 0",
 )
-def test_grad_random(student):
+def test_grad_random(student, reference, device):
     agree(student, "grad", random_graphs("random", SMALL), graphs.torch_grad)
 
 
@@ -167,12 +167,12 @@ def test_grad_random(student):
     points=2,
     hint="one forward sweep storing the values and one backward sweep of adjoints: not one sweep per input",
 )
-def test_grad_large(student):
+def test_grad_large(student, reference, device):
     n_in, n_nodes = LARGE
     agree(student, "grad", random_graphs("large", [(n_in, n_nodes)]), graphs.torch_grad, rtol=1e-6)
 
 
 @check("grad", "agrees on larger random graphs", points=1, hidden=True)
-def test_grad_hidden(student):
+def test_grad_hidden(student, reference, device):
     cases = random_graphs("hidden", [(8, 300), (20, 1500), (60, 3000)])
     agree(student, "grad", cases, graphs.torch_grad, rtol=1e-6)

@@ -114,7 +114,7 @@ BIG = [(120, 250)]
     points=1,
     hint="the x @ W convention: n_in rows, n_out columns; torch.rand / torch.randn give float32",
 )
-def test_shape(student, fn):
+def test_shape(student, reference, device, fn):
     draw(student, fn, [(3, 5), (1, 7), (64, 10)], "shape")
 
 
@@ -124,7 +124,7 @@ def test_shape(student, fn):
     points=2,
     hint="a = sqrt(6 / (n_in + n_out)) uses both fans; U(-a, a) has variance a**2 / 3",
 )
-def test_xavier_uniform_var(student):
+def test_xavier_uniform_var(student, reference, device):
     for case, w in draw(student, "xavier_uniform", BIG, "moments"):
         moments_match("xavier_uniform", case, w)
 
@@ -135,7 +135,7 @@ def test_xavier_uniform_var(student):
     points=2,
     hint="2 / (n_in + n_out) is the variance: multiply randn by its square root, the standard deviation",
 )
-def test_xavier_normal_var(student):
+def test_xavier_normal_var(student, reference, device):
     for case, w in draw(student, "xavier_normal", BIG, "moments"):
         moments_match("xavier_normal", case, w)
 
@@ -146,7 +146,7 @@ def test_xavier_normal_var(student):
     points=2,
     hint="He uses the fan-in n_in (the rows of W) only: std = sqrt(2 / n_in), not n_out",
 )
-def test_he_normal_var(student):
+def test_he_normal_var(student, reference, device):
     for case, w in draw(student, "he_normal", BIG, "moments"):
         moments_match("he_normal", case, w)
 
@@ -157,7 +157,7 @@ def test_he_normal_var(student):
     points=1,
     hint="xavier_uniform draws torch.rand (flat, never beyond ±a); the normal ones torch.randn",
 )
-def test_distribution(student, fn):
+def test_distribution(student, reference, device, fn):
     for case, w in draw(student, fn, BIG, "shape of the distribution"):
         shape_matches(fn, case, w)
 
@@ -168,7 +168,7 @@ def test_distribution(student, fn):
     points=1,
     hint="pass generator=generator to every torch.rand / torch.randn call; the global RNG must play no part",
 )
-def test_generator(student, fn):
+def test_generator(student, reference, device, fn):
     seeds = [seed_for(fn, "reproducible"), seed_for(fn, "reproducible"), seed_for(fn, "another seed")]
     calls = student.calls(fn, [Request((50, 40, generator(s))) for s in seeds])
     (first, again, other) = [expect_tensor(c.value, what="the weights") for c in calls]
@@ -187,7 +187,7 @@ def test_generator(student, fn):
 
 
 @check_each(SAMPLERS, "variance and distribution on other layer sizes", points=1, hidden=True)
-def test_hidden_sizes(student, fn):
+def test_hidden_sizes(student, reference, device, fn):
     for case, w in draw(student, fn, [(400, 80), (60, 500)], "hidden sizes"):
         moments_match(fn, case, w)
         shape_matches(fn, case, w)
@@ -255,7 +255,7 @@ def behaves(init: str, case: str, kw: dict, v: torch.Tensor, *, rate: bool = Tru
     points=1,
     hint="x ~ N(0, 1) first (variance 1), then relu(x @ W): ReLU keeps E[x**2] / 2; Var = E[x**2] - E[x]**2",
 )
-def test_first_layer(student):
+def test_first_layer(student, reference, device):
     for case, kw, v in variances(student, [(init, {}) for init in INITS]):
         behaves(case.split("'")[1], case, kw, v, rate=False)
 
@@ -266,7 +266,7 @@ def test_first_layer(student):
     points=1,
     hint="with Var(W) = 2 / width, relu(x @ W) keeps E[x**2]: a fresh W per layer, ReLU after every layer",
 )
-def test_he_steady(student):
+def test_he_steady(student, reference, device):
     for case, kw, v in variances(
         student, [("he_normal", {}), ("he_normal", {"depth": 12, "width": 200, "n": 800})]
     ):
@@ -279,7 +279,7 @@ def test_he_steady(student):
     points=1,
     hint="Var(W) = 2 / (2 width) = 1 / width, and the ReLU halves E[x**2]: x1/2 per layer",
 )
-def test_xavier_halves(student):
+def test_xavier_halves(student, reference, device):
     for case, kw, v in variances(student, [("xavier_uniform", {}), ("xavier_normal", {})]):
         behaves(case.split("'")[1], case, kw, v)
 
@@ -290,7 +290,7 @@ def test_xavier_halves(student):
     points=1,
     hint="N(0, 0.01**2) has variance 1e-4 (0.01 is the standard deviation): x0.005 per layer at width 100",
 )
-def test_small_collapses(student):
+def test_small_collapses(student, reference, device):
     for case, kw, v in variances(student, [("random_0.01", {})]):
         behaves("random_0.01", case, kw, v)
 
@@ -301,7 +301,7 @@ def test_small_collapses(student):
     points=1,
     hint="draw x and every W from one torch.Generator().manual_seed(seed), passed as generator=",
 )
-def test_seeded(student):
+def test_seeded(student, reference, device):
     (_, _, a), (_, _, b), (_, _, c) = variances(
         student, [("he_normal", {"seed": 3}), ("he_normal", {"seed": 3}), ("he_normal", {"seed": 4})]
     )
@@ -320,7 +320,7 @@ def test_seeded(student):
 
 
 @check("layer_variances", "other depths, widths and sample sizes", points=1, hidden=True)
-def test_layer_variances_hidden(student):
+def test_layer_variances_hidden(student, reference, device):
     runs = [(init, {"depth": 8, "width": 256, "n": 500, "seed": 11}) for init in INITS]
     for (init, _), (case, kw, v) in zip(runs, variances(student, runs), strict=True):
         behaves(init, case, kw, v)

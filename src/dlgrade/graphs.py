@@ -59,18 +59,18 @@ LESSON_POLY = (
 def evaluate(graph: Graph, x: torch.Tensor) -> torch.Tensor:
     """f(x) with torch ops on 0-d tensors, so that autograd and torch.func can differentiate it."""
     vals: list[torch.Tensor] = []
-    for node in graph:
-        op = node[0]
-        if op == "input":
-            vals.append(x[node[1]])
-        elif op == "const":
-            vals.append(torch.tensor(float(node[1]), dtype=x.dtype, device=x.device))
-        elif op == "pow":
-            vals.append(vals[node[1]] ** node[2])
-        elif op in UNARY_OPS:
-            vals.append(UNARY_OPS[op](vals[node[1]]))
+    for item in graph:
+        kind = item[0]
+        if kind == "input":
+            vals.append(x[item[1]])
+        elif kind == "const":
+            vals.append(torch.tensor(float(item[1]), dtype=x.dtype, device=x.device))
+        elif kind == "pow":
+            vals.append(vals[item[1]] ** item[2])
+        elif kind in UNARY_OPS:
+            vals.append(UNARY_OPS[kind](vals[item[1]]))
         else:
-            vals.append(BINARY_OPS[op](vals[node[1]], vals[node[2]]))
+            vals.append(BINARY_OPS[kind](vals[item[1]], vals[item[2]]))
     return vals[-1]
 
 
@@ -103,36 +103,36 @@ def _pick(rng: random.Random, n: int, first: int) -> int:
 def _new_node(rng: random.Random, vals: list[float], n_inputs: int) -> tuple[tuple, float] | None:
     """One random node whose value is finite and moderate, or None to try again."""
     n = len(vals)
-    op = rng.choice(["add", "sub", "mul", "div", "add", "mul", "neg", "exp", "log", "sin", "tanh",
+    kind = rng.choice(["add", "sub", "mul", "div", "add", "mul", "neg", "exp", "log", "sin", "tanh",
                      "relu", "pow", "const"])  # fmt: skip
-    if op == "const":
+    if kind == "const":
         c = round(rng.uniform(-2.0, 2.0), 3)
         return ("const", c), c
     i = _pick(rng, n, n_inputs if n > n_inputs + 4 else 0)
     a = vals[i]
-    if op in BINARY_OPS:
+    if kind in BINARY_OPS:
         j = i if rng.random() < 0.05 else _pick(rng, n, 0)
         b = vals[j]
-        if op == "div" and abs(b) < 0.3:
+        if kind == "div" and abs(b) < 0.3:
             return None
         value = {
             "add": a + b,
             "sub": a - b,
             "mul": a * b,
             "div": a / max(abs(b), 1e-300) * math.copysign(1, b),
-        }[op]
-        node: tuple = (op, i, j)
-    elif op == "pow":
+        }[kind]
+        node: tuple = (kind, i, j)
+    elif kind == "pow":
         p = rng.choice(POWERS)
         if (p == 0.5 and a < 0.05) or (p == -1 and abs(a) < 0.3):
             return None
         value, node = a**p, ("pow", i, p)
     else:
-        if (op == "log" and a < 0.05) or (op == "exp" and a > 3.0) or (op == "relu" and abs(a) < 1e-3):
+        if (kind == "log" and a < 0.05) or (kind == "exp" and a > 3.0) or (kind == "relu" and abs(a) < 1e-3):
             return None
         funcs = {"neg": lambda t: -t, "exp": math.exp, "log": math.log, "sin": math.sin,
                  "tanh": math.tanh, "relu": lambda t: max(t, 0.0)}  # fmt: skip
-        value, node = funcs[op](a), (op, i)
+        value, node = funcs[kind](a), (kind, i)
     return (node, value) if abs(value) < 30.0 else None
 
 
