@@ -49,3 +49,20 @@ def log_softmax(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
     """
     # TODO: work in log space; never take the log of a probability that underflowed to 0.
     raise NotImplementedError
+
+
+def clip_grad_norm(
+    grads: list[torch.Tensor], max_norm: float, eps: float = 1e-6
+) -> tuple[list[torch.Tensor], float]:
+    """Clip gradients by their total norm; equals torch.nn.utils.clip_grad_norm_ on copies.
+
+    Math: total_norm = sqrt(sum over every tensor g and every entry of g**2) (one norm for
+    all the gradients together, not one per tensor); every gradient is multiplied by the
+    same factor min(1, max_norm / (total_norm + eps)), so the direction is kept.
+    Shapes: grads a list of tensors of any shapes -> (clipped, total_norm): a new list of
+    tensors with the same shapes and dtypes, and total_norm as a Python float.
+    The tensors in `grads` are left unchanged (no in-place scaling).
+    Not allowed: torch.nn.utils.clip_grad_norm_, clip_grads_with_norm_, get_total_norm.
+    """
+    # TODO: one total norm over all gradients, one scale factor, new tensors.
+    raise NotImplementedError
