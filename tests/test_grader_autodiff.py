@@ -7,8 +7,15 @@ import torch
 
 from dlgrade import graphs
 from dlgrade.manifest import Course
-from tests.support import assert_loses_only_where_due
-from tests.support import FIXTURES, assert_full_marks, grade_folder, variant, variants, with_appended
+from tests.support import (
+    FIXTURES,
+    assert_full_marks,
+    assert_loses_only_where_due,
+    grade_folder,
+    variant,
+    variants,
+    with_appended,
+)
 
 RIGHT = sorted((FIXTURES / "right" / "autodiff").glob("*.py"))
 

@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 
 from dlgrade.manifest import Course
-from tests.support import assert_loses_only_where_due
-from tests.support import FIXTURES, assert_full_marks, grade_folder, variant, variants, with_appended
+from tests.support import (
+    FIXTURES,
+    assert_full_marks,
+    assert_loses_only_where_due,
+    grade_folder,
+    variant,
+    variants,
+    with_appended,
+)
 
 RIGHT = sorted((FIXTURES / "right" / "normalization").glob("*.py"))
 

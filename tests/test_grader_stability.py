@@ -7,7 +7,6 @@ import re
 import pytest
 
 from dlgrade.manifest import Course
-from tests.support import assert_loses_only_where_due
 from tests.support import (
     FIXTURES,
     assert_full_marks,
