@@ -37,6 +37,17 @@ def _running(x, running_mean, running_var, momentum=0.1):
     return mean, var
 
 
+def _clip(grads, max_norm, eps=1e-6):
+    """torch.nn.utils.clip_grad_norm_ on float64 copies; torch's factor is
+    max_norm / (total + 1e-6), so another eps is folded into the norm it is handed."""
+    params = [torch.nn.Parameter(torch.empty_like(g, dtype=torch.float64)) for g in grads]
+    for p, g in zip(params, grads, strict=True):
+        p.grad = g.detach().double().clone()
+    total = float(torch.nn.utils.get_total_norm([p.grad for p in params]))
+    torch.nn.utils.clip_grads_with_norm_(params, max_norm, torch.tensor(total + eps - 1e-6))
+    return [p.grad.to(g.dtype) for p, g in zip(params, grads, strict=True)], total
+
+
 def _attention(Q, K, V):
     weights = torch.softmax(_scores(Q, K), dim=-1)
     return weights @ V, weights
@@ -47,6 +58,7 @@ COUNTERPARTS: dict[str, tuple[Callable[..., Any], bool]] = {
     "logsumexp": (lambda x, dim=-1, keepdim=False: torch.logsumexp(x, dim, keepdim), False),
     "stable_softmax": (lambda x, dim=-1: torch.softmax(x, dim), False),
     "log_softmax": (lambda x, dim=-1: torch.log_softmax(x, dim), False),
+    "clip_grad_norm": (_clip, False),
     "collapse_linear": (lambda W1, b1, W2, b2: (W2 @ W1, W2 @ b1 + b2), False),
     "affine_forward": (lambda x, W, b: x.reshape(x.shape[0], -1) @ W + b, True),
     "relu_forward": (torch.relu, True),
@@ -64,6 +76,14 @@ COUNTERPARTS: dict[str, tuple[Callable[..., Any], bool]] = {
         False,
     ),
     "batchnorm_running_stats": (_running, False),
+    "prelu_forward": (lambda x, alpha: F.prelu(x, alpha), True),
+    "tanh_forward": (torch.tanh, True),
+    "swish_forward": (lambda x, beta: x * torch.sigmoid(beta * x), True),
+    "layernorm_forward": (
+        lambda x, g, b, eps=1e-5: F.layer_norm(x, (x.shape[-1],), g, b, eps=eps),
+        True,
+    ),
+    "residual_forward": (lambda x, W, b: torch.tanh(x @ W + b) + x, True),
     "matvec": (lambda A, x: A @ x, False),
     "matmul": (lambda A, B: A @ B, False),
     "trace": (torch.trace, False),
@@ -95,6 +115,15 @@ def _torch_grad(fn: Callable[..., Any], call: OracleCall, cached: bool) -> tuple
     out = value if cached else select_output(value, call.output)
     target = out.sum() if call.grad_output is None else (out * call.grad_output).sum()
     return torch.autograd.grad(target, [leaves[i] for i in wrt], allow_unused=True)
+
+
+def _tensors(args: Any) -> list[torch.Tensor]:
+    """The tensors among the arguments, inside lists and tuples too (clip_grad_norm's grads)."""
+    if isinstance(args, torch.Tensor):
+        return [args]
+    if isinstance(args, tuple | list):
+        return [t for a in args for t in _tensors(a)]
+    return []
 
 
 def _compare(got: Any, expected: Any, what: str) -> None:
@@ -134,9 +163,7 @@ def test_reference_agrees_with_torch_on_the_graders_cases(course: Course, topic:
                     **call.kwargs,
                 )
                 _compare(tuple(ours.grads), _torch_grad(fn, call, cached), f"{what} (gradient)")
-            dtypes = {
-                str(a.dtype) for a in call.args if isinstance(a, torch.Tensor) and a.is_floating_point()
-            }
+            dtypes = {str(t.dtype) for t in _tensors(call.args) if t.is_floating_point()}
             compared.setdefault(call.fn, set()).update(dtypes)
     for fn, dtypes in compared.items():
         assert {"torch.float32", "torch.float64"} <= dtypes, (fn, dtypes)
