@@ -109,6 +109,7 @@ def test_prelu_forward_channels(student, reference, device):
     "leaves x and alpha unchanged",
     points=1,
     hint="build a new tensor (torch.where) instead of scaling x in place",
+    hint_when=("modified",),
 )
 def test_prelu_forward_inplace(student, reference, device):
     cases = [prelu("random input", (3, 4), True, F64, device)]
@@ -156,6 +157,21 @@ def test_prelu_backward_numeric(student, reference, device):
     )
 
 
+@check(
+    "prelu_backward",
+    "float32 inputs give float32 gradients",
+    points=1,
+    hint="build the gradients from dout and the cache only; don't convert to float64",
+    hint_when=("dtype",),
+)
+def test_prelu_backward_float32(student, reference, device):
+    cases = [
+        prelu("random input", (4, 5), False, F32, device),
+        prelu("random input", (2, 3, 4), True, F32, device),
+    ]
+    backprop.backward_agrees(student, reference, PRELU, cases)
+
+
 @check("prelu_backward", "agrees on float32 and larger inputs", points=1, hidden=True)
 def test_prelu_backward_hidden(student, reference, device):
     cases = [prelu("large", (6, 4, 3, 3), True, F64, device), prelu("large", (5, 7), False, F32, device)]
@@ -181,6 +197,7 @@ def test_tanh_forward(student, reference, device):
     "+-1000 give exactly +-1, without NaN",
     points=2,
     hint="exp(1000) is inf and inf / inf is nan: exponentiate only -2|x|, which is never positive",
+    hint_when=("nonfinite",),
 )
 def test_tanh_forward_saturates(student, reference, device):
     backprop.forward_agrees(student, reference, TANH, [saturating(device, F32), saturating(device, F64)])
@@ -211,6 +228,7 @@ def test_tanh_backward(student, reference, device):
     "the gradient at +-1000 is 0, not NaN",
     points=1,
     hint="1 - y**2 is exactly 0 where y saturated at +-1; recomputing exp(x) in the backward can overflow",
+    hint_when=("nonfinite",),
 )
 def test_tanh_backward_saturates(student, reference, device):
     backprop.backward_agrees(student, reference, TANH, [saturating(device, F64)])
@@ -224,6 +242,19 @@ def test_tanh_backward_saturates(student, reference, device):
 )
 def test_tanh_backward_numeric(student, reference, device):
     backprop.gradient_check(student, reference, TANH, [elementwise("small input", (3, 4), F64, device, 1.5)])
+
+
+@check(
+    "tanh_backward",
+    "float32 inputs give float32 gradients",
+    points=1,
+    hint="build the gradients from dout and the cache only; don't convert to float64",
+    hint_when=("dtype",),
+)
+def test_tanh_backward_float32(student, reference, device):
+    backprop.backward_agrees(
+        student, reference, TANH, [elementwise("random input", (3, 4), F32, device, 2.0)]
+    )
 
 
 @check("tanh_backward", "agrees on float32 and larger inputs", points=1, hidden=True)
@@ -250,6 +281,7 @@ def test_swish_forward(student, reference, device):
     "finite for +-1000, beta of either sign",
     points=1,
     hint="exp(-beta x) overflows when beta x is very negative: exponentiate only -|beta x|",
+    hint_when=("nonfinite",),
 )
 def test_swish_forward_huge(student, reference, device):
     backprop.forward_agrees(student, reference, SWISH, swish_huge(device, F32) + swish_huge(device, F64))
@@ -296,9 +328,21 @@ def test_swish_backward_numeric(student, reference, device):
     "the gradients at +-1000 are finite",
     points=1,
     hint="s (1 - s) is exactly 0 where the sigmoid saturated; exp(-beta x) in the backward can overflow",
+    hint_when=("nonfinite",),
 )
 def test_swish_backward_huge(student, reference, device):
     backprop.backward_agrees(student, reference, SWISH, swish_huge(device, F64))
+
+
+@check(
+    "swish_backward",
+    "float32 inputs give float32 gradients",
+    points=1,
+    hint="build the gradients from dout and the cache only; don't convert to float64",
+    hint_when=("dtype",),
+)
+def test_swish_backward_float32(student, reference, device):
+    backprop.backward_agrees(student, reference, SWISH, [swish("random input", (3, 4), 1.3, F32, device)])
 
 
 @check("swish_backward", "agrees on float32 and larger inputs", points=1, hidden=True)

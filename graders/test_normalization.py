@@ -81,6 +81,7 @@ def test_layernorm_forward_edge(student, reference, device):
     "leaves x, gamma and beta unchanged",
     points=1,
     hint="x -= mean changes the caller's x: build new tensors",
+    hint_when=("modified",),
 )
 def test_layernorm_forward_inplace(student, reference, device):
     cases = [rows("random input", 4, 5, F64, device)]
@@ -125,6 +126,17 @@ def test_layernorm_backward_numeric(student, reference, device):
     backprop.gradient_check(student, reference, LN, [rows("small input", 3, 4, F64, device)])
 
 
+@check(
+    "layernorm_backward",
+    "float32 inputs give float32 gradients",
+    points=1,
+    hint="build the gradients from dout and the cache only; don't convert to float64",
+    hint_when=("dtype",),
+)
+def test_layernorm_backward_float32(student, reference, device):
+    backprop.backward_agrees(student, reference, LN, [rows("random input", 4, 7, F32, device)])
+
+
 @check("layernorm_backward", "agrees on float32 and larger inputs", points=1, hidden=True)
 def test_layernorm_backward_hidden(student, reference, device):
     cases = [rows("large", 24, 40, F64, device), rows("large", 5, 6, F32, device)]
@@ -151,6 +163,7 @@ def test_residual_forward(student, reference, device):
     "leaves x, W and b unchanged",
     points=1,
     hint="out = F; out += x is fine, x += F is not: it changes the caller's x",
+    hint_when=("modified",),
 )
 def test_residual_forward_inplace(student, reference, device):
     cases = [block("random input", 3, 4, F64, device)]
@@ -182,6 +195,17 @@ def test_residual_backward(student, reference, device):
 )
 def test_residual_backward_numeric(student, reference, device):
     backprop.gradient_check(student, reference, RES, [block("small input", 3, 4, F64, device)])
+
+
+@check(
+    "residual_backward",
+    "float32 inputs give float32 gradients",
+    points=1,
+    hint="build the gradients from dout and the cache only; don't convert to float64",
+    hint_when=("dtype",),
+)
+def test_residual_backward_float32(student, reference, device):
+    backprop.backward_agrees(student, reference, RES, [block("random input", 4, 7, F32, device)])
 
 
 @check("residual_backward", "agrees on float32 and larger inputs", points=1, hidden=True)
