@@ -48,6 +48,8 @@ def tanh_forward(x: torch.Tensor) -> tuple[torch.Tensor, Any]:
 
     Math: with e = exp(-2|x|) (never above 1), tanh(x) = sign(x) * (1 - e) / (1 + e).
     Shapes: x any shape -> out the same shape. x = +-1000 gives exactly +-1, no NaN.
+    Compute in x's dtype (float64 arithmetic for a float64 x): 1 - out is graded to x's
+    precision too, because the backward's 1 - y**2 needs it near +-1.
     """
     # TODO: never exponentiate a large positive number.
     raise NotImplementedError

@@ -3,8 +3,8 @@
 Forwards are compared with the model solutions (float32 and float64, default tolerances); a
 backward is fed the cache of the student's own forward and compared with autograd through the
 model forward in float64 and with centered differences (dlgrade.backprop). The model
-solutions are tested against torch.nn.PReLU, torch.tanh and F.silu in
-tests/test_reference_activations.py.
+solutions are tested against F.prelu, torch.tanh and x * sigmoid(beta x), values and
+gradients on the graders' own cases, in tests/test_reference.py.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dlgrade.checks import check
 
 F32, F64 = torch.float32, torch.float64
 PRELU = Layer("prelu_forward", "prelu_backward", ("dx", "dalpha"), (0, 1))
-TANH = Layer("tanh_forward", "tanh_backward", ("dx",), (0,))
+TANH = Layer("tanh_forward", "tanh_backward", ("dx",), (0,), complement=True)
 SWISH = Layer("swish_forward", "swish_backward", ("dx", "dbeta"), (0, 1))
 
 
@@ -183,9 +183,10 @@ def test_prelu_backward_hidden(student, reference, device):
 
 @check(
     "tanh_forward",
-    "tanh on random inputs",
+    "tanh on random inputs, out and 1 - out to x's precision",
     points=2,
-    hint="same shape and dtype as x; (1 - e) / (1 + e) with e = exp(-2|x|), with x's sign",
+    hint="same shape and dtype as x; (1 - e) / (1 + e) with e = exp(-2|x|), with x's sign, computed in "
+    "x's dtype: 1 - out is graded too, because the backward's 1 - y**2 needs it",
 )
 def test_tanh_forward(student, reference, device):
     cases = [elementwise("random input", s, dt, device, 3.0) for s, dt in [((4, 5), F32), ((2, 3, 4), F64)]]

@@ -3,7 +3,7 @@
 Forwards are compared with the model solutions (float32 and float64, default tolerances); a
 backward is fed the cache of the student's own forward and compared with autograd through
 the model forward in float64 and with centered differences (dlgrade.backprop). The model
-solutions are tested against F.layer_norm and autograd in tests/test_reference_normalization.py.
+solutions are tested against F.layer_norm and autograd in tests/test_reference.py.
 """
 
 from __future__ import annotations

@@ -44,8 +44,9 @@ class Layer:
     backward: str
     grads: tuple[str, ...]  # what backward returns, in order: ("dx", "dgamma", "dbeta")
     wrt: tuple[int, ...]  # the forward's arguments those are the gradients of
-    # out lies in [0, 1] and the backward uses 1 - out (sigmoid): 1 - out must be precise too,
-    # or a forward computed in float32 (or clamped) passes while its backward cannot
+    # out lies in [0, 1] and the backward uses 1 - out (sigmoid), or out lies in [-1, 1] and the
+    # backward uses 1 - out**2 (tanh): 1 - out must be precise too, or a forward computed in
+    # float32 (or clamped) passes while its backward cannot
     complement: bool = False
 
 
