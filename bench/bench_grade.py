@@ -1,6 +1,6 @@
 """Time `grade` against `python -c "import torch"` on this machine; print medians and ratios.
 
-Usage: python bench/bench_grade.py [--runs N] [--target TOPIC_OR_EXERCISE ...]
+Usage: python bench/bench_grade.py [--runs N] [--target TOPIC_OR_EXERCISE ...] (`all`: the whole course)
 
 Each measurement is a fresh process (what a student pays per `grade`), run --runs times;
 the figures are medians. Targets default to each topic on its own and the whole course,
@@ -45,9 +45,13 @@ def topics() -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--target", action="append", default=None, help="topic or exercise (repeatable)")
+    parser.add_argument(
+        "--target", action="append", default=None, help="topic or exercise, or all (repeatable)"
+    )
     args = parser.parse_args()
-    targets = [[t] for t in args.target] if args.target else [[t] for t in topics()] + [[]]
+    targets = (
+        [[] if t == "all" else [t] for t in args.target] if args.target else [[t] for t in topics()] + [[]]
+    )
     torch_s = median_of([sys.executable, "-c", "import torch"], args.runs)
     print(f"python -c 'import torch'         median {torch_s:6.2f} s   (runs: {args.runs})")
     rows = []

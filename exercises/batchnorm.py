@@ -14,6 +14,9 @@ Not allowed here: torch.nn.functional.batch_norm (and instance/layer/group/rms n
 torch.batch_norm and friends, nn.BatchNorm1d/2d/3d and the other norm layers; in the
 backward functions, autograd (.backward(), torch.autograd.*, torch.func.*, forward-mode AD,
 torch.enable_grad / torch.set_grad_enabled: the backward functions run with grad mode off).
+Inputs are float32 or float64 tensors (both are graded); results keep their dtype and device.
+No function changes its inputs in place: x, gamma, beta, the running statistics and dout
+stay unchanged.
 Run `grade batchnorm` to check your work.
 """
 

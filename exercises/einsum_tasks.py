@@ -11,6 +11,8 @@ Not allowed here: Python loops and comprehensions (map/filter/itertools too), it
 a tensor, the @ operator, and matmul, mm, bmm, mv, dot, vdot, inner, outer, ger, tensordot,
 trace, diagonal, diag, addmm and friends, torch.linalg's matmul/vecdot/multi_dot/diagonal,
 F.linear, F.bilinear and F.scaled_dot_product_attention, as functions or Tensor methods.
+Inputs are float32 or float64 tensors (both are graded); results keep their dtype and device,
+and no function changes its inputs in place.
 Run `grade einsum` to check your work.
 """
 
@@ -92,7 +94,8 @@ def attention(Q: torch.Tensor, K: torch.Tensor, V: torch.Tensor) -> tuple[torch.
 
     Math: weights = softmax over k of (sum_d Q_bqd K_bkd / sqrt(D)); out_bqv = sum_k weights_bqk V_bkv.
     Shapes: Q (b, q, d), K (b, k, d), V (b, k, v) -> out (b, q, v), weights (b, q, k).
-    Every row of weights (fixed b and q) sums to 1.
+    Every row of weights (fixed b and q) sums to 1, and stays finite for large scores (Q and K
+    with entries in the hundreds).
     """
     # TODO: two torch.einsum calls, a scale and a softmax over the key axis.
     raise NotImplementedError

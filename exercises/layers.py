@@ -9,6 +9,8 @@ compares your gradients with autograd in float64 and with centered finite differ
 Weights follow the "x @ W" convention: W has shape (D, M).
 Not allowed in the backward functions: autograd (.backward(), torch.autograd.*, torch.func.*,
 forward-mode AD, torch.enable_grad / torch.set_grad_enabled: they run with grad mode off).
+Inputs are float32 or float64 tensors (both are graded); results keep their dtype and device.
+No function changes its inputs in place: x, W, b and dout stay unchanged.
 Run `grade layers` to check your work.
 """
 
@@ -58,17 +60,19 @@ def relu_backward(dout: torch.Tensor, cache: Any) -> torch.Tensor:
 def sigmoid_forward(x: torch.Tensor) -> tuple[torch.Tensor, Any]:
     """Logistic sigmoid: 1 / (1 + exp(-x)), with no overflow.
 
-    Math: for x >= 0 use 1 / (1 + exp(-x)); for x < 0 use exp(x) / (1 + exp(x)).
-    Shapes: x any shape -> out the same shape. x = +-1000 gives exactly 1 and 0, no NaN.
+    Math: 1 / (1 + exp(-x)), or exp(x) / (1 + exp(x)) for x < 0; exp(1000) = inf is harmless
+    in 1 / (1 + inf) = 0, but inf / inf is NaN. Shapes: x any shape -> out the same shape.
+    x = +-1000 gives exactly 1 and 0, no NaN. Computed in x's dtype: for a float64 x, out and
+    1 - out are graded to float64 precision (the backward uses y * (1 - y)); no clamping.
     """
-    # TODO: never exponentiate a large positive number.
+    # TODO: make sure no inf / inf (NaN) can occur, for large positive and negative x.
     raise NotImplementedError
 
 
 def sigmoid_backward(dout: torch.Tensor, cache: Any) -> torch.Tensor:
     """Gradient of sigmoid_forward, from its output y: dx = dout * y * (1 - y).
 
-    Shapes: dout like x -> dx like x.
+    Shapes: dout like x -> dx like x. Where y saturated (x = +-1000) dx is exactly 0, not NaN.
     """
     # TODO: keep y in the cache; its derivative needs nothing else.
     raise NotImplementedError

@@ -45,7 +45,7 @@ def fit_irony_of_spec(
     """Fit Linear(1, 2, bias=False) -> ReLU -> Linear(2, 1) -> Sigmoid to (x, y) with the binary
     cross-entropy; return (W1, W2, b2).
 
-    Shapes: x, y (n,) -> W1 (2, 1), W2 (1, 2), b2 (1,), in x's dtype. Graded by how close the
+    Shapes: x, y (n,), float32 -> W1 (2, 1), W2 (1, 2), b2 (1,), in x's dtype. Graded by how close the
     fitted probability comes to the true `prob` (root-mean-square distance over the samples
     below 0.05): on irony_of_spec_data() and on other curves of the same family, with
     epochs=1000 on 2000 points. Without a first-layer bias both units bend at x = 0 and each

@@ -8,6 +8,8 @@ Not allowed here: torch.softmax, torch.log_softmax, torch.logsumexp and their Te
 methods, torch.special / torch.nn.functional softmax variants, nn.Softmax, scipy.special, and
 softmax in disguise: cross_entropy / nll_loss (and nn.CrossEntropyLoss / NLLLoss),
 torch.logaddexp, torch.distributions' categorical distributions.
+Inputs are float32 or float64 tensors (both are graded); results keep the input's dtype and
+device, and no function changes its input in place.
 Run `grade stability` to check your work.
 """
 
@@ -41,7 +43,26 @@ def log_softmax(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
     """log of softmax along `dim`; equals torch.log_softmax(x, dim).
 
     Math: log_softmax(x) = (x - m) - log(sum(exp(x - m))), m = max(x, dim).
-    Shapes: same as x. Finite for finite x ([1000., 2000., 3000.] -> [-2000., -1000., 0.]).
+    Shapes: same as x. Finite for finite x ([1000., 2000., 3000.] -> [-2000., -1000., 0.]) and
+    precise near the dtype's largest value: there x - logsumexp(x) subtracts two huge, nearly
+    equal numbers and loses the answer, so subtract the max first. -inf entries stay -inf.
     """
     # TODO: work in log space; never take the log of a probability that underflowed to 0.
+    raise NotImplementedError
+
+
+def clip_grad_norm(
+    grads: list[torch.Tensor], max_norm: float, eps: float = 1e-6
+) -> tuple[list[torch.Tensor], float]:
+    """Clip gradients by their total norm; equals torch.nn.utils.clip_grad_norm_ on copies.
+
+    Math: total_norm = sqrt(sum over every tensor g and every entry of g**2) (one norm for
+    all the gradients together, not one per tensor); every gradient is multiplied by the
+    same factor min(1, max_norm / (total_norm + eps)), so the direction is kept.
+    Shapes: grads a list of tensors of any shapes -> (clipped, total_norm): a new list of
+    tensors with the same shapes and dtypes, and total_norm as a Python float.
+    The tensors in `grads` are left unchanged (no in-place scaling).
+    Not allowed: torch.nn.utils.clip_grad_norm_, clip_grads_with_norm_, get_total_norm.
+    """
+    # TODO: one total norm over all gradients, one scale factor, new tensors.
     raise NotImplementedError

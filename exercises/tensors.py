@@ -3,6 +3,8 @@
 Reordering axes (permute) and relabelling a shape (reshape/view) are different things: both
 give the shape you asked for, only one puts the values where they belong. Reductions take
 the axes to reduce as `dim=`; keepdim=True keeps them (size 1) so the result broadcasts back.
+Inputs are float32 or float64 tensors (both are graded); results keep their dtype and device,
+and no function changes its inputs in place.
 Run `grade tensors` to check your work.
 """
 

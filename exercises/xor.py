@@ -9,6 +9,8 @@ layer(x) = x @ W.T + b with W of shape (out, in).
 on the parameters you return, on targets and seeds of its choosing; each docstring says how
 robust your training must be. Closed-form solvers (torch.linalg.lstsq, solve, inv, pinv and
 the like) are not allowed in `fit_linear` and `train_xor_linear`: the lesson is gradient descent.
+Inputs are float32 or float64 tensors (both are graded) and are never changed in place: results
+keep the inputs' dtype and device.
 Run `grade xor` to check your work, and `grade xor --plots DIR` to see the decision boundaries.
 """
 
@@ -48,10 +50,11 @@ def fit_linear(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Train a linear model Phi @ w + b on the MSE by gradient descent; return (w, b).
 
-    Math: loss = mean((Phi @ w + b - y)^2); each step moves w and b against the gradient,
-    scaled by lr. Shapes: Phi (n, k), y (n,) -> w (k,), b a 0-d tensor, in Phi's dtype.
-    Graded on the grader's own data with steps=500 or 1000 and lr=0.1: the MSE of (w, b)
-    must come within 1e-3 of the least-squares optimum.
+        Math: loss = mean((Phi @ w + b - y)^2); each step moves w and b against the gradient,
+        scaled by lr. Shapes: Phi (n, k), y (n,) -> w (k,), b a 0-d tensor. Phi and y are float32
+    or float64 (both graded): make w and b in Phi's dtype and on its device; leave Phi and y unchanged.
+        Graded on the grader's own data with steps=500 or 1000 and lr=0.1: the MSE of (w, b)
+        must come within 1e-3 of the least-squares optimum.
     """
     # TODO: start from small weights (seeded), then repeat: residuals, gradient, step.
     raise NotImplementedError
@@ -63,12 +66,13 @@ def train_xor_mlp(
     """Train Linear(2, hidden) -> ReLU -> Linear(hidden, 1) on the MSE; return (W1, b1, W2, b2).
 
     Shapes: X (4, 2), y (4,) -> W1 (hidden, 2), b1 (hidden,), W2 (1, hidden), b2 (1,), in X's
-    dtype. Robustness expected: the grader calls it with steps=500, lr=0.1, seeds 0 to 4, on
-    XOR and on other two-input targets (AND, OR, XNOR, ...) and another `hidden`; every run must
-    reach MSE < 0.01 with every corner on the right side of 0.5. One plain gradient-descent run
-    gets stuck on some seeds (a ReLU that is off on every corner never learns again): make it
-    robust, e.g. with a better optimiser (Adam), an initialisation that keeps every unit active
-    on some corners, or several starts from different initialisations keeping the best.
+    dtype: X and y are float32 or float64 (both graded). Robustness expected: the grader calls
+    it with steps=500, lr=0.1, seeds 0 to 4, on XOR and on other two-input targets (AND, OR,
+    XNOR, ...) and another `hidden`; every run must reach MSE < 0.01 with every corner on the
+    right side of 0.5. One plain gradient-descent run gets stuck on some seeds (a ReLU that is
+    off on every corner never learns again): make it robust, e.g. with a better optimiser
+    (Adam), an initialisation that keeps every unit active on some corners, or several starts
+    from different initialisations keeping the best.
     """
     # TODO: initialise from `seed`, train, return the parameters of the trained network.
     raise NotImplementedError
@@ -81,7 +85,8 @@ def train_xor_linear(
 
     Without the ReLU the network is one linear layer in disguise (see collapse_linear), so on
     XOR its loss settles at 0.25, and on any target at the least-squares optimum. Graded with
-    steps=500, lr=0.1 on XOR and other targets and seeds: within 2e-3 of that optimum.
+    steps=500, lr=0.1 on XOR and other targets and seeds, X and y in float32 or float64 (both
+    graded): within 2e-3 of that optimum.
     """
     # TODO: train Linear(2, h) -> Linear(h, 1) (or one Linear(2, 1)) and return loss.item().
     raise NotImplementedError

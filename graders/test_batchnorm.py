@@ -111,6 +111,7 @@ def test_forward_eps(student, reference, device):
     "leaves its inputs unchanged",
     points=1,
     hint="x -= mean changes the caller's x; write x - mean",
+    hint_when=("modified",),
 )
 def test_forward_inplace(student, reference, device):
     cases = [batch("random batch", (4, 3), F64, device)]
@@ -164,10 +165,23 @@ def test_backward_numeric(student, reference, device):
     "float32 inputs give float32 gradients",
     points=1,
     hint="build the gradients from dout and the cache only; don't convert to float64",
+    hint_when=("dtype",),
 )
 def test_backward_float32(student, reference, device):
     cases = batches("random batch", [((5, 4), F32)], device)
     backprop.backward_agrees(student, reference, BN, cases)
+
+
+@check(
+    "batchnorm_backward",
+    "leaves dout unchanged",
+    points=1,
+    hint="dout is the caller's tensor: no dout *= ... or dout.sub_(...); build new tensors",
+    hint_when=("modified",),
+)
+def test_backward_inplace(student, reference, device):
+    cases = batches("random batch", [((4, 3), F64)], device)
+    backprop.backward_agrees(student, reference, BN, cases, unmodified=True)
 
 
 @check("batchnorm_backward", "agrees on larger batches and leaves dout unchanged", points=1, hidden=True)
@@ -222,6 +236,7 @@ def test_running_stats_momentum(student, reference, device):
     "returns new tensors and leaves the running statistics unchanged",
     points=1,
     hint="running_mean.mul_(...) updates the caller's tensor (as nn.BatchNorm1d does); here, return new ones",
+    hint_when=("modified",),
 )
 def test_running_stats_inplace(student, reference, device):
     cases = [running("random batch", 4, 3, F64, device)]
@@ -350,9 +365,33 @@ def test_backward2d_numeric(student, reference, device):
     "float32 inputs give float32 gradients",
     points=1,
     hint="build the gradients from dout and the cache only; don't convert to float64",
+    hint_when=("dtype",),
 )
 def test_backward2d_float32(student, reference, device):
     cases = batches("random batch", [((2, 3, 2, 4), F32)], device)
+    backprop.backward_agrees(student, reference, BN2D, cases)
+
+
+@check(
+    "batchnorm2d_backward",
+    "leaves dout unchanged",
+    points=1,
+    hint="dout is the caller's tensor: no dout *= ... or dout.sub_(...); build new tensors",
+    hint_when=("modified",),
+)
+def test_backward2d_inplace(student, reference, device):
+    cases = batches("random batch", [((2, 3, 2, 2), F64)], device)
+    backprop.backward_agrees(student, reference, BN2D, cases, unmodified=True)
+
+
+@check(
+    "batchnorm2d_backward",
+    "tiny-variance batches, where eps matters",
+    points=1,
+    hint="use the same sqrt(var + eps) as the forward (keep it in the cache rather than recomputing it)",
+)
+def test_backward2d_eps(student, reference, device):
+    cases = [batch("tiny variance", (2, 3, 2, 3), F64, device, spread=1e-3)]
     backprop.backward_agrees(student, reference, BN2D, cases)
 
 

@@ -15,12 +15,12 @@ import torch
 from dlgrade import backprop
 from dlgrade.backprop import Layer
 from dlgrade.cases import Case, label, randn, seed_for
-from dlgrade.checks import check
+from dlgrade.checks import check, expect_equal, expect_layout
 
 F32, F64 = torch.float32, torch.float64
 AFFINE = Layer("affine_forward", "affine_backward", ("dx", "dW", "db"), (0, 1, 2))
 RELU = Layer("relu_forward", "relu_backward", ("dx",), (0,))
-SIGMOID = Layer("sigmoid_forward", "sigmoid_backward", ("dx",), (0,))
+SIGMOID = Layer("sigmoid_forward", "sigmoid_backward", ("dx",), (0,), complement=True)
 
 
 def affine(what: str, n: int, inner: tuple[int, ...], m: int, dtype: torch.dtype, device: str) -> Case:
@@ -138,10 +138,22 @@ def test_affine_backward_numeric(student, reference, device):
     "float32 inputs give float32 gradients",
     points=1,
     hint="build the gradients from dout and the cache only; don't convert to float64",
+    hint_when=("dtype",),
 )
 def test_affine_backward_float32(student, reference, device):
     cases = [affine("2-D x", 5, (6,), 3, F32, device), affine("3-D x", 2, (3, 4), 5, F32, device)]
     backprop.backward_agrees(student, reference, AFFINE, cases)
+
+
+@check(
+    "affine_backward",
+    "leaves dout unchanged",
+    points=1,
+    hint="dout is the caller's tensor: build dx, dW, db from it with out-of-place operations",
+    hint_when=("modified",),
+)
+def test_affine_backward_inplace(student, reference, device):
+    backprop.backward_agrees(student, reference, AFFINE, affine_2d(device, F64)[:1], unmodified=True)
 
 
 @check("affine_backward", "agrees on larger inputs and leaves dout unchanged", points=1, hidden=True)
@@ -171,6 +183,7 @@ def test_relu_forward(student, reference, device):
     "leaves x unchanged",
     points=1,
     hint="x[x < 0] = 0 or x.clamp_(min=0) changes the caller's x; build a new tensor",
+    hint_when=("modified",),
 )
 def test_relu_forward_inplace(student, reference, device):
     cases = [elementwise("random input", (3, 4), F64, device)]
@@ -185,12 +198,13 @@ def test_relu_forward_hidden(student, reference, device):
 
 @check(
     "relu_backward",
-    "dx equals autograd on random inputs (float64)",
+    "dx equals autograd on random inputs (float64 and float32)",
     points=2,
-    hint="dx = dout where x > 0 and 0 elsewhere, in x's shape",
+    hint="dx = dout where x > 0 and 0 elsewhere, in x's shape and dtype",
 )
 def test_relu_backward(student, reference, device):
     cases = [elementwise("random input", s, F64, device) for s in [(4, 5), (2, 3, 4), (7,)]]
+    cases.append(elementwise("random input", (3, 4), F32, device))
     backprop.backward_agrees(student, reference, RELU, cases)
 
 
@@ -209,6 +223,7 @@ def test_relu_backward_zeros(student, reference, device):
     "leaves dout unchanged",
     points=1,
     hint="dx = dout; dx[x <= 0] = 0 zeroes the caller's dout too: start from dout.clone() or use torch.where",
+    hint_when=("modified",),
 )
 def test_relu_backward_inplace(student, reference, device):
     backprop.backward_agrees(student, reference, RELU, [with_zeros(device)], unmodified=True)
@@ -235,9 +250,10 @@ def test_relu_backward_hidden(student, reference, device):
 
 @check(
     "sigmoid_forward",
-    "1 / (1 + exp(-x)) on random inputs",
+    "1 / (1 + exp(-x)) on random inputs, out and 1 - out to x's precision",
     points=2,
-    hint="same shape and dtype as x",
+    hint="compute in x's dtype (float64 arithmetic for a float64 x): 1 - out is graded too, "
+    "because the backward's y * (1 - y) needs it",
 )
 def test_sigmoid_forward(student, reference, device):
     cases = [
@@ -250,10 +266,29 @@ def test_sigmoid_forward(student, reference, device):
     "sigmoid_forward",
     "+-1000 saturate to 0 and 1 without NaN",
     points=2,
-    hint="exp(1000) is inf and inf / inf is nan: for x < 0 use exp(x) / (1 + exp(x)), never exp(-x)",
+    hint="exp(1000) is inf: 1 / (1 + inf) = 0 is fine, but exp(x) / (1 + exp(x)) gives inf / inf = nan "
+    "for large positive x",
+    hint_when=("nonfinite",),
 )
 def test_sigmoid_forward_saturates(student, reference, device):
     backprop.forward_agrees(student, reference, SIGMOID, [saturating(device, F32), saturating(device, F64)])
+
+
+@check(
+    "sigmoid_forward",
+    "+-1000 and +-1e4 give exactly 1 and 0",
+    points=1,
+    hint="no clamping of x: sigmoid(1000) rounds to exactly 1 and sigmoid(-1000) to exactly 0 "
+    "in float32 and float64",
+)
+def test_sigmoid_forward_exact(student, reference, device):
+    for case in [saturating(device, F32), saturating(device, F64)]:
+        (x,) = case.args
+        far = x.abs() >= 1000
+        got, _ = backprop.out_and_cache(student.sigmoid_forward(x), SIGMOID, case)
+        expected = reference.sigmoid_forward(x)[0]
+        expect_layout(got, expected, case=case.label, what="out")
+        expect_equal(got[far], expected[far], case=case.label, what="out where |x| >= 1000")
 
 
 @check("sigmoid_forward", "agrees on larger inputs", points=1, hidden=True)
@@ -267,12 +302,13 @@ def test_sigmoid_forward_hidden(student, reference, device):
 
 @check(
     "sigmoid_backward",
-    "dx equals autograd on random inputs (float64)",
+    "dx equals autograd on random inputs (float64 and float32)",
     points=2,
     hint="dx = dout * y * (1 - y) with y the forward's output",
 )
 def test_sigmoid_backward(student, reference, device):
     cases = [elementwise("random input", s, F64, device, scale=4.0) for s in [(4, 5), (2, 3, 4)]]
+    cases.append(elementwise("random input", (3, 4), F32, device, scale=4.0))
     backprop.backward_agrees(student, reference, SIGMOID, cases)
 
 
@@ -281,6 +317,7 @@ def test_sigmoid_backward(student, reference, device):
     "the gradient at +-1000 is 0, not NaN",
     points=2,
     hint="y * (1 - y) is exactly 0 where y saturated; recomputing exp(-x) in the backward can overflow",
+    hint_when=("nonfinite",),
 )
 def test_sigmoid_backward_saturates(student, reference, device):
     backprop.backward_agrees(student, reference, SIGMOID, [saturating(device, F64)])

@@ -35,7 +35,8 @@ def image_cases(
     "nchw_to_nhwc",
     "moves every value to its place (exact)",
     points=3,
-    hint="x.permute(0, 2, 3, 1) moves axes; x.reshape(N, H, W, C) only relabels the shape",
+    hint="reshape only relabels the shape (the values keep their memory order); moving the channel axis "
+    "last needs permute, with the new order of the axes written as their old positions",
 )
 def test_nhwc_exact(student, reference, device):
     for case in image_cases("nchw_to_nhwc", "random images", 6, device):
@@ -93,6 +94,7 @@ def test_spatial_mean_one(student, reference, device):
     "right values without changing its input",
     points=1,
     hint="reduce out of place; never write into x",
+    hint_when=("modified",),
 )
 def test_spatial_mean_unmodified(student, reference, device):
     patterns.unmodified(
@@ -138,6 +140,7 @@ def test_channel_normalize_biased(student, reference, device):
     "right values without changing its input",
     points=1,
     hint="x - mean makes a new tensor; x -= mean changes the caller's",
+    hint_when=("modified",),
 )
 def test_channel_normalize_unmodified(student, reference, device):
     patterns.unmodified(

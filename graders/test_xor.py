@@ -111,6 +111,7 @@ def test_collapse_same_function(student, reference, device):
     "leaves its inputs unchanged",
     points=1,
     hint="build new tensors (W2 @ W1); don't write into W1, b1, W2 or b2",
+    hint_when=("modified",),
 )
 def test_collapse_unmodified(student, reference, device):
     for case in layer_cases("collapse/inplace", 2, device):
@@ -312,6 +313,19 @@ def test_fit_linear_xor(student, reference, device, runs):
     expect_least_squares(runs, student, fit_linear_case("XOR*", device))
 
 
+@check(
+    "fit_linear",
+    "float64 data: reaches the optimum, w and b in float64",
+    points=1,
+    hint="make w and b with Phi's dtype and device (torch.zeros(k, dtype=Phi.dtype, device=Phi.device)); "
+    "float32 parameters next to float64 data raise or come back in the wrong dtype",
+    hint_when=("raised", "dtype", "value"),
+)
+def test_fit_linear_float64(student, reference, device, runs):
+    x, y = corners(torch.float64, device), truth_table("AND", torch.float64, device)
+    expect_least_squares(runs, student, ("x1 AND x2 on float64 corners", x, y, {"steps": 500}))
+
+
 @check("fit_linear", "reaches the optimum on other data, targets and seeds", points=2, hidden=True)
 def test_fit_linear_hidden(student, reference, device, runs):
     x, y = corners(torch.float64, device), truth_table("OR", torch.float64, device)
@@ -398,6 +412,20 @@ def test_mlp_xor_seeds(student, reference, device, runs):
     expect_corners_right(runs, student, XOR_SEED_1, device)
 
 
+@check(
+    "train_xor_mlp",
+    "learns XOR from float64 corners (seed 0)",
+    points=1,
+    hint="create the parameters with X's dtype and device; float32 weights next to float64 data raise "
+    "or come back in the wrong dtype",
+    hint_when=("raised", "dtype"),
+)
+def test_mlp_xor_float64(student, reference, device, runs):
+    run: MlpRun = ("XOR", 0, 4, torch.float64)
+    expect_low_mse(runs, student, run, device)
+    expect_corners_right(runs, student, run, device)
+
+
 @check("train_xor_mlp", "learns other targets and another width", points=3, hidden=True)
 def test_mlp_other_targets(student, reference, device, runs):
     other: list[MlpRun] = [
@@ -440,6 +468,17 @@ def expect_settles(
 )
 def test_linear_xor(student, reference, device, runs):
     expect_settles(runs, student, "XOR", 0, torch.float32, device)
+
+
+@check(
+    "train_xor_linear",
+    "settles at 0.25 on float64 corners",
+    points=1,
+    hint="create the parameters with X's dtype and device; float32 weights next to float64 data raise",
+    hint_when=("raised",),
+)
+def test_linear_xor_float64(student, reference, device, runs):
+    expect_settles(runs, student, "XOR", 1, torch.float64, device)
 
 
 @check("train_xor_linear", "settles at the optimum on other targets and seeds", points=2, hidden=True)

@@ -14,36 +14,68 @@ from dlgrade.runner import grade
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
 _LOSES = re.compile(r"^# loses:\s*(.+)$", re.MULTILINE)
+# One check per line, "exercise: check name" (check names may hold commas and colons).
+_CAUGHT = re.compile(r"^# caught by:\s*(\w+):\s*(.+?)\s*$", re.MULTILINE)
+_PASSES = re.compile(r"^# passes:\s*(\w+):\s*(.+?)\s*$", re.MULTILINE)
+_NO_HINT = re.compile(r"^# no hint:\s*(\w+):\s*(.+?)\s*$", re.MULTILINE)
+_UPSTREAM = re.compile(r"^# upstream:\s*(.+?)\s*$", re.MULTILINE)
+_TOLD = re.compile(r"^# told:\s*(.+?)\s*$", re.MULTILINE)
 _MODULE = re.compile(r"^# module:\s*(\w+)$", re.MULTILINE)
 _EXPECT = re.compile(r"^# expect:\s*(.+)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
 class Variant:
-    """A known-wrong implementation: the reference with some functions redefined."""
+    """A known-wrong implementation: the reference with some functions redefined.
+
+    Its header says what grading must do with it:
+    `# loses: ex, ...`            exactly these exercises lose points;
+    `# caught by: ex: check`      (one or more) these checks fail;
+    `# passes: ex: check`         these checks pass (the mistake is not what they are about);
+    `# no hint: ex: check`        these checks fail without showing their hint;
+    `# upstream: ex`              every failed check of ex blames the forward it is judged on;
+    `# told: words`               a failed public check's message or hint says these words.
+    """
 
     path: Path
     module: str
     loses: tuple[str, ...]
+    caught: tuple[tuple[str, str], ...] = ()
+    passes: tuple[tuple[str, str], ...] = ()
+    no_hint: tuple[tuple[str, str], ...] = ()
+    upstream: tuple[str, ...] = ()
+    told: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
         return f"{self.module}/{self.path.stem}"
 
 
+def _pairs(pattern: re.Pattern[str], text: str) -> tuple[tuple[str, str], ...]:
+    return tuple((m.group(1), m.group(2)) for m in pattern.finditer(text))
+
+
 def variants(topic_module: str | None = None) -> list[Variant]:
-    """Every file under tests/fixtures/wrong/<module>/, with its `# loses:` line."""
+    """Every file under tests/fixtures/wrong/<module>/, with its header lines."""
     out = []
     for path in sorted((FIXTURES / "wrong").glob("*/*.py")):
         text = path.read_text()
         loses = _LOSES.search(text)
         if loses is None:
             raise ValueError(f"{path}: no '# loses: exercise, ...' line")
+        caught = _pairs(_CAUGHT, text)
+        if not caught:
+            raise ValueError(f"{path}: no '# caught by: exercise: check name' line")
         module = _MODULE.search(text)
         v = Variant(
             path,
             module.group(1) if module else path.parent.name,
             tuple(x.strip() for x in loses.group(1).split(",")),
+            caught,
+            _pairs(_PASSES, text),
+            _pairs(_NO_HINT, text),
+            tuple(m.group(1) for m in _UPSTREAM.finditer(text)),
+            tuple(m.group(1) for m in _TOLD.finditer(text)),
         )
         if topic_module is None or v.module == topic_module:
             out.append(v)
@@ -118,7 +150,8 @@ def assert_full_marks(course: Course, module: str, path: Path, topic: str, tmp_p
 
 def assert_loses_only_where_due(course: Course, variant: Variant, topic: str, tmp_path: Path) -> None:
     """A known-wrong file appended to the model solutions loses points on the exercises its
-    `# loses:` line names, and nowhere else in `topic`."""
+    `# loses:` line names, and nowhere else in `topic`, caught by the checks it names and
+    with the feedback its header asks for (see Variant)."""
     folder = with_appended(course, variant.module, variant.path, tmp_path / "sub")
     result = grade_folder(course, folder, topic)
     assert result.internal_errors == ()
@@ -127,3 +160,17 @@ def assert_loses_only_where_due(course: Course, variant: Variant, topic: str, tm
             assert score < max_score, f"{ex} should lose points ({status})"
         else:
             assert (status, score) == ("passed", max_score), f"{ex} should be untouched"
+    checks = {(e.id, c.name): c for e in result.exercises for c in e.checks}
+    for key in (*variant.caught, *variant.passes, *variant.no_hint):
+        assert key in checks, f"no check {key} in {topic}: {sorted(checks)}"
+    assert [k for k in variant.caught if checks[k].passed] == [], "these checks should catch it"
+    assert [k for k in variant.passes if not checks[k].passed] == [], "these checks should pass"
+    assert [k for k in variant.no_hint if checks[k].passed or checks[k].hint] == [], "hint shown"
+    for (ex, name), c in checks.items():
+        if ex in variant.upstream and not c.passed:
+            assert c.hint == "" and ("first" in c.message or "own" in c.message), (name, c.message)
+    feedback = " ".join(
+        f"{c.message} {c.hint}" for (ex, _), c in checks.items() if not c.passed and c.visibility == "public"
+    )
+    for words in variant.told:
+        assert words in feedback, f"the student is not told {words!r}: {feedback}"

@@ -34,7 +34,7 @@ def test_json_alone_on_stdout(run) -> None:
     result = run("--submission", "reference", "--format", "json", "stability")
     assert result.exit_code == 0
     doc = json.loads(result.stdout)
-    assert doc["schema_version"] == 1 and doc["score"] == doc["max_score"] == 15
+    assert doc["schema_version"] == 1 and doc["score"] == doc["max_score"] == 20
     ex = doc["exercises"][0]
     assert {"id", "topic", "status", "score", "max_score", "checks"} <= ex.keys()
     assert {"name", "visibility", "passed", "score", "max_score", "message"} <= ex["checks"][0].keys()

@@ -25,7 +25,7 @@ def runner(monkeypatch) -> CliRunner:
 def test_completed_grading_exits_0(runner: CliRunner) -> None:
     result = runner.invoke(main, ["--submission", "reference", "stability"])
     assert result.exit_code == 0, result.output
-    assert "Total 15/15" in result.stdout
+    assert "Total 20/20" in result.stdout
 
 
 @pytest.mark.parametrize("fmt", ["junit", "gradescope", "markdown", "json"])
@@ -43,7 +43,7 @@ def test_fail_under_exits_1_only_below_the_threshold(runner: CliRunner, course, 
         main, ["--fail-under", "50", "--format", "markdown", "stability"]
     )  # the untouched stubs
     assert below.exit_code == 1, below.output
-    assert below.stdout.rstrip().endswith("Points 0/15")
+    assert below.stdout.rstrip().endswith("Points 0/20")
     assert "under --fail-under 50%" in below.stderr
     at = runner.invoke(
         main, ["--submission", str(reference_copy(course, tmp_path)), "--fail-under", "100", "stability"]
@@ -110,7 +110,7 @@ def test_report_renders_a_saved_result(runner: CliRunner, tmp_path) -> None:
     )
     assert first.exit_code == 0, first.output
     md = runner.invoke(main, ["report", str(saved), "--format", "markdown"])
-    assert md.exit_code == 0 and md.stdout.rstrip().endswith("Points 15/15")
+    assert md.exit_code == 0 and md.stdout.rstrip().endswith("Points 20/20")
     again = runner.invoke(main, ["report", str(saved), "--format", "json"])
     assert json.loads(again.stdout)["exercises"] == json.loads(saved.read_text())["exercises"]
 
@@ -134,7 +134,7 @@ def test_the_console_script_flushes_everything_and_keeps_the_exit_status(tmp_pat
 
     done = run("--submission", "reference", "--format", "json", "stability")
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["score"] == 15
+    assert json.loads(done.stdout)["score"] == 20
     below = run("--fail-under", "50", "stable_softmax")
     assert below.returncode == 1 and "Total 0/5 (0%)" in below.stdout
     assert below.stderr.endswith("under --fail-under 50%\n")

@@ -94,3 +94,14 @@ def test_a_size_one_tensor_with_a_zero_stride_is_sent() -> None:
     assert x.stride() == (0,)
     y = decode(encode(x))
     assert torch.equal(y, torch.tensor([3.5]))
+
+
+def test_a_cpu_generator_travels_as_its_state_and_a_bad_state_is_refused() -> None:
+    g = torch.Generator().manual_seed(7)
+    torch.rand(3, generator=g)
+    (copy,) = decode(encode((g,)))
+    assert type(copy) is torch.Generator and copy is not g
+    assert torch.equal(torch.rand(5, generator=copy), torch.rand(5, generator=g))
+    header = b'{"v": {"t": "generator", "buf": 0}, "b": [10]}'
+    with pytest.raises(CodecError, match="malformed generator state"):
+        decode(len(header).to_bytes(4, "big") + header + bytes(10))

@@ -7,7 +7,15 @@ import re
 import pytest
 
 from dlgrade.manifest import Course
-from tests.support import assert_loses_only_where_due, grade_folder, variant, variants, with_appended
+from tests.support import (
+    FIXTURES,
+    assert_full_marks,
+    assert_loses_only_where_due,
+    grade_folder,
+    variant,
+    variants,
+    with_appended,
+)
 
 
 @pytest.mark.parametrize("variant", variants("stability"), ids=lambda v: v.id)
@@ -52,3 +60,27 @@ def test_same_code_same_score(course: Course, tmp_path) -> None:
     by_id = {e["id"]: e for e in first["exercises"]}
     for e in again["exercises"]:
         assert e == by_id[e["id"]]
+
+
+def test_clip_written_differently_gets_full_marks(course: Course, tmp_path) -> None:
+    assert_full_marks(
+        course, "stability", FIXTURES / "right" / "stability" / "clip_other_style.py", "stability", tmp_path
+    )
+
+
+def test_clip_builtin_is_forbidden_and_named(course: Course, tmp_path) -> None:
+    v = variant("stability", "clip_builtin")
+    ex = grade_folder(course, with_appended(course, v.module, v.path, tmp_path), "clip_grad_norm").exercises[
+        0
+    ]
+    assert (ex.status, ex.score) == ("error", 0)
+    assert "clip_grad_norm_" in ex.message and "stability.py:" in ex.message
+
+
+def test_total_norm_as_a_tensor_is_told_to_use_item(course: Course, tmp_path) -> None:
+    v = variant("stability", "clip_norm_as_tensor")
+    ex = grade_folder(course, with_appended(course, v.module, v.path, tmp_path), "clip_grad_norm").exercises[
+        0
+    ]
+    check = next(c for c in ex.checks if c.name.startswith("one norm"))
+    assert "total_norm should be a float" in check.message and ".item()" in check.message

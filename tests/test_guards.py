@@ -270,3 +270,11 @@ def test_no_autograd_calls_run_without_grad_mode(hostile_call) -> None:
     for fn, detail in (("with_enable_grad", "torch.enable_grad"), ("forward_mode", "forward_ad")):
         reply = hostile_call("relu_backward", fn)
         assert reply["kind"] == "forbidden" and detail in reply["violations"][0]["detail"], reply
+
+
+def test_a_wildcard_guards_what_the_module_defines_not_the_classes_it_imports() -> None:
+    from dlgrade.sandbox.guards import resolve
+
+    names = {dotted for _owner, _attr, dotted in resolve("torch.nn.init.*")}
+    assert "torch.nn.init.xavier_uniform_" in names
+    assert "torch.nn.init.Tensor" not in names  # guarding it broke every Tensor subclass's __init__

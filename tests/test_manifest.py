@@ -39,7 +39,12 @@ def write_with(tmp_path, change: tuple[str, str]) -> Course:
 
 def test_bundled_course_loads_in_learning_order(course: Course) -> None:
     assert course.topics[0].id == "stability"
-    assert [e.id for e in course.topics[0].exercises] == ["logsumexp", "stable_softmax", "log_softmax"]
+    assert [e.id for e in course.topics[0].exercises] == [
+        "logsumexp",
+        "stable_softmax",
+        "log_softmax",
+        "clip_grad_norm",
+    ]
     assert course.select(["stability"]) == course.topics[0].exercises
     assert course.select(["log_softmax", "logsumexp"]) == (
         course.exercise("logsumexp"),

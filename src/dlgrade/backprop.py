@@ -25,7 +25,6 @@ from dlgrade.checks import (
     expect_sequence,
     expect_unmodified,
     fail,
-    mismatch,
 )
 from dlgrade.codec import Opaque
 from dlgrade.oracle import Oracle, select_output
@@ -45,6 +44,10 @@ class Layer:
     backward: str
     grads: tuple[str, ...]  # what backward returns, in order: ("dx", "dgamma", "dbeta")
     wrt: tuple[int, ...]  # the forward's arguments those are the gradients of
+    # out lies in [0, 1] and the backward uses 1 - out (sigmoid), or out lies in [-1, 1] and the
+    # backward uses 1 - out**2 (tanh): 1 - out must be precise too, or a forward computed in
+    # float32 (or clamped) passes while its backward cannot
+    complement: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,18 +83,36 @@ def forward_agrees(
     for case, call in zip(cases, student.calls(layer.forward, requests), strict=False):
         out, _cache = out_and_cache(call.value, layer, case)
         expected = select_output(getattr(reference, layer.forward)(*case.args, **case.kwargs), 0)
-        expect_close(out, expected, case=case.label, what="out", **tolerances)
+        expect_out(out, expected, layer, case=case.label, **tolerances)
         if unmodified:
             expect_unmodified(case.args, call.args_after, case=case.label, names=arg_names)
+
+
+def expect_out(out: Any, expected: torch.Tensor, layer: Layer, *, case: str = "", **tolerances: Any) -> None:
+    """The forward's out as a forward check judges it; a backward is judged on that forward
+    only where the same judgement finds it right (see judged_on_own_forward)."""
+    expect_close(out, expected, case=case, what="out", **tolerances)
+    if layer.complement:
+        expect_rel_close(1 - out, 1 - expected, case=case, what="1 - out")
+
+
+def _out_agrees(out: Any, expected: torch.Tensor, layer: Layer) -> bool:
+    try:
+        expect_out(out, expected, layer)
+    except CheckFailure:
+        return False
+    return True
 
 
 def out_and_cache(value: Any, layer: Layer, case: Case, *, judged: bool = False) -> tuple[Any, Any]:
     """(out, cache) from a forward's result, or a failure that says what is wrong with it."""
     then = f"; {layer.backward} is graded on that cache, so fix {layer.forward} first" if judged else ""
+    kind = "upstream" if judged else "type"
     if not isinstance(value, tuple | list) or len(value) != 2:
         fail(
             f"{case.label}: {layer.forward} should return (out, cache); got {describe(value)}{then}",
             f"{layer.forward} does not return (out, cache)",
+            kind,
         )
     odd = opaque_part(value[1])
     if odd:
@@ -99,6 +120,7 @@ def out_and_cache(value: Any, layer: Layer, case: Case, *, judged: bool = False)
             f"{case.label}: the cache from {layer.forward} holds {odd}; a cache must be plain data "
             f"(tensors, numbers, strings, tuples, lists, dicts) to travel to {layer.backward}{then}",
             f"the cache from {layer.forward} is not plain data",
+            kind,
         )
     return value[0], value[1]
 
@@ -127,11 +149,13 @@ def _student_forward(student: StudentModule, layer: Layer, case: Case, dout: tor
         fail(
             f"{graded_on}, which still raises NotImplementedError: write {layer.forward} first",
             f"{layer.forward} is not implemented yet, and {layer.backward} is graded on its cache",
+            "upstream",
         )
     except (Raised, Forbidden) as exc:
         fail(
             f"{graded_on}, which failed: {exc.public()}; fix {layer.forward} first",
             f"{layer.backward} is graded on the cache of {layer.forward}, which failed: {exc.hidden()}",
+            "upstream",
         )
 
 
@@ -148,16 +172,12 @@ def _raise_if_not_started(student: StudentModule, layer: Layer, dout: torch.Tens
 @contextlib.contextmanager
 def judged_on_own_forward(out: Any, expected_out: torch.Tensor, layer: Layer) -> Iterator[None]:
     """A failure (or an exception of the backward) inside says so when the student's own
-    forward is wrong on the same case."""
+    forward is wrong on the same case, judged as the forward's own checks judge it
+    (`expect_out`): a backward's verdict never rests on a forward judged more loosely."""
     try:
         yield
     except (CheckFailure, Raised) as exc:
-        same_layout = (
-            isinstance(out, torch.Tensor)
-            and out.shape == expected_out.shape
-            and out.dtype == expected_out.dtype
-        )
-        if same_layout and mismatch(out, expected_out)[0] == 0:
+        if _out_agrees(out, expected_out, layer):
             raise
         public, hidden = (
             (exc.public, exc.hidden) if isinstance(exc, CheckFailure) else (exc.public(), exc.hidden())
@@ -166,6 +186,7 @@ def judged_on_own_forward(out: Any, expected_out: torch.Tensor, layer: Layer) ->
             f"{public} - judged on the cache of your own {layer.forward}, whose out is wrong on "
             f"this case too: fix {layer.forward} first",
             f"{hidden} (judged on your own {layer.forward}, which is wrong here too)",
+            "upstream",
         ) from None
 
 

@@ -8,15 +8,20 @@ expected ones"), which never mentions an input or a value.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, NoReturn, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
-import pytest
 import torch
 
 from dlgrade.codec import Opaque, dtype_name
-
-F = TypeVar("F", bound=Callable[..., Any])
+from dlgrade.declare import (  # noqa: F401 - graders import these from dlgrade.checks
+    HINT_KINDS_DEFAULT,
+    KINDS,
+    CheckFailure,
+    check,
+    check_each,
+    fail,
+)
 
 # torch.testing.assert_close's default tolerances, by dtype: (rtol, atol).
 TOLERANCES: dict[torch.dtype, tuple[float, float]] = {
@@ -37,45 +42,6 @@ REL_TOLERANCES: dict[torch.dtype, tuple[float, float]] = {
     torch.float32: (1e-3, 1e-3),
     torch.float64: (1e-7, 1e-6),
 }
-
-
-class CheckFailure(AssertionError):
-    """A check found a wrong answer. `public` teaches; `hidden` names only the property."""
-
-    def __init__(self, public: str, hidden: str) -> None:
-        super().__init__(public)
-        self.public = public
-        self.hidden = hidden
-
-
-def check(
-    exercise: str, name: str, *, points: float = 1.0, hidden: bool = False, hint: str = ""
-) -> Callable[[F], F]:
-    """Declare a pytest test as a graded check of `exercise` worth `points` (a relative weight)."""
-    return _mark(exercise, name, points=points, hidden=hidden, hint=hint)
-
-
-def _mark(exercise: str, name: str, *, points: float, hidden: bool, hint: str) -> pytest.MarkDecorator:
-    if points <= 0:
-        raise ValueError("a check's points must be positive")
-    return pytest.mark.dlgrade(exercise=exercise, name=name, points=points, hidden=hidden, hint=hint)
-
-
-def check_each(
-    exercises: Iterable[str], name: str, *, points: float = 1.0, hidden: bool = False, hint: str = ""
-) -> Callable[[F], F]:
-    """One check per exercise from one test body, which takes the exercise id as `fn`."""
-    return pytest.mark.parametrize(
-        "fn",
-        [
-            pytest.param(e, marks=_mark(e, name, points=points, hidden=hidden, hint=hint), id=e)
-            for e in exercises
-        ],
-    )
-
-
-def fail(public: str, hidden: str) -> NoReturn:
-    raise CheckFailure(public, hidden)
 
 
 def _prefix(case: str) -> str:
@@ -118,6 +84,7 @@ def expect_tensor(got: Any, *, case: str = "", what: str = "the result") -> torc
         fail(
             f"{_prefix(case)}{what} should be a torch.Tensor; got {describe(got)}{extra}",
             f"{what} is not a tensor",
+            "type",
         )
     return got
 
@@ -127,6 +94,7 @@ def expect_sequence(got: Any, n: int, *, case: str = "", what: str = "the result
         fail(
             f"{_prefix(case)}{what} should be a tuple of {n}; got {describe(got)}",
             f"{what} is not a tuple of {n}",
+            "type",
         )
     return got
 
@@ -156,7 +124,11 @@ def expect_close(
             if blew_up
             else f"{what}: values differ from the expected ones"
         )
-        fail(f"{p}{what}: got {fmt(got_v)}{where}; expected {fmt(exp_v)} ({detail})", hidden)
+        fail(
+            f"{p}{what}: got {fmt(got_v)}{where}; expected {fmt(exp_v)} ({detail})",
+            hidden,
+            "nonfinite" if blew_up else "value",
+        )
     return t
 
 
@@ -173,18 +145,30 @@ def _expect_layout(
         fail(
             f"{p}{what} has shape {shape_words(t.shape, dims)}; expected {shape_words(expected.shape, dims)}",
             f"{what} has the wrong shape",
+            "shape",
         )
     if check_dtype and t.dtype != expected.dtype:
         fail(
             f"{p}{what} has dtype {dtype_name(t.dtype)}; expected {dtype_name(expected.dtype)} "
             "(keep the input's dtype)",
             f"{what} has the wrong dtype",
+            "dtype",
         )
     if check_device and t.device != expected.device:
         fail(
             f"{p}{what} is on {t.device}; expected {expected.device} (keep the input's device)",
             f"{what} is on the wrong device",
+            "device",
         )
+
+
+def expect_layout(
+    got: Any, expected: torch.Tensor, *, case: str = "", what: str = "the result"
+) -> torch.Tensor:
+    """A tensor with the expected shape, dtype and device (values are another check's job)."""
+    t = expect_tensor(got, case=case, what=what)
+    _expect_layout(t, expected, _prefix(case), what, True, True)
+    return t
 
 
 def shape_words(shape: Sequence[int], dims: dict[str, int] | None = None) -> str:
@@ -252,10 +236,13 @@ def expect_rel_close(
         flat = int(torch.argmax(err))
         index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), tuple(t.shape)))
         where = f" at index {index[0]}" if len(index) == 1 else f" at {list(index)}" if index else ""
+        got_v, exp_v = t[index].item(), expected[index].item()
+        blew_up = not math.isfinite(abs(got_v)) and math.isfinite(abs(exp_v))
         fail(
-            f"{p}{what}: rel. error {sci(worst)}{where}; got {fmt(t[index].item())}, "
-            f"{expected_word} {fmt(expected[index].item())} (a correct {what} is within {sci(rtol)})",
+            f"{p}{what}: rel. error {sci(worst)}{where}; got {fmt(got_v)}, "
+            f"{expected_word} {fmt(exp_v)} (a correct {what} is within {sci(rtol)})",
             f"{what} differs from the {expected_word} values",
+            "nonfinite" if blew_up else "value",
         )
     return t
 
@@ -276,7 +263,8 @@ def mismatch(
         wide = torch.complex128 if g.is_complex() or e.is_complex() else torch.float64
         g, e = g.to(wide), e.to(wide)
         close = torch.isclose(g, e, rtol=rtol, atol=atol, equal_nan=True)
-        err = torch.nan_to_num((g - e).abs(), nan=math.inf)
+        # an infinity where the answer differs is an infinite error (not the dtype's max)
+        err = torch.nan_to_num((g - e).abs(), nan=math.inf, posinf=math.inf)
     else:
         close = g == e.to(g.dtype)
         err = (~close).to(torch.float64)
@@ -329,6 +317,7 @@ def expect_unmodified(
                     f"{_prefix(case)}{name} was modified in place; exercises must not change their inputs "
                     "(use out-of-place operations, e.g. x - m instead of x.sub_(m))",
                     "an input was modified in place",
+                    "modified",
                 )
 
 
@@ -339,6 +328,7 @@ def expect_finite(got: torch.Tensor, *, case: str = "", what: str = "the result"
         fail(
             f"{_prefix(case)}{what}: got {fmt(got[index].item())} at {list(index)}; expected a finite value",
             f"{what}: got NaN or infinity where the answer is finite",
+            "nonfinite",
         )
 
 
@@ -364,17 +354,20 @@ def expect_params(
             fail(
                 f"{_prefix(case)}{name} has shape {tuple(t.shape)}; expected {shape}",
                 f"{name} has the wrong shape",
+                "shape",
             )
         if t.dtype != like.dtype:
             fail(
                 f"{_prefix(case)}{name} has dtype {dtype_name(t.dtype)}; expected {dtype_name(like.dtype)} "
                 "(keep the input's dtype)",
                 f"{name} has the wrong dtype",
+                "dtype",
             )
         if t.device != like.device:
             fail(
                 f"{_prefix(case)}{name} is on {t.device}; expected {like.device}",
                 f"{name} is on the wrong device",
+                "device",
             )
         expect_finite(t, case=case, what=name)
         out.append(t)
@@ -389,8 +382,16 @@ def expect_number(got: Any, *, case: str = "", what: str = "the result") -> floa
             if isinstance(got, torch.Tensor)
             else ""
         )
-        fail(f"{_prefix(case)}{what} should be a float; got {describe(got)}{extra}", f"{what} is not a float")
+        fail(
+            f"{_prefix(case)}{what} should be a float; got {describe(got)}{extra}",
+            f"{what} is not a float",
+            "type",
+        )
     value = float(got)
     if not math.isfinite(value):
-        fail(f"{_prefix(case)}{what} is {fmt(value)}; expected a finite number", f"{what} is not finite")
+        fail(
+            f"{_prefix(case)}{what} is {fmt(value)}; expected a finite number",
+            f"{what} is not finite",
+            "nonfinite",
+        )
     return value

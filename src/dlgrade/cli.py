@@ -225,6 +225,20 @@ def dev_secret_command() -> None:
     click.echo(str(path))
 
 
+@dev_group.command("readme")
+def dev_readme_command() -> None:
+    """Rewrite README.md's topic table (topics, exercises, points) from course.toml."""
+    from dlgrade.course_docs import ReadmeError, write_readme
+
+    with domain_errors():
+        course = here_course()
+        try:
+            changed = write_readme(course, course.root / "README.md")
+        except (ReadmeError, OSError) as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"README.md {'rewritten' if changed else 'already current'}", err=True)
+
+
 @main.command("nbgrader")
 @click.argument("course_dir", type=click.Path(path_type=Path))
 @click.argument("topics", nargs=-1)

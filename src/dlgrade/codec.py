@@ -1,6 +1,7 @@
 """Plain-data wire format between grader and sandbox: tensors, numbers, strings and containers.
 
-Nothing here can carry code: no pickle, no Tensor subclasses, no custom objects. The decoder
+Nothing here can carry code: no pickle, no Tensor subclasses, no custom objects (a CPU
+torch.Generator travels as its state, a byte string). The decoder
 trusts nothing it reads: dtypes come from a whitelist, sizes are checked, depth and total
 size are capped, and every tensor it builds is a fresh, plain `torch.Tensor`.
 """
@@ -77,6 +78,9 @@ def _enc(value: Any, buffers: list[bytes], depth: int, counter: list[int]) -> An
         return _enc_tensor(value, buffers)
     if isinstance(value, torch.dtype):
         return {"t": "dtype", "v": dtype_name(value)}
+    if type(value) is torch.Generator and value.device.type == "cpu":
+        buffers.append(value.get_state().numpy().tobytes())  # topic `init`: a seeded CPU generator
+        return {"t": "generator", "buf": len(buffers) - 1}
     if type(value) is tuple or type(value) is torch.Size:
         return {"t": "tuple", "v": [_enc(v, buffers, depth + 1, counter) for v in value]}
     if type(value) is list:
@@ -200,6 +204,8 @@ def _dec(node: Any, bufs: list[memoryview], depth: int, counter: list[int]) -> A
         return Opaque(str(node.get("v"))[:200])
     if kind in ("tensor", "ndarray"):
         return _dec_array(node, bufs, kind)
+    if kind == "generator":
+        return _dec_generator(node, bufs)
     raise CodecError(f"unknown value kind {kind[:40]!r}")
 
 
@@ -233,3 +239,19 @@ def _dec_array(node: dict[str, Any], bufs: list[memoryview], kind: str) -> Any:
         except (RuntimeError, AssertionError, ValueError):
             raise CodecError(f"tensor on device {device[:20]!r}, which this process cannot use") from None
     return t
+
+
+_GENERATOR_STATE_BYTES = torch.Generator().get_state().numel()
+
+
+def _dec_generator(node: dict[str, Any], bufs: list[memoryview]) -> torch.Generator:
+    """A fresh CPU torch.Generator in the state that was sent (its Mersenne Twister state)."""
+    idx = node.get("buf")
+    if type(idx) is not int or not 0 <= idx < len(bufs) or len(bufs[idx]) != _GENERATOR_STATE_BYTES:
+        raise CodecError("malformed generator state")
+    g = torch.Generator()
+    try:
+        g.set_state(torch.frombuffer(bytearray(bufs[idx]), dtype=torch.uint8))
+    except (RuntimeError, ValueError):
+        raise CodecError("malformed generator state") from None
+    return g

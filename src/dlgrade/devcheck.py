@@ -15,7 +15,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-from dlgrade import draws
+from dlgrade import course_docs, draws
 from dlgrade.manifest import Course
 
 
@@ -62,7 +62,17 @@ def static_problems(course: Course) -> list[Problem]:
                     for m in _stub_shape(stub[e.function], topic.module, root)
                 ]
         out += _given_problems(course, topic.module, {e.function for e in topic.exercises})
-    return out
+    return out + _readme_problems(course)
+
+
+def _readme_problems(course: Course) -> list[Problem]:
+    """README.md's topic table must be what course.toml gives (`grade dev readme` rewrites it)."""
+    readme = course.root / "README.md"
+    if not readme.is_file() or course_docs.BEGIN not in readme.read_text(encoding="utf-8"):
+        return []
+    if course_docs.readme_is_current(course, readme):
+        return []
+    return [Problem("README.md", "the topic table is out of date with course.toml: run grade dev readme")]
 
 
 def _given_problems(course: Course, module: str, exercises: set[str]) -> list[Problem]:

@@ -8,8 +8,8 @@ from typing import Any
 from dlgrade.cases import Case, randn, seed_for
 from dlgrade.checks import (
     expect_close,
+    expect_layout,
     expect_matching,
-    expect_tensor,
     expect_unmodified,
     fail,
 )
@@ -75,22 +75,27 @@ def same_gradient(
     requests = [Request(c.args, c.kwargs, wrt, g, output) for c, g in zip(cases, outputs, strict=True)]
     for case, g, call in zip(cases, outputs, student.calls(fn, requests), strict=False):
         expected = reference.grad(fn, *case.args, wrt=wrt, grad_output=g, output=output, **case.kwargs)
-        expect_tensor(select_output(call.value, output), case=case.label)
+        # a wrong-shaped result gets wrong gradients everywhere: say what is wrong with it instead
+        like = select_output(expected.value, output)
+        expect_layout(select_output(call.value, output), like, case=case.label)
         if call.detached:
             fail(
                 f"{case.label}: the result is cut off from autograd (no gradient reaches the input; "
                 "look for .detach(), .item(), .numpy(), torch.no_grad or a new tensor)",
                 "the result is cut off from autograd",
+                "gradient",
             )
         if call.grad_error:
             fail(
                 f"{case.label}: backpropagating through the result failed: {call.grad_error}",
                 "backpropagating through the result failed",
+                "gradient",
             )
         for i, got, exp in zip(wrt, call.grads, expected.grads, strict=True):
             if got is None:
                 fail(
                     f"{case.label}: no gradient reaches argument {i + 1}",
                     "the gradient does not reach an input",
+                    "gradient",
                 )
             expect_close(got, exp, case=case.label, what=f"the gradient of argument {i + 1}", **tolerances)

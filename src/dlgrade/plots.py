@@ -2,7 +2,8 @@
 
 Topic `xor`: the decision regions over the unit square of the grader's linear classifier on
 the student's features, and of the student's trained network. Topic `relu_nets`: the fitted
-irony-of-spec probability against the true one. Student code runs in the sandbox, exactly as
+irony-of-spec probability against the true one. Topics `activations` and `init`: see
+dlgrade.plots_curves. Student code runs in the sandbox, exactly as
 in grading; the grading process judges and draws (matplotlib, Agg) and writes PNGs atomically.
 Expected values come through an Oracle, as in the graders: in a student bundle, which has no
 model solutions, from its recorded answers (the plots ask only what the public checks ask).
@@ -11,7 +12,6 @@ Importing this module does not import matplotlib.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,8 +24,10 @@ from dlgrade.atomic import write_atomic
 from dlgrade.bundle import load_bundle
 from dlgrade.cases import corners, truth_table, xor_training_set
 from dlgrade.checks import CheckFailure, expect_params, expect_tensor
+from dlgrade.figures import FITTED_CURVE, TRUE_CURVE, figure, png
 from dlgrade.manifest import Course
 from dlgrade.oracle import Oracle
+from dlgrade.plots_curves import CURVES
 from dlgrade.plugin import ModuleLoader
 from dlgrade.sandbox.pool import shared_sandbox
 from dlgrade.student import ExerciseSandbox, StudentError, StudentModule
@@ -34,7 +36,6 @@ from dlgrade.submission import open_submission
 # Region colours (RGB) for class 0 and class 1, and the marker colours drawn on top of them.
 REGION = ((0.80, 0.87, 0.95), (0.98, 0.85, 0.70))
 MARKER = ("#1f5fa8", "#c8590b")
-TRUE_CURVE, FITTED_CURVE = "#2a9d3a", "#d62728"
 LOW, HIGH, SIDE = -0.25, 1.25, 301  # the grid over the unit square (and a margin around it)
 STEPS, EPOCHS = 500, 1000  # the budgets the graders use
 
@@ -94,23 +95,6 @@ def _grid() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     return torch.stack([x1.reshape(-1), x2.reshape(-1)], dim=1), x1, x2
 
 
-def _figure(title: str) -> tuple[Any, Any]:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(5.2, 4.8), dpi=100, layout="constrained")
-    ax = fig.subplots()
-    ax.set_title(title, fontsize=10)
-    return fig, ax
-
-
-def _png(fig: Any) -> bytes:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    buf = io.BytesIO()
-    FigureCanvasAgg(fig).print_png(buf)
-    return buf.getvalue()
-
-
 def _regions(ax: Any, cls: torch.Tensor, score: torch.Tensor, x1: torch.Tensor, x2: torch.Tensor) -> None:
     """Class regions in two flat colours, the boundary, and the corners with their XOR labels."""
     from matplotlib.colors import ListedColormap
@@ -154,9 +138,9 @@ def features_plot(student: StudentModule, reference: Oracle) -> bytes:
     score = clf.scores(phi)
     at_corners = clf.predict(expect_tensor(student.xor_features(corners()), what="the features"))
     right = int((at_corners == truth_table("XOR").bool()).sum())
-    fig, ax = _figure(f"xor_features: a linear classifier on your features\n{right} of 4 corners right")
+    fig, ax = figure(f"xor_features: a linear classifier on your features\n{right} of 4 corners right")
     _regions(ax, score > 0, score, x1, x2)
-    return _png(fig)
+    return png(fig)
 
 
 def mlp_plot(student: StudentModule, reference: Oracle) -> bytes:
@@ -169,11 +153,11 @@ def mlp_plot(student: StudentModule, reference: Oracle) -> bytes:
     grid, x1, x2 = _grid()
     out = judge.mlp_forward(params, grid)
     mse = judge.mse(judge.mlp_forward(params, x), y)
-    fig, ax = _figure(
+    fig, ax = figure(
         f"train_xor_mlp: your network on XOR (seed 0)\nMSE on the corners {mse:.3g}; boundary at 0.5"
     )
     _regions(ax, out > 0.5, out - 0.5, x1, x2)
-    return _png(fig)
+    return png(fig)
 
 
 def irony_plot(student: StudentModule, reference: Oracle) -> bytes:
@@ -184,7 +168,7 @@ def irony_plot(student: StudentModule, reference: Oracle) -> bytes:
     order = torch.argsort(x)
     xs = torch.linspace(float(x.min()), float(x.max()), 400)
     distance = judge.rms(judge.irony_curve(params, x), prob)
-    fig, ax = _figure(f"fit_irony_of_spec on irony_of_spec_data()\nroot-mean-square distance {distance:.3f}")
+    fig, ax = figure(f"fit_irony_of_spec on irony_of_spec_data()\nroot-mean-square distance {distance:.3f}")
     centres, share = _binned_share(x, y, bins=24)
     ax.scatter(centres.numpy(), share.numpy(), s=14, c="0.45", label="share of y = 1 per bin", zorder=2)
     ax.plot(x[order].numpy(), prob[order].numpy(), color=TRUE_CURVE, lw=2.5, label="true probability")
@@ -195,7 +179,7 @@ def irony_plot(student: StudentModule, reference: Oracle) -> bytes:
     ax.set_ylabel("P(y = 1)")
     ax.set_ylim(-0.02, 1.02)
     ax.legend(fontsize=8, loc="upper left")
-    return _png(fig)
+    return png(fig)
 
 
 def _binned_share(x: torch.Tensor, y: torch.Tensor, bins: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -211,4 +195,5 @@ PLOTS: dict[str, Callable[[StudentModule, Oracle], bytes]] = {
     "xor_features": features_plot,
     "train_xor_mlp": mlp_plot,
     "fit_irony_of_spec": irony_plot,
+    **CURVES,
 }

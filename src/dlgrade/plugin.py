@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from dlgrade.bundle import DEFERRED_MESSAGE, HiddenCheck
-from dlgrade.checks import CheckFailure
+from dlgrade.checks import HINT_KINDS_DEFAULT, CheckFailure
 from dlgrade.manifest import Course, Exercise
 from dlgrade.oracle import Oracle
 from dlgrade.result import Outcome
@@ -39,10 +39,18 @@ class CheckRecord:
     outcome: Outcome = "not_run"
     public: str = "not run"
     secret: str = "not run"
+    hint_when: tuple[str, ...] = HINT_KINDS_DEFAULT
+    kind: str = ""  # what a failure was about (checks.KINDS), or the outcome when the check raised
 
     @property
     def visibility(self) -> str:
         return "hidden" if self.hidden else "public"
+
+    @property
+    def shown_hint(self) -> str:
+        """The hint, where the check failed with a wrong answer of a kind it is about."""
+        about = self.outcome in ("failed", "raised") and self.kind in self.hint_when
+        return self.hint if about and not self.hidden else ""
 
 
 @dataclass
@@ -189,6 +197,7 @@ class GraderPlugin:
                 hidden=bool(mark.kwargs.get("hidden", False)),
                 hint=str(mark.kwargs.get("hint", "")),
                 nodeid=item.nodeid,
+                hint_when=tuple(mark.kwargs.get("hint_when", HINT_KINDS_DEFAULT)),
             )
             if self.session.visibility not in (None, record.visibility):
                 drop.append(item)  # reported as not run
@@ -255,6 +264,7 @@ class GraderPlugin:
             record.outcome, record.public, record.secret = "passed", "", ""
         elif exc is not None and call.when in ("setup", "call"):
             record.outcome, record.public, record.secret = classify(exc)
+            record.kind = exc.kind if isinstance(exc, CheckFailure) else record.outcome
             record.public += self._printed(record.exercise)
             if record.outcome == "internal":
                 tb = "".join(traceback.format_exception(exc)[-3:]).strip()

@@ -257,7 +257,7 @@ def _exercise_result(e: Exercise, records: list[CheckRecord]) -> ExerciseResult:
                 max_score=max_score,
                 message=message,
                 outcome=r.outcome,
-                hint=r.hint if not passed and not r.hidden else "",
+                hint=r.shown_hint if not passed else "",
             )
         )
     all_passed = bool(checks) and all(c.passed for c in checks)

@@ -183,7 +183,9 @@ def resolve(pattern: str) -> list[tuple[Any, str, str]]:
         return []
     last = parts[-1]
     if any(ch in last for ch in "*?["):
-        names = [n for n in dir(owner) if fnmatch.fnmatchcase(n, last)]
+        # A wildcard names what the module defines, not the classes it merely imports
+        # (`torch.nn.init.*` must not guard torch.Tensor, which torch.nn.init imports).
+        names = [n for n in dir(owner) if fnmatch.fnmatchcase(n, last) and not _imported_class(owner, n)]
     else:
         names = [last] if hasattr(owner, last) else []
     prefix = ".".join(head)
@@ -192,6 +194,12 @@ def resolve(pattern: str) -> list[tuple[Any, str, str]]:
         for n in names
         if callable(getattr(owner, n, None)) and not isinstance(getattr(owner, n), type(sys))
     ]
+
+
+def _imported_class(owner: Any, name: str) -> bool:
+    value = getattr(owner, name, None)
+    home = getattr(owner, "__name__", None)
+    return isinstance(value, type) and isinstance(home, str) and not str(value.__module__).startswith(home)
 
 
 def _wrap(original: Any, dotted: str) -> Any:

@@ -1,0 +1,59 @@
+"""Topic `autodiff`: forward and reverse mode automatic differentiation on a computational graph.
+
+A graph is plain data: a list of nodes in order; node i is a tuple whose first item names
+the operation and whose other items are indices of earlier nodes, or numbers for "input",
+"const" and "pow":
+    ("input", k)   x[k]                 ("const", c)   the number c
+    ("add", i, j)  a + b                ("sub", i, j)  a - b
+    ("mul", i, j)  a * b                ("div", i, j)  a / b
+    ("neg", i)     -a                   ("exp", i)     exp(a)
+    ("log", i)     log(a)               ("sin", i)     sin(a)
+    ("tanh", i)    tanh(a)              ("relu", i)    max(a, 0) (derivative 0 at a = 0)
+    ("pow", i, p)  a ** p (p a number)
+where a is node i's value and b node j's. The last node is the output f(x); x is a 1-d
+float64 tensor holding the inputs. Example (the lesson's): z = x**2 + x*y + y**2 is
+    [("input", 0), ("input", 1), ("pow", 0, 2), ("mul", 0, 1), ("pow", 1, 2),
+     ("add", 2, 3), ("add", 5, 4)]
+and at x = (2, 3) gives z = 19 with gradient (7, 8).
+
+Forward mode pushes a (value, tangent) pair through the graph once per direction v;
+reverse mode stores the values, then pushes adjoints from the output back to every input
+in one backward sweep: the whole gradient for the price of about two evaluations,
+whatever the number of inputs. Plain Python floats (math.exp, ...) are fine and fast.
+Not allowed: autograd (.backward(), torch.autograd.*, torch.func.*, forward-mode AD).
+Run `grade autodiff` to check your work.
+"""
+
+import torch
+
+Graph = list[tuple]
+
+
+def jvp(graph: Graph, x: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Forward mode: (f(x), the directional derivative grad f(x) . v) in one forward sweep.
+
+    Math: every node carries (value, tangent): inputs (x[k], v[k]), constants (c, 0); then
+    (a b)' = a' b + a b' (product rule), (a / b)' = (a' b - a b') / b**2, exp(a)' = exp(a) a',
+    log(a)' = a' / a, sin(a)' = cos(a) a', tanh(a)' = (1 - tanh(a)**2) a',
+    relu(a)' = a' where a > 0 else 0, (a**p)' = p a**(p - 1) a'.
+    Shapes: x (n,) float64, v (n,) float64 -> y and dy, both 0-d float64 tensors.
+    Example: f(x) = x**2 + 2x + 1 at x = 3 with v = 1 gives (16, 8).
+    """
+    # TODO: one sweep over the nodes with a (value, tangent) pair per node.
+    raise NotImplementedError
+
+
+def grad(graph: Graph, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Reverse mode: (f(x), the gradient of f at x) from one forward and one backward sweep.
+
+    Math: forward: store every node's value. Backward: adjoint[last] = 1, then for each node
+    from the last to the first, add adjoint[node] * (d node / d operand) to each operand's
+    adjoint (a node used twice collects both contributions); g[k] sums the adjoints of the
+    nodes ("input", k).
+    Shapes: x (n,) float64 -> y 0-d float64, g (n,) float64 (0 for inputs f does not use).
+    Graded on graphs of thousands of nodes and thousands of inputs as well, within a time
+    limit of 4 s per call (`grade list`), which one reverse sweep meets easily; one sweep per
+    input (calling jvp n times) does not fit the time limit there.
+    """
+    # TODO: one forward sweep storing values, one backward sweep accumulating adjoints.
+    raise NotImplementedError

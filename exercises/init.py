@@ -1,0 +1,70 @@
+"""Topic `init`: weight initialisation and the layer-by-layer variance experiment.
+
+A layer x @ W with n_in inputs multiplies the variance of its input by about n_in * Var(W).
+Xavier (Glorot) keeps the variance of the activations and of the gradients alike by taking
+Var(W) = 2 / (n_in + n_out); He (Kaiming) takes Var(W) = 2 / n_in because ReLU zeroes half
+of its inputs and so halves E[x**2]. Too small a scale (N(0, 0.01**2)) shrinks the signal at
+every layer until nothing is left.
+
+Weights follow the "x @ W" convention: shape (n_in, n_out), float32. Every random draw comes
+from the `generator` argument (a torch.Generator: pass generator=generator to torch.rand /
+torch.randn / Tensor.uniform_ / Tensor.normal_), so the same generator state gives the same
+weights and the global seed (torch.manual_seed) changes nothing.
+The grader judges the samplers by statistics that a correct sampler passes with probability
+above 1 - 1e-9 (bounds, the variance and the shape of the distribution over many draws), not
+by the exact numbers drawn.
+Not allowed: torch.nn.init.*.
+Run `grade init` to check your work.
+"""
+
+import torch
+
+
+def xavier_uniform(n_in: int, n_out: int, generator: torch.Generator) -> torch.Tensor:
+    """Xavier (Glorot) uniform: U(-a, a) with a = sqrt(6 / (n_in + n_out)).
+
+    The variance of U(-a, a) is a**2 / 3 = 2 / (n_in + n_out).
+    Shapes: -> (n_in, n_out), float32, every entry within [-a, a].
+    """
+    # TODO: uniform in [0, 1) from `generator`, then stretch and shift to (-a, a).
+    raise NotImplementedError
+
+
+def xavier_normal(n_in: int, n_out: int, generator: torch.Generator) -> torch.Tensor:
+    """Xavier (Glorot) normal: N(0, 2 / (n_in + n_out)) (that is the variance, not the std).
+
+    Shapes: -> (n_in, n_out), float32.
+    """
+    # TODO: standard normal draws from `generator`, scaled by the standard deviation.
+    raise NotImplementedError
+
+
+def he_normal(n_in: int, n_out: int, generator: torch.Generator) -> torch.Tensor:
+    """He (Kaiming) normal for ReLU layers: N(0, 2 / n_in), the fan-in being n_in.
+
+    Shapes: -> (n_in, n_out), float32.
+    """
+    # TODO: the fan-in only; n_out plays no part in the scale.
+    raise NotImplementedError
+
+
+def layer_variances(
+    init: str, depth: int = 10, width: int = 100, n: int = 1000, seed: int = 0
+) -> torch.Tensor:
+    """Practice problem 4: how the activation variance evolves through `depth` ReLU layers.
+
+    Math: x ~ N(0, 1) of shape (n, width); then `depth` times x = relu(x @ W) with a fresh
+    W of shape (width, width) from `init`: "xavier_uniform", "xavier_normal", "he_normal"
+    (your functions above) or "random_0.01" (N(0, 0.01**2)). Every draw, x included, comes
+    from one torch.Generator seeded with `seed`: the same seed gives the same result, another
+    seed other numbers.
+    Shapes: -> (depth + 1,): the variance of x over all its entries before the first layer,
+    then after each layer.
+    What the grader looks for is the behaviour, not exact numbers: the input's variance is
+    about 1; after the first layer about width * Var(W) * (1/2 - 1/(2 pi)); from then on each
+    layer multiplies it by about width * Var(W) / 2: He holds it steady (x1), Xavier halves it
+    layer by layer (x1/2), random_0.01 collapses it (x0.005 at width 100). Any width, depth,
+    n and seed.
+    """
+    # TODO: one generator, one loop over the layers, one variance per stage.
+    raise NotImplementedError

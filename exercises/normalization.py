@@ -1,0 +1,61 @@
+"""Topic `normalization`: layer normalization and a residual block, forward and backward by hand.
+
+Layer norm normalises each example over its own features (batch norm normalises each
+feature over the batch), so it works the same for any batch size, one row included. A
+residual block y = F(x) + x lets the gradient reach x through the identity path as well:
+dL/dx = dL/dy (1 + dF/dx), which is why deep residual networks still train.
+
+Each forward returns (out, cache), each backward turns `dout` and that cache into the
+gradients; the cache is plain data. float32 and float64 are graded; inputs are never changed.
+Not allowed anywhere here: F.layer_norm, nn.LayerNorm and the other built-in normalisations;
+in the backward functions also autograd (.backward(), torch.autograd.*, torch.func.*).
+Run `grade normalization` to check your work.
+"""
+
+from typing import Any
+
+import torch
+
+
+def layernorm_forward(
+    x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, eps: float = 1e-5
+) -> tuple[torch.Tensor, Any]:
+    """Layer norm, as F.layer_norm(x, (D,), gamma, beta, eps).
+
+    Math: per row n, mu = mean_d x[n, d], var = mean_d (x[n, d] - mu)**2 (biased),
+    x_hat = (x - mu) / sqrt(var + eps), out = gamma * x_hat + beta.
+    Shapes: x (N, D), gamma (D,), beta (D,) -> out (N, D); cache: anything plain.
+    """
+    # TODO: reduce over the features (dim 1), not over the batch.
+    raise NotImplementedError
+
+
+def layernorm_backward(dout: torch.Tensor, cache: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Gradients of layernorm_forward: (dx, dgamma, dbeta).
+
+    Math: dbeta = sum_n dout, dgamma = sum_n dout * x_hat; with dx_hat = dout * gamma,
+    dx = (dx_hat - mean_d dx_hat - x_hat * mean_d (dx_hat * x_hat)) / sqrt(var + eps).
+    Shapes: dout (N, D) -> dx (N, D), dgamma (D,), dbeta (D,).
+    """
+    # TODO: the row's mean and variance depend on every entry of the row: three paths into dx.
+    raise NotImplementedError
+
+
+def residual_forward(x: torch.Tensor, W: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, Any]:
+    """A residual block: out = tanh(x @ W + b) + x.
+
+    Shapes: x (N, D), W (D, D), b (D,) -> out (N, D); cache: anything plain.
+    """
+    # TODO: F(x) = tanh(x @ W + b), then add the input back.
+    raise NotImplementedError
+
+
+def residual_backward(dout: torch.Tensor, cache: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Gradients of residual_forward: (dx, dW, db).
+
+    Math: with t = tanh(x @ W + b) and dz = dout * (1 - t**2):
+      dx = dz @ W.T + dout (the identity path), dW = x.T @ dz, db = sum_n dz.
+    Shapes: dout (N, D) -> dx (N, D), dW (D, D), db (D,).
+    """
+    # TODO: don't forget the gradient that flows straight through the skip connection.
+    raise NotImplementedError

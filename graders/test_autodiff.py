@@ -1,0 +1,178 @@
+"""Graders for topic `autodiff`: forward mode (jvp) and reverse mode (grad) on computational graphs.
+
+The expected side is torch itself, not the model solutions: each graph is evaluated with torch
+ops in float64 and differentiated by `torch.autograd.grad`; forward mode is judged against that
+gradient dotted with v (see dlgrade.graphs). Graphs are the lesson's two worked examples, one tiny
+graph per operation, seeded random graphs, and one large graph (6,000 nodes over 3,000
+inputs). On that graph one call of the model solution takes 0.2-0.7 s on a loaded 2-core
+machine, almost all of it sending the graph to the sandbox and back; the time limit is 4 s
+(course.toml), at least 5x that; one forward sweep per input (jvp along every unit vector)
+takes ~13 s. Graphs are plain Python data and x stays on the CPU whatever `--device` says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from dlgrade import graphs
+from dlgrade.cases import Case, seed_for
+from dlgrade.checks import check, expect_close, expect_sequence
+from dlgrade.student import Request, StudentModule
+
+F64 = torch.float64
+LARGE = (3000, 6000)  # inputs, nodes
+
+
+def lesson() -> list[Case]:
+    """The lesson's examples, with directions along each input and along (1, 1)."""
+    out = []
+    for (graph, x, f, g), words in (
+        (graphs.LESSON_XY, "x**2 + x*y + y**2"),
+        (graphs.LESSON_POLY, "x**2 + 2x + 1"),
+    ):
+        xt = torch.tensor(x, dtype=F64)
+        out.append(Case(f"the lesson's f = {words} at x = {x} (f = {f:g}, gradient {g})", (graph, xt)))
+    return out
+
+
+def directions(cases: list[Case]) -> list[Case]:
+    """Each case once per direction: every unit vector and all-ones (jvp's third argument)."""
+    out = []
+    for c in cases:
+        graph, x = c.args
+        n = x.numel()
+        vs = [torch.eye(n, dtype=F64, device=x.device)[k] for k in range(min(n, 2))] + [torch.ones_like(x)]
+        out += [Case(f"{c.label}, v = {tuple(v.tolist())}", (graph, x, v)) for v in vs]
+    return out
+
+
+def one_op() -> list[Case]:
+    """Each operation on its own, with inputs in its domain; mul also with the same node twice."""
+    x = torch.tensor([0.7, -1.3], dtype=F64)
+    ins = [("input", 0), ("input", 1)]
+    nodes = {
+        **{op: (op, 0, 1) for op in ("add", "sub", "mul", "div")},
+        **{op: (op, 0) for op in ("neg", "exp", "log", "sin", "tanh", "relu")},
+        "pow": ("pow", 0, 3),
+    }
+    out = [
+        Case(f"one {op} node {node} over x = (0.7, -1.3)", ([*ins, node], x)) for op, node in nodes.items()
+    ]
+    out.append(Case("a node used twice, ('mul', 1, 1), over x = (0.7, -1.3)", ([*ins, ("mul", 1, 1)], x)))
+    out.append(Case("relu of a negative input, ('relu', 1), over x = (0.7, -1.3)", ([*ins, ("relu", 1)], x)))
+    out.append(Case("a square root, ('pow', 0, 0.5), over x = (0.7, -1.3)", ([*ins, ("pow", 0, 0.5)], x)))
+    return out
+
+
+def random_graphs(what: str, sizes: list[tuple[int, int]]) -> list[Case]:
+    out = []
+    for i, (n_in, n_nodes) in enumerate(sizes):
+        seed = seed_for("autodiff", what, i, n_in, n_nodes)
+        graph, x = graphs.random_graph(seed, n_in, n_nodes)
+        out.append(Case(f"{what}: a graph of {len(graph)} nodes over {n_in} inputs", (graph, x)))
+    return out
+
+
+def agree(student: StudentModule, fn: str, cases: list[Case], expected: Callable, **tol: float) -> None:
+    """The student's (y, dy) or (y, g) equal torch's on every case: 0-d y, float64 throughout."""
+    names = ("y", "dy") if fn == "jvp" else ("y", "g")
+    for case, call in zip(cases, student.calls(fn, [Request(c.args) for c in cases]), strict=False):
+        want = expected(*case.args)
+        got = expect_sequence(call.value, 2, case=case.label, what=f"the result ({', '.join(names)})")
+        for name, g, e in zip(names, got, want, strict=True):
+            expect_close(g, e, case=case.label, what=name, **tol)
+
+
+SMALL = [(2, 12), (3, 25), (4, 40), (6, 60), (5, 80)]
+
+
+# --- forward mode ---------------------------------------------------------------------------
+
+
+@check(
+    "jvp",
+    "the lesson's examples",
+    points=2,
+    hint="z = x**2 + xy + y**2 at (2, 3) is 19 with gradient (7, 8): dz = 7 v0 + 8 v1",
+)
+def test_jvp_lesson(student, reference, device):
+    agree(student, "jvp", directions(lesson()), graphs.torch_jvp)
+
+
+@check(
+    "jvp",
+    "each operation's derivative rule",
+    points=2,
+    hint="the tangent of a * b is a' b + a b' (both terms: the product rule); of a / b (a' b - a b') / b**2",
+)
+def test_jvp_ops(student, reference, device):
+    agree(student, "jvp", directions(one_op()), graphs.torch_jvp)
+
+
+@check(
+    "jvp",
+    "agrees with torch on random graphs",
+    points=2,
+    hint="one (value, tangent) pair per node, in graph order",
+)
+def test_jvp_random(student, reference, device):
+    agree(student, "jvp", directions(random_graphs("random", SMALL)), graphs.torch_jvp)
+
+
+@check("jvp", "agrees on larger random graphs", points=1, hidden=True)
+def test_jvp_hidden(student, reference, device):
+    cases = directions(random_graphs("hidden", [(8, 300), (20, 1500)]))
+    agree(student, "jvp", cases, graphs.torch_jvp, rtol=1e-6)
+
+
+# --- reverse mode ---------------------------------------------------------------------------
+
+
+@check(
+    "grad",
+    "the lesson's examples",
+    points=2,
+    hint="z = x**2 + xy + y**2 at (2, 3) is 19 with gradient (2x + y, x + 2y) = (7, 8)",
+)
+def test_grad_lesson(student, reference, device):
+    agree(student, "grad", lesson(), graphs.torch_grad)
+
+
+@check(
+    "grad",
+    "each operation's derivative rule, and a node used twice",
+    points=2,
+    hint="add adjoint * local derivative into each operand's adjoint (+=, never =): a node used twice "
+    "collects both contributions",
+)
+def test_grad_ops(student, reference, device):
+    agree(student, "grad", one_op(), graphs.torch_grad)
+
+
+@check(
+    "grad",
+    "agrees with torch.autograd on random graphs",
+    points=2,
+    hint="walk the nodes from the last to the first once; an input f does not use gets gradient 0",
+)
+def test_grad_random(student, reference, device):
+    agree(student, "grad", random_graphs("random", SMALL), graphs.torch_grad)
+
+
+@check(
+    "grad",
+    "a large graph (6,000 nodes, 3,000 inputs) within the time limit",
+    points=2,
+    hint="one forward sweep storing the values and one backward sweep of adjoints: not one sweep per input",
+)
+def test_grad_large(student, reference, device):
+    n_in, n_nodes = LARGE
+    agree(student, "grad", random_graphs("large", [(n_in, n_nodes)]), graphs.torch_grad, rtol=1e-6)
+
+
+@check("grad", "agrees on larger random graphs", points=1, hidden=True)
+def test_grad_hidden(student, reference, device):
+    cases = random_graphs("hidden", [(8, 300), (20, 1500), (60, 3000)])
+    agree(student, "grad", cases, graphs.torch_grad, rtol=1e-6)

@@ -1,0 +1,326 @@
+"""Graders for topic `init`: Xavier and He samplers, and practice problem 4 (variance per layer).
+
+The samplers are judged by statistics, never by the exact numbers drawn (dlgrade.sampling):
+on 30,000 weights or more per draw, the mean and the mean of w**2 must lie within
+bounds that a correct sampler leaves with probability below 1e-10 (the exact normal tail and
+the Laurent-Massart chi-square bound for normal samplers, Hoeffding for the bounded uniform
+one), and the Kolmogorov-Smirnov distance to the target distribution within the
+Dvoretzky-Kiefer-Wolfowitz bound of the same probability. With at most a handful of such
+bounds per check, a correct sampler fails a check with probability below 1e-9.
+`layer_variances` is judged on the behaviour the lesson describes: the input's variance about
+1, the first layer's factor width * Var(W) * (1/2 - 1/(2 pi)), then a geometric-mean factor per
+layer of width * Var(W) / 2 (He x1, Xavier x1/2, 0.01 x0.005), within x/÷ sqrt(2): over 40
+seeds the model solution's factor stays within 15% of it (standard deviation 6%).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from dlgrade import sampling
+from dlgrade.cases import generator, seed_for
+from dlgrade.checks import check, check_each, expect_tensor, fail
+from dlgrade.student import Request, StudentModule
+
+SAMPLERS = ("xavier_uniform", "xavier_normal", "he_normal")
+INITS = (*SAMPLERS, "random_0.01")
+FORMULA = {
+    "xavier_uniform": "2 / (n_in + n_out)",
+    "xavier_normal": "2 / (n_in + n_out)",
+    "he_normal": "2 / n_in",
+}
+
+
+def target_var(fn: str, n_in: int, n_out: int) -> float:
+    return {"he_normal": 2 / n_in, "random_0.01": 1e-4}.get(fn, 2 / (n_in + n_out))
+
+
+def draw(
+    student: StudentModule, fn: str, sizes: list[tuple[int, int]], what: str
+) -> list[tuple[str, torch.Tensor]]:
+    """The student's weights for each size, each from a freshly seeded generator, checked to be
+    float32 tensors of shape (n_in, n_out)."""
+    requests = [Request((n_in, n_out, generator(seed_for(fn, what, n_in, n_out)))) for n_in, n_out in sizes]
+    out = []
+    for (n_in, n_out), call in zip(sizes, student.calls(fn, requests), strict=False):
+        case = f"{fn}({n_in}, {n_out}, generator)"
+        w = expect_tensor(call.value, case=case, what="the weights")
+        if tuple(w.shape) != (n_in, n_out) or w.dtype != torch.float32:
+            fail(
+                f"{case}: the weights are a {str(w.dtype).removeprefix('torch.')} tensor of shape "
+                f"{tuple(w.shape)}; expected float32 of shape (n_in, n_out) = {(n_in, n_out)}",
+                "the weights have the wrong shape or dtype",
+            )
+        out.append((case, w.detach().cpu()))
+    return out
+
+
+def moments_match(fn: str, case: str, w: torch.Tensor) -> None:
+    """Mean 0 and mean(w**2) = Var(W), within bounds a correct sampler leaves with p < 1e-10."""
+    n, var = w.numel(), target_var(fn, *w.shape)
+    w64 = w.to(torch.float64)
+    mean, square = float(w64.mean()), float((w64 * w64).mean())
+    if fn == "xavier_uniform":  # w in [-a, a] and w**2 in [0, a**2]: Hoeffding for both means
+        a = math.sqrt(3 * var)
+        mean_tol, half = sampling.hoeffding(n, 2 * a), sampling.hoeffding(n, a * a)
+        lo, hi = var - half, var + half
+    else:
+        mean_tol = sampling.normal_mean_bound(n, math.sqrt(var))
+        lo, hi = sampling.normal_square_mean_bounds(n, var)
+    if abs(mean) > mean_tol:
+        fail(
+            f"{case}: the weights average {mean:.4g}; a correct sampler's mean is within ±{mean_tol:.2g}",
+            "the weights are not centred at 0",
+        )
+    if not lo <= square <= hi:
+        fail(
+            f"{case}: the weights have variance {square:.4g}; Var(W) = {FORMULA[fn]} = {var:.4g} "
+            f"(a correct sampler lands within [{lo:.4g}, {hi:.4g}] with probability 1 - 1e-10)",
+            "the variance of the weights is off",
+        )
+
+
+def shape_matches(fn: str, case: str, w: torch.Tensor) -> None:
+    """Uniform within ±a (and flat), or normal: the KS distance within the DKW bound."""
+    var = target_var(fn, *w.shape)
+    eps = sampling.dkw_epsilon(w.numel())
+    if fn == "xavier_uniform":
+        a = math.sqrt(3 * var)
+        biggest = float(w.abs().max())
+        if biggest > a * (1 + 1e-6):
+            fail(
+                f"{case}: an entry of size {biggest:.4g} lies outside ±a = ±{a:.4g}",
+                "an entry lies outside ±a",
+            )
+        dist, words = sampling.ks_distance(w, sampling.uniform_cdf(a)), f"U(-{a:.4g}, {a:.4g})"
+    else:
+        dist, words = sampling.ks_distance(w, sampling.normal_cdf(math.sqrt(var))), f"N(0, {var:.4g})"
+    if dist > eps:
+        fail(
+            f"{case}: the weights are not distributed as {words}: the largest gap between their "
+            f"cumulative distribution and {words}'s is {dist:.3g} (a correct sampler's is below {eps:.3g})",
+            "the weights do not follow the target distribution",
+        )
+
+
+BIG = [(120, 250)]
+
+
+@check_each(
+    SAMPLERS,
+    "float32 weights of shape (n_in, n_out)",
+    points=1,
+    hint="the x @ W convention: n_in rows, n_out columns; torch.rand / torch.randn give float32",
+)
+def test_shape(student, reference, device, fn):
+    draw(student, fn, [(3, 5), (1, 7), (64, 10)], "shape")
+
+
+@check(
+    "xavier_uniform",
+    "mean 0 and variance 2 / (n_in + n_out)",
+    points=2,
+    hint="a = sqrt(6 / (n_in + n_out)) uses both fans; U(-a, a) has variance a**2 / 3",
+)
+def test_xavier_uniform_var(student, reference, device):
+    for case, w in draw(student, "xavier_uniform", BIG, "moments"):
+        moments_match("xavier_uniform", case, w)
+
+
+@check(
+    "xavier_normal",
+    "mean 0 and variance 2 / (n_in + n_out)",
+    points=2,
+    hint="2 / (n_in + n_out) is the variance: multiply randn by its square root, the standard deviation",
+)
+def test_xavier_normal_var(student, reference, device):
+    for case, w in draw(student, "xavier_normal", BIG, "moments"):
+        moments_match("xavier_normal", case, w)
+
+
+@check(
+    "he_normal",
+    "mean 0 and variance 2 / n_in",
+    points=2,
+    hint="He uses the fan-in n_in (the rows of W) only: std = sqrt(2 / n_in), not n_out",
+)
+def test_he_normal_var(student, reference, device):
+    for case, w in draw(student, "he_normal", BIG, "moments"):
+        moments_match("he_normal", case, w)
+
+
+@check_each(
+    SAMPLERS,
+    "the distribution: uniform within ±a, or normal",
+    points=1,
+    hint="xavier_uniform draws torch.rand (flat, never beyond ±a); the normal ones torch.randn",
+)
+def test_distribution(student, reference, device, fn):
+    for case, w in draw(student, fn, BIG, "shape of the distribution"):
+        shape_matches(fn, case, w)
+
+
+@check_each(
+    SAMPLERS,
+    "every draw comes from `generator`",
+    points=1,
+    hint="pass generator=generator to every torch.rand / torch.randn call; the global RNG must play no part",
+)
+def test_generator(student, reference, device, fn):
+    seeds = [seed_for(fn, "reproducible"), seed_for(fn, "reproducible"), seed_for(fn, "another seed")]
+    calls = student.calls(fn, [Request((50, 40, generator(s))) for s in seeds])
+    (first, again, other) = [expect_tensor(c.value, what="the weights") for c in calls]
+    if first.shape != again.shape or not torch.equal(first, again):
+        fail(
+            f"{fn}(50, 40, generator): two generators in the same state gave different weights: "
+            "draw from `generator`, not from the global RNG",
+            "the same generator state gave different weights",
+        )
+    if first.shape == other.shape and torch.equal(first, other):
+        fail(
+            f"{fn}(50, 40, generator): generators seeded differently gave the same weights: "
+            "draw from `generator`, not from the global RNG",
+            "other generator states gave the same weights",
+        )
+
+
+@check_each(SAMPLERS, "variance and distribution on other layer sizes", points=1, hidden=True)
+def test_hidden_sizes(student, reference, device, fn):
+    for case, w in draw(student, fn, [(400, 80), (60, 500)], "hidden sizes"):
+        moments_match(fn, case, w)
+        shape_matches(fn, case, w)
+
+
+# --- layer_variances ---------------------------------------------------------------------------
+
+BEHAVIOUR = {
+    "he_normal": "holds it steady",
+    "xavier_uniform": "halves it layer by layer",
+    "xavier_normal": "halves it layer by layer",
+    "random_0.01": "collapses it",
+}
+SPREAD = math.sqrt(2)  # allowed factor either way on the per-layer rate and the first layer
+
+
+def variances(student: StudentModule, runs: list[tuple[str, dict]]) -> list[tuple[str, dict, torch.Tensor]]:
+    """The student's variances for each (init, keyword arguments), checked for shape and finiteness."""
+    out = []
+    for (init, kw), call in zip(
+        runs, student.calls("layer_variances", [Request((init,), kw) for init, kw in runs]), strict=False
+    ):
+        depth = kw.get("depth", 10)
+        case = f"layer_variances({init!r}{''.join(f', {k}={v}' for k, v in kw.items())})"
+        v = expect_tensor(call.value, case=case, what="the variances")
+        if tuple(v.shape) != (depth + 1,) or not v.is_floating_point() or not bool(torch.isfinite(v).all()):
+            fail(
+                f"{case}: expected {depth + 1} finite variances (before the first layer and after each of "
+                f"{depth}); got a {str(v.dtype).removeprefix('torch.')} tensor of shape {tuple(v.shape)}",
+                "the variances have the wrong shape or are not finite",
+            )
+        out.append((case, kw, v.detach().cpu().to(torch.float64)))
+    return out
+
+
+def behaves(init: str, case: str, kw: dict, v: torch.Tensor, *, rate: bool = True) -> None:
+    """v[0] about 1, the first layer's factor, and (with `rate`) the geometric-mean factor per layer."""
+    width, depth = kw.get("width", 100), kw.get("depth", 10)
+    var_w = target_var(init, width, width)
+    if not 0.9 <= float(v[0]) <= 1.1:
+        fail(
+            f"{case}: the input's variance is {float(v[0]):.4g}; x ~ N(0, 1) has variance 1",
+            "the input's variance is not about 1",
+        )
+    first, want = float(v[1] / v[0]), width * var_w * (0.5 - 0.5 / math.pi)
+    if not want / SPREAD <= first <= want * SPREAD:
+        fail(
+            f"{case}: the first layer multiplies the variance by {first:.4g}; relu(x @ W) with this init "
+            f"gives about width * Var(W) * (1/2 - 1/(2 pi)) = {want:.4g}",
+            "the first layer's variance is off",
+        )
+    if rate:
+        got, want = float((v[-1] / v[1]) ** (1 / (depth - 1))), width * var_w / 2
+        if not want / SPREAD <= got <= want * SPREAD:
+            fail(
+                f"{case}: after the first layer the variance changes by x{got:.3g} per layer on average; "
+                f"{init} {BEHAVIOUR[init]} under ReLU: x{want:.3g} (width * Var(W) / 2)",
+                f"the variance does not behave as {init} makes it",
+            )
+
+
+@check(
+    "layer_variances",
+    "the input's variance and the first layer, every init",
+    points=1,
+    hint="x ~ N(0, 1) first (variance 1), then relu(x @ W): ReLU keeps E[x**2] / 2; Var = E[x**2] - E[x]**2",
+)
+def test_first_layer(student, reference, device):
+    for case, kw, v in variances(student, [(init, {}) for init in INITS]):
+        behaves(case.split("'")[1], case, kw, v, rate=False)
+
+
+@check(
+    "layer_variances",
+    "He holds the variance steady",
+    points=1,
+    hint="with Var(W) = 2 / width, relu(x @ W) keeps E[x**2]: a fresh W per layer, ReLU after every layer",
+)
+def test_he_steady(student, reference, device):
+    for case, kw, v in variances(
+        student, [("he_normal", {}), ("he_normal", {"depth": 12, "width": 200, "n": 800})]
+    ):
+        behaves("he_normal", case, kw, v)
+
+
+@check(
+    "layer_variances",
+    "Xavier under ReLU halves the variance layer by layer",
+    points=1,
+    hint="Var(W) = 2 / (2 width) = 1 / width, and the ReLU halves E[x**2]: x1/2 per layer",
+)
+def test_xavier_halves(student, reference, device):
+    for case, kw, v in variances(student, [("xavier_uniform", {}), ("xavier_normal", {})]):
+        behaves(case.split("'")[1], case, kw, v)
+
+
+@check(
+    "layer_variances",
+    "random_0.01 collapses the variance",
+    points=1,
+    hint="N(0, 0.01**2) has variance 1e-4 (0.01 is the standard deviation): x0.005 per layer at width 100",
+)
+def test_small_collapses(student, reference, device):
+    for case, kw, v in variances(student, [("random_0.01", {})]):
+        behaves("random_0.01", case, kw, v)
+
+
+@check(
+    "layer_variances",
+    "the same seed gives the same variances, another seed others",
+    points=1,
+    hint="draw x and every W from one torch.Generator().manual_seed(seed), passed as generator=",
+)
+def test_seeded(student, reference, device):
+    (_, _, a), (_, _, b), (_, _, c) = variances(
+        student, [("he_normal", {"seed": 3}), ("he_normal", {"seed": 3}), ("he_normal", {"seed": 4})]
+    )
+    if not torch.equal(a, b):
+        fail(
+            "layer_variances('he_normal', seed=3) gave different variances twice: draw from a generator "
+            "seeded with `seed`",
+            "the same seed gave different variances",
+        )
+    if torch.equal(a, c):
+        fail(
+            "layer_variances('he_normal') gave the same variances for seed=3 and seed=4: seed the generator "
+            "with `seed`",
+            "another seed gave the same variances",
+        )
+
+
+@check("layer_variances", "other depths, widths and sample sizes", points=1, hidden=True)
+def test_layer_variances_hidden(student, reference, device):
+    runs = [(init, {"depth": 8, "width": 256, "n": 500, "seed": 11}) for init in INITS]
+    for (init, _), (case, kw, v) in zip(runs, variances(student, runs), strict=True):
+        behaves(init, case, kw, v)

@@ -1,0 +1,48 @@
+"""Model solutions for topic `init` (written from scratch; no torch.nn.init)."""
+
+import math
+
+import torch
+
+
+def xavier_uniform(n_in: int, n_out: int, generator: torch.Generator) -> torch.Tensor:
+    """U(-a, a), a = sqrt(6 / (n_in + n_out))."""
+    a = math.sqrt(6.0 / (n_in + n_out))
+    return torch.rand(n_in, n_out, generator=generator) * (2 * a) - a
+
+
+def xavier_normal(n_in: int, n_out: int, generator: torch.Generator) -> torch.Tensor:
+    """N(0, 2 / (n_in + n_out))."""
+    return torch.randn(n_in, n_out, generator=generator) * math.sqrt(2.0 / (n_in + n_out))
+
+
+def he_normal(n_in: int, n_out: int, generator: torch.Generator) -> torch.Tensor:
+    """N(0, 2 / n_in)."""
+    return torch.randn(n_in, n_out, generator=generator) * math.sqrt(2.0 / n_in)
+
+
+def _small(n_in: int, n_out: int, generator: torch.Generator) -> torch.Tensor:
+    return torch.randn(n_in, n_out, generator=generator) * 0.01
+
+
+INITS = {
+    "xavier_uniform": xavier_uniform,
+    "xavier_normal": xavier_normal,
+    "he_normal": he_normal,
+    "random_0.01": _small,
+}
+
+
+def layer_variances(
+    init: str, depth: int = 10, width: int = 100, n: int = 1000, seed: int = 0
+) -> torch.Tensor:
+    """The variance of x before the first of `depth` ReLU layers and after each one."""
+    if init not in INITS:
+        raise ValueError(f"unknown init {init!r}; expected one of {', '.join(INITS)}")
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, width, generator=g)
+    out = [x.var()]
+    for _ in range(depth):
+        x = torch.relu(x @ INITS[init](width, width, g))
+        out.append(x.var())
+    return torch.stack(out)

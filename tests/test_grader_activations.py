@@ -1,0 +1,64 @@
+"""Proof for the `activations` graders: full marks, zero, and points lost exactly where due."""
+
+from __future__ import annotations
+
+import pytest
+
+from dlgrade.manifest import Course
+from tests.support import (
+    FIXTURES,
+    assert_full_marks,
+    assert_loses_only_where_due,
+    grade_folder,
+    variant,
+    variants,
+    with_appended,
+)
+
+RIGHT = sorted((FIXTURES / "right" / "activations").glob("*.py"))
+
+
+def _grade(course: Course, stem: str, tmp_path, *names: str):
+    v = variant("activations", stem)
+    return grade_folder(course, with_appended(course, v.module, v.path, tmp_path), *names)
+
+
+@pytest.mark.parametrize("variant", variants("activations"), ids=lambda v: v.id)
+def test_known_wrong_loses_points_on_the_checks_it_names(course: Course, variant, tmp_path) -> None:
+    assert_loses_only_where_due(course, variant, "activations", tmp_path)
+
+
+@pytest.mark.parametrize("path", RIGHT, ids=lambda p: p.stem)
+def test_correct_code_written_differently_gets_full_marks(course: Course, path, tmp_path) -> None:
+    assert_full_marks(course, "activations", path, "activations", tmp_path)
+
+
+def test_tanh_builtin_is_forbidden_and_named(course: Course, tmp_path) -> None:
+    ex = _grade(course, "tanh_builtin", tmp_path, "tanh_forward").exercises[0]
+    assert (ex.status, ex.score) == ("error", 0)
+    assert "torch.tanh" in ex.message and "activations.py:" in ex.message
+
+
+def test_slope_at_zero_is_reported_on_dx(course: Course, tmp_path) -> None:
+    result = _grade(course, "prelu_slope_one_at_zero", tmp_path, "prelu_backward")
+    check = next(c for c in result.exercises[0].checks if c.name.startswith("dx and dalpha"))
+    assert "dx: rel. error" in check.message and "exactly x = 0" in check.hint
+
+
+def test_unreduced_dalpha_is_named_by_shape(course: Course, tmp_path) -> None:
+    result = _grade(course, "dalpha_not_reduced", tmp_path, "prelu_backward")
+    check = next(c for c in result.exercises[0].checks if c.name.startswith("dalpha has alpha's shape"))
+    assert "dalpha has shape" in check.message and "expected (C,)" in check.message
+
+
+def test_hidden_checks_never_show_inputs(course: Course, tmp_path) -> None:
+    result = _grade(course, "swish_dbeta_without_x_squared", tmp_path, "swish_backward")
+    hidden = [c for e in result.exercises for c in e.checks if c.visibility == "hidden" and not c.passed]
+    assert hidden
+    for c in hidden:
+        assert "1000" not in c.message and "shape" not in c.message and c.hint == ""
+
+
+def test_tanh_reached_at_run_time_is_forbidden_too(course: Course, tmp_path) -> None:
+    ex = _grade(course, "tanh_dynamic", tmp_path, "tanh_forward").exercises[0]
+    assert (ex.status, ex.score) == ("error", 0) and "torch.tanh" in ex.message
