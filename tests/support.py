@@ -94,6 +94,14 @@ class Hostile:
     def id(self) -> str:
         return self.path.stem
 
+    def topic(self, course: Course) -> str:
+        return course.exercise(next(iter(self.expect))).topic
+
+    def statuses(self, course: Course) -> dict[str, str]:
+        """The status of every exercise of its topic: as `# expect:` says, `passed` for the
+        exercises it does not name (an attack costs only what it touches)."""
+        return {e.id: self.expect.get(e.id, "passed") for e in course.topic(self.topic(course)).exercises}
+
 
 def hostiles() -> list[Hostile]:
     out = []
