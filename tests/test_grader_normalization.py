@@ -6,16 +6,12 @@ import pytest
 
 from dlgrade.manifest import Course
 from tests.support import (
-    FIXTURES,
-    assert_full_marks,
     assert_loses_only_where_due,
     grade_folder,
     variant,
     variants,
     with_appended,
 )
-
-RIGHT = sorted((FIXTURES / "right" / "normalization").glob("*.py"))
 
 
 def _grade(course: Course, stem: str, tmp_path, *names: str):
@@ -26,11 +22,6 @@ def _grade(course: Course, stem: str, tmp_path, *names: str):
 @pytest.mark.parametrize("variant", variants("normalization"), ids=lambda v: v.id)
 def test_known_wrong_loses_points_on_the_checks_it_names(course: Course, variant, tmp_path) -> None:
     assert_loses_only_where_due(course, variant, "normalization", tmp_path)
-
-
-@pytest.mark.parametrize("path", RIGHT, ids=lambda p: p.stem)
-def test_correct_code_written_differently_gets_full_marks(course: Course, path, tmp_path) -> None:
-    assert_full_marks(course, "normalization", path, "normalization", tmp_path)
 
 
 def test_missing_identity_path_is_reported_on_dx(course: Course, tmp_path) -> None:

@@ -8,8 +8,6 @@ import pytest
 
 from dlgrade.manifest import Course
 from tests.support import (
-    FIXTURES,
-    assert_full_marks,
     assert_loses_only_where_due,
     grade_folder,
     variant,
@@ -60,12 +58,6 @@ def test_same_code_same_score(course: Course, tmp_path) -> None:
     by_id = {e["id"]: e for e in first["exercises"]}
     for e in again["exercises"]:
         assert e == by_id[e["id"]]
-
-
-def test_clip_written_differently_gets_full_marks(course: Course, tmp_path) -> None:
-    assert_full_marks(
-        course, "stability", FIXTURES / "right" / "stability" / "clip_other_style.py", "stability", tmp_path
-    )
 
 
 def test_clip_builtin_is_forbidden_and_named(course: Course, tmp_path) -> None:
