@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dlgrade.manifest import load_course  # noqa: E402 - after the path above
+from dlgrade.core.manifest import load_course  # noqa: E402 - after the path above
 from tests.submissions import mixed_batch  # noqa: E402
 
 NBGRADER_S_PER_SUBMISSION = 3.4  # measured on this machine for one 3-check exercise

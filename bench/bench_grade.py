@@ -37,7 +37,7 @@ def median_of(cmd: list[str], runs: int) -> float:
 
 def topics() -> list[str]:
     sys.path.insert(0, str(ROOT / "src"))
-    from dlgrade.manifest import load_course
+    from dlgrade.core.manifest import load_course
 
     return [t.id for t in load_course(ROOT).topics]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from dlgrade.manifest import load_course
+from dlgrade.core.manifest import load_course
 from dlgrade.sandbox import guards
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,7 +6,7 @@ pipeline test does), times one `nbgrader autograde` over all of them, then times
 `grade --submission FOLDER TOPIC` (a fresh process each, as a student or CI runs it) on the
 code of each submitted notebook. With `--kernel-points`, also times `nbgrader autograde` on a
 copy of the course whose nbgrader_config.py lacks the out-of-band step
-(`dlgrade.nbgrader_autograde`): the points then come from the check cells run in the
+(`dlgrade.nbgrader.autograde`): the points then come from the check cells run in the
 kernel, as before that step existed. Prints the figures; asserts nothing.
 
 Usage: python bench/bench_nbgrader.py [--topic stability] [--keep DIR] [--kernel-points]
@@ -27,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the submissions are built by the tests' helpers
 
-from dlgrade.manifest import load_course  # noqa: E402
-from dlgrade.notebook_code import module_source, notebook_cells  # noqa: E402
+from dlgrade.core.manifest import load_course  # noqa: E402
+from dlgrade.intake.notebook_code import module_source, notebook_cells  # noqa: E402
 from tests.nbgrader_support import (  # noqa: E402
     filled,
     model_answers,

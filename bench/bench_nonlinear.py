@@ -19,8 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-from dlgrade.manifest import load_course
-from dlgrade.runner import grade
+from dlgrade.core.manifest import load_course
+from dlgrade.engine.runner import grade
 
 ROOT = Path(__file__).resolve().parents[1]
 TOPICS = ("xor", "relu_nets")

@@ -112,7 +112,7 @@ def main() -> None:
     parser.add_argument("--topic", default="stability")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
-    from dlgrade.manifest import load_course
+    from dlgrade.core.manifest import load_course
 
     module = load_course(ROOT).topic(args.topic).module
     with tempfile.TemporaryDirectory(prefix="dlgrade-bench-watch-") as folder:

@@ -2,7 +2,7 @@
 
 The expected side is torch itself, not the model solutions: each graph is evaluated with torch
 ops in float64 and differentiated by `torch.autograd.grad`; forward mode is judged against that
-gradient dotted with v (see dlgrade.graphs). Graphs are the lesson's two worked examples, one tiny
+gradient dotted with v (see dlgrade.kit.graphs). Graphs are the lesson's two worked examples, one tiny
 graph per operation, seeded random graphs, and one large graph (6,000 nodes over 3,000
 inputs). On that graph one call of the model solution takes 0.2-0.7 s on a loaded 2-core
 machine, almost all of it sending the graph to the sandbox and back; the time limit is 4 s
@@ -17,9 +17,9 @@ from collections.abc import Callable
 import torch
 
 from dlgrade import graphs
-from dlgrade.cases import Case, seed_for
-from dlgrade.checks import check, expect_close, expect_sequence
-from dlgrade.student import Request, StudentModule
+from dlgrade.kit.cases import Case, seed_for
+from dlgrade.kit.checks import check, expect_close, expect_sequence
+from dlgrade.engine.student import Request, StudentModule
 
 F64 = torch.float64
 LARGE = (3000, 6000)  # inputs, nodes

@@ -3,7 +3,7 @@
 Forwards are compared with the model solutions (float32 and float64, default tolerances). A
 backward is fed the cache of the student's own forward and compared with autograd through
 the model forward in float64 (relative error 1e-7) and with centered differences; see
-dlgrade.backprop. The model solutions are tested against nn.BatchNorm1d/2d in
+dlgrade.kit.backprop. The model solutions are tested against nn.BatchNorm1d/2d in
 tests/test_reference_backprop.py.
 """
 
@@ -14,9 +14,9 @@ from typing import Any
 import torch
 
 from dlgrade import backprop, patterns
-from dlgrade.backprop import Layer
-from dlgrade.cases import Case, label, rand, randn, seed_for
-from dlgrade.checks import check
+from dlgrade.kit.backprop import Layer
+from dlgrade.kit.cases import Case, label, rand, randn, seed_for
+from dlgrade.kit.checks import check
 
 F32, F64 = torch.float32, torch.float64
 BN = Layer("batchnorm_forward", "batchnorm_backward", ("dx", "dgamma", "dbeta"), (0, 1, 2))

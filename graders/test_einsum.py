@@ -11,8 +11,8 @@ from __future__ import annotations
 import torch
 
 from dlgrade import cases, patterns
-from dlgrade.cases import FLOAT_DTYPES, Case
-from dlgrade.checks import check, check_each, expect_close, expect_sequence, expect_tensor
+from dlgrade.kit.cases import FLOAT_DTYPES, Case
+from dlgrade.kit.checks import check, check_each, expect_close, expect_sequence, expect_tensor
 
 # The axes of each exercise's inputs, one comma-separated group per argument.
 OPERANDS = {

@@ -1,6 +1,6 @@
 """Graders for topic `init`: Xavier and He samplers, and practice problem 4 (variance per layer).
 
-The samplers are judged by statistics, never by the exact numbers drawn (dlgrade.sampling):
+The samplers are judged by statistics, never by the exact numbers drawn (dlgrade.kit.sampling):
 on 30,000 weights or more per draw, the mean and the mean of w**2 must lie within
 bounds that a correct sampler leaves with probability below 1e-10 (the exact normal tail and
 the Laurent-Massart chi-square bound for normal samplers, Hoeffding for the bounded uniform
@@ -20,9 +20,9 @@ import math
 import torch
 
 from dlgrade import sampling
-from dlgrade.cases import generator, seed_for
-from dlgrade.checks import check, check_each, expect_tensor, fail
-from dlgrade.student import Request, StudentModule
+from dlgrade.kit.cases import generator, seed_for
+from dlgrade.kit.checks import check, check_each, expect_tensor, fail
+from dlgrade.engine.student import Request, StudentModule
 
 SAMPLERS = ("xavier_uniform", "xavier_normal", "he_normal")
 INITS = (*SAMPLERS, "random_0.01")

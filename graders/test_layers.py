@@ -3,7 +3,7 @@
 Forwards are compared with the model solutions (float32 and float64, default tolerances). A
 backward is fed the cache of the student's own forward and compared with autograd through
 the model forward in float64 (relative error 1e-7) and with centered differences; see
-dlgrade.backprop. The model solutions are tested against torch in tests/test_reference_backprop.py.
+dlgrade.kit.backprop. The model solutions are tested against torch in tests/test_reference_backprop.py.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import math
 import torch
 
 from dlgrade import backprop
-from dlgrade.backprop import Layer
-from dlgrade.cases import Case, label, randn, seed_for
-from dlgrade.checks import check, expect_equal, expect_layout
+from dlgrade.kit.backprop import Layer
+from dlgrade.kit.cases import Case, label, randn, seed_for
+from dlgrade.kit.checks import check, expect_equal, expect_layout
 
 F32, F64 = torch.float32, torch.float64
 AFFINE = Layer("affine_forward", "affine_backward", ("dx", "dW", "db"), (0, 1, 2))

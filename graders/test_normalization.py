@@ -2,7 +2,7 @@
 
 Forwards are compared with the model solutions (float32 and float64, default tolerances); a
 backward is fed the cache of the student's own forward and compared with autograd through
-the model forward in float64 and with centered differences (dlgrade.backprop). The model
+the model forward in float64 and with centered differences (dlgrade.kit.backprop). The model
 solutions are tested against F.layer_norm and autograd in tests/test_reference.py.
 """
 
@@ -13,9 +13,9 @@ from typing import Any
 import torch
 
 from dlgrade import backprop
-from dlgrade.backprop import Layer
-from dlgrade.cases import Case, label, randn, seed_for
-from dlgrade.checks import check
+from dlgrade.kit.backprop import Layer
+from dlgrade.kit.cases import Case, label, randn, seed_for
+from dlgrade.kit.checks import check
 
 F32, F64 = torch.float32, torch.float64
 LN = Layer("layernorm_forward", "layernorm_backward", ("dx", "dgamma", "dbeta"), (0, 1, 2))

@@ -1,7 +1,7 @@
 """Graders for topic `relu_nets`: pwlinr_params, fit_irony_of_spec.
 
 Both are judged by the grading process's own forward pass on the returned weights
-(dlgrade.judge). The data for fit_irony_of_spec comes from the course's own generator (the
+(dlgrade.kit.judge). The data for fit_irony_of_spec comes from the course's own generator (the
 model solutions' copy of the given `irony_of_spec_data`, through the `reference` fixture),
 never from the submission's copy; hidden checks use other curves of the same family.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 import torch
 
 from dlgrade import judge
-from dlgrade.checks import check, expect_params, fail
-from dlgrade.student import StudentModule
+from dlgrade.kit.checks import check, expect_params, fail
+from dlgrade.engine.student import StudentModule
 
 EPOCHS = 1000  # the training budget of fit_irony_of_spec (its docstring says so)
 CURVE_TOLERANCE = 0.05  # RMS distance between the fitted and the true probability

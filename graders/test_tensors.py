@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from dlgrade import cases, patterns
-from dlgrade.cases import FLOAT_DTYPES, Case
-from dlgrade.checks import check, expect_equal
+from dlgrade.kit.cases import FLOAT_DTYPES, Case
+from dlgrade.kit.checks import check, expect_equal
 
 
 def image_cases(

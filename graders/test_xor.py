@@ -1,7 +1,7 @@
 """Graders for topic `xor`: collapse_linear, xor_features, fit_linear, train_xor_mlp, train_xor_linear.
 
 The training exercises are judged by the grading process's own forward pass on what the
-student returns (dlgrade.judge), on targets and seeds the student does not choose, against
+student returns (dlgrade.kit.judge), on targets and seeds the student does not choose, against
 criteria from the contract (MSE < 0.01 and every corner right; the least-squares optimum,
 computed here from the grader's own data). Each training run is made once per grading run
 and shared by the checks that judge it (the module-scoped `runs`).
@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from dlgrade import judge
-from dlgrade.cases import (
+from dlgrade.kit.cases import (
     Case,
     corners,
     label,
@@ -24,7 +24,7 @@ from dlgrade.cases import (
     truth_table,
     xor_training_set,
 )
-from dlgrade.checks import (
+from dlgrade.kit.checks import (
     check,
     expect_close,
     expect_number,
@@ -33,8 +33,8 @@ from dlgrade.checks import (
     expect_unmodified,
     fail,
 )
-from dlgrade.memo import Runs
-from dlgrade.student import StudentModule
+from dlgrade.kit.memo import Runs
+from dlgrade.engine.student import StudentModule
 
 STEPS = 500  # the training budget of train_xor_mlp and train_xor_linear (their docstrings say so)
 MLP_MSE = 0.01

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dlgrade.manifest import Course, load_course
+from dlgrade.core.manifest import Course, load_course
 from tests.support import ROOT
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import nbformat
 
-from dlgrade.nbgrader_cells import BEGIN_SOLUTION, END_SOLUTION
+from dlgrade.nbgrader.cells import BEGIN_SOLUTION, END_SOLUTION
 
 NBGRADER_TIMEOUT = 900
 

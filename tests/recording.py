@@ -13,12 +13,12 @@ from typing import Any
 import torch
 
 from dlgrade import backprop, checks, patterns
-from dlgrade.manifest import Course
-from dlgrade.oracle import Oracle
-from dlgrade.plugin import GraderPlugin
-from dlgrade.result import GradeResult
-from dlgrade.runner import grade
-from dlgrade.student import ExerciseSandbox, Request
+from dlgrade.core.manifest import Course
+from dlgrade.engine.oracle import Oracle
+from dlgrade.engine.plugin import GraderPlugin
+from dlgrade.core.result import GradeResult
+from dlgrade.engine.runner import grade
+from dlgrade.engine.student import ExerciseSandbox, Request
 
 LARGE = 100.0  # an input with a finite entry this large is a "large" case
 

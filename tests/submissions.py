@@ -13,7 +13,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from dlgrade.manifest import Course
+from dlgrade.core.manifest import Course
 from tests.archives import HOSTILE
 from tests.support import hostiles, reference_copy, variants, with_appended
 

@@ -7,9 +7,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from dlgrade.manifest import Course
-from dlgrade.result import GradeResult, exercise_status  # noqa: F401 - re-exported for tests
-from dlgrade.runner import grade
+from dlgrade.core.manifest import Course
+from dlgrade.core.result import GradeResult, exercise_status  # noqa: F401 - re-exported for tests
+from dlgrade.engine.runner import grade
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from dlgrade.answers import (
+from dlgrade.engine.answers import (
     AnswerBook,
     AnswerError,
     RecordingOracle,
@@ -15,10 +15,10 @@ from dlgrade.answers import (
     UnrecordedQuestion,
     question_key,
 )
-from dlgrade.bundle import BundleError
-from dlgrade.cases import randn
-from dlgrade.oracle import Oracle
-from dlgrade.plugin import ModuleLoader
+from dlgrade.engine.bundle import BundleError
+from dlgrade.kit.cases import randn
+from dlgrade.engine.oracle import Oracle
+from dlgrade.engine.plugin import ModuleLoader
 from tests.support import ROOT
 
 

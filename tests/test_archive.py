@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from dlgrade import archive
-from dlgrade.manifest import Course
-from dlgrade.submission import SubmissionError, find_modules, open_submission
+from dlgrade.core.manifest import Course
+from dlgrade.intake.submission import SubmissionError, find_modules, open_submission
 from tests.archives import GOOD_MODULE, HOSTILE
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from dlgrade.cli import main
-from dlgrade.manifest import Course
+from dlgrade.cli.main import main
+from dlgrade.core.manifest import Course
 from tests import submissions as subs
 from tests.archives import HOSTILE
 from tests.courses import course_copy
@@ -295,7 +295,7 @@ def test_an_interrupted_batch_leaves_the_old_gradebook(course: Course, tmp_path)
 
 
 def test_the_gradebook_being_written_is_not_a_submission(tmp_path) -> None:
-    from dlgrade.batch import discover
+    from dlgrade.batch.entries import discover
 
     (tmp_path / "alice.zip").write_bytes(b"")
     (tmp_path / "grades.csv").write_text("")
@@ -305,8 +305,8 @@ def test_the_gradebook_being_written_is_not_a_submission(tmp_path) -> None:
 
 
 def test_student_text_cannot_become_a_spreadsheet_formula() -> None:
-    from dlgrade.batch import Row
-    from dlgrade.gradebook import Gradebook
+    from dlgrade.batch.entries import Row
+    from dlgrade.batch.gradebook import Gradebook
 
     rows = (Row("=HYPERLINK(1)", "rejected", "-bad"), Row("@sum", "rejected", "fine"))
     book = Gradebook("c", ("a",), 5.0, rows, universe="0", submissions=2)
@@ -319,8 +319,8 @@ def test_student_text_cannot_become_a_spreadsheet_formula() -> None:
 def test_grading_processes_that_cannot_start_stop_the_batch(tmp_path) -> None:
     """Processes that die before they are ready (here: no course where they look) are an engine
     failure after a few tries, not one error row per submission, forever."""
-    from dlgrade.batch import Entry
-    from dlgrade.gradepool import MAX_EARLY_DEATHS, Job, PoolError, grade_all
+    from dlgrade.batch.entries import Entry
+    from dlgrade.batch.pool import MAX_EARLY_DEATHS, Job, PoolError, grade_all
 
     job = Job(course_root=str(tmp_path / "no_course"), names=(), workdir=str(tmp_path))
     entries = [Entry(f"s{i}", str(tmp_path)) for i in range(10)]

@@ -1,4 +1,4 @@
-"""Shared input generators (dlgrade.cases): distinct axis sizes drawn the same way everywhere."""
+"""Shared input generators (dlgrade.kit.cases): distinct axis sizes drawn the same way everywhere."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def test_repeated_letters_are_one_axis() -> None:
 
 def test_sizes_are_the_same_in_a_fresh_process_and_leave_no_files(tmp_path) -> None:
     """Draws depend on neither the modules loaded (this test process holds many) nor the folder."""
-    code = "import json, dlgrade.cases as c; print(json.dumps(c.sizes('abcdef', 12, seed=7, high=11)))"
+    code = "import json, dlgrade.kit.cases as c; print(json.dumps(c.sizes('abcdef', 12, seed=7, high=11)))"
     env = {k: v for k, v in os.environ.items() if not k.startswith("HYPOTHESIS")}
     out = subprocess.run(
         [sys.executable, "-c", code],

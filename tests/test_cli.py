@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from dlgrade.cli import main
+from dlgrade.cli.main import main
 from tests.support import ROOT, variant, with_appended
 
 
@@ -107,6 +107,6 @@ def test_installed_script_runs_for_real(tmp_path) -> None:
 
 
 def _course():
-    from dlgrade.manifest import load_course
+    from dlgrade.core.manifest import load_course
 
     return load_course(ROOT)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from dlgrade.cli import main
+from dlgrade.cli.main import main
 from tests.courses import broken_course
 from tests.support import ROOT, hostiles, reference_copy, with_appended
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from dlgrade.codec import DTYPES, CodecError, Opaque, decode, encode
+from dlgrade.core.codec import DTYPES, CodecError, Opaque, decode, encode
 
 
 @pytest.mark.parametrize("dtype", list(DTYPES.values()), ids=str)

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from dlgrade.manifest import Course, load_course
-from dlgrade.runner import CourseTampered, grade
+from dlgrade.core.manifest import Course, load_course
+from dlgrade.engine.runner import CourseTampered, grade
 from dlgrade.sandbox import kernel
 from dlgrade.sandbox.pool import Sandbox
 from tests.courses import course_copy

@@ -6,10 +6,10 @@ import shutil
 
 from click.testing import CliRunner
 
-from dlgrade.cli import main
-from dlgrade.course_docs import BEGIN, END, topic_table
-from dlgrade.devcheck import static_problems
-from dlgrade.manifest import Course, load_course
+from dlgrade.cli.main import main
+from dlgrade.dev.readme import BEGIN, END, topic_table
+from dlgrade.dev.check import static_problems
+from dlgrade.core.manifest import Course, load_course
 from tests.support import ROOT
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import shutil
 
-from dlgrade.devcheck import static_problems
-from dlgrade.manifest import load_course
+from dlgrade.dev.check import static_problems
+from dlgrade.core.manifest import load_course
 from tests.support import ROOT
 
 

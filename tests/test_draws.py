@@ -7,8 +7,8 @@ import json
 import pytest
 
 from dlgrade import cases, draws
-from dlgrade.devcheck import grading_problems
-from dlgrade.manifest import Course
+from dlgrade.dev.check import grading_problems
+from dlgrade.core.manifest import Course
 
 
 def test_every_recorded_draw_is_what_hypothesis_draws_now() -> None:

@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 import dlgrade
-from dlgrade.engine_wheel import build_engine_wheel
+from dlgrade.release.wheel import build_engine_wheel
 
 
 def test_the_wheel_holds_the_engine_and_installs_grade(tmp_path) -> None:
@@ -27,7 +27,7 @@ def test_the_wheel_holds_the_engine_and_installs_grade(tmp_path) -> None:
         assert all(n.startswith(("dlgrade/", f"{info}/")) for n in names)
         assert "Requires-Dist: torch<3,>=2.2" in zf.read(f"{info}/METADATA").decode().splitlines()  # a range;
         # requirements.txt beside the wheel pins the version graded with (engine_requirements)
-        assert "grade = dlgrade.cli:entry" in zf.read(f"{info}/entry_points.txt").decode()
+        assert "grade = dlgrade.cli.main:entry" in zf.read(f"{info}/entry_points.txt").decode()
         assert "Root-Is-Purelib: true" in zf.read(f"{info}/WHEEL").decode()
         record = [line.split(",") for line in zf.read(f"{info}/RECORD").decode().splitlines()]
         assert {name for name, _h, _s in record} == names

@@ -15,7 +15,7 @@ import re
 
 import pytest
 
-from dlgrade.manifest import Course, load_course
+from dlgrade.core.manifest import Course, load_course
 from tests.recording import Recording, record
 from tests.support import ROOT
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from dlgrade import feedback
-from dlgrade.manifest import Course
-from dlgrade.runner import grade
+from dlgrade.core.manifest import Course
+from dlgrade.engine.runner import grade
 from tests.support import reference_copy
 
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from dlgrade import graphs
-from dlgrade.manifest import Course
+from dlgrade.core.manifest import Course
 from tests.support import (
     assert_loses_only_where_due,
     grade_folder,

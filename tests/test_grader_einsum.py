@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dlgrade.manifest import Course
-from dlgrade.result import ExerciseResult
+from dlgrade.core.manifest import Course
+from dlgrade.core.result import ExerciseResult
 from tests.support import (
     FIXTURES,
     assert_loses_only_where_due,

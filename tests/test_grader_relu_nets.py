@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from dlgrade.manifest import Course
+from dlgrade.core.manifest import Course
 from tests.support import (
     FIXTURES,
     assert_loses_only_where_due,

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from dlgrade.manifest import Course
+from dlgrade.core.manifest import Course
 from tests.support import assert_loses_only_where_due, grade_folder, variant, variants, with_appended
 
 

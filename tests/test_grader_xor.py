@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dlgrade.manifest import Course, load_course
+from dlgrade.core.manifest import Course, load_course
 from tests.support import (
     FIXTURES,
     ROOT,

@@ -8,8 +8,8 @@ import textwrap
 import pytest
 import torch
 
-from dlgrade.manifest import Course
-from dlgrade.runner import grade
+from dlgrade.core.manifest import Course
+from dlgrade.engine.runner import grade
 from dlgrade.sandbox import guards
 from dlgrade.sandbox.pool import WorkerSpec, shared_sandbox
 

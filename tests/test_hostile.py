@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from dlgrade.manifest import Course
-from dlgrade.runner import grade
+from dlgrade.core.manifest import Course
+from dlgrade.engine.runner import grade
 from dlgrade.sandbox.pool import Sandbox
 from tests.snapshots import processes_with
 from tests.support import hostiles, scores, with_appended

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from dlgrade.manifest import Course
-from dlgrade.runner import grade
+from dlgrade.core.manifest import Course
+from dlgrade.engine.runner import grade
 from tests.support import hostiles, with_appended
 
 _CAUGHT = re.compile(r"^# caught: (.+)$", re.MULTILINE)

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dlgrade.batch import BatchError, shard_from_env
-from dlgrade.manifest import Course
+from dlgrade.batch.entries import BatchError, shard_from_env
+from dlgrade.core.manifest import Course
 from tests import submissions as subs
 from tests.support import ROOT, variant, with_appended
 

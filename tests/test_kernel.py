@@ -84,7 +84,7 @@ def test_the_environment_chooses_the_mode_unless_a_flag_does(monkeypatch: pytest
 def test_grade_doctor_tries_a_real_worker() -> None:
     from click.testing import CliRunner
 
-    from dlgrade.cli import main
+    from dlgrade.cli.main import main
 
     result = CliRunner().invoke(main, ["doctor"])
     assert result.exit_code == 0, result.output

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dlgrade.manifest import Course, ManifestError, find_course_root, load_course
+from dlgrade.core.manifest import Course, ManifestError, find_course_root, load_course
 from tests.support import ROOT
 
 MINIMAL = """

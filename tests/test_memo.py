@@ -1,12 +1,12 @@
-"""dlgrade.memo.Runs: one student call per distinct argument list, errors remembered too."""
+"""dlgrade.kit.memo.Runs: one student call per distinct argument list, errors remembered too."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from dlgrade.memo import Runs
-from dlgrade.student import Call, NotStarted
+from dlgrade.kit.memo import Runs
+from dlgrade.engine.student import Call, NotStarted
 
 
 class CountingStudent:

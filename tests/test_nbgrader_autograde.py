@@ -22,23 +22,23 @@ from nbgrader.preprocessors import ClearSolutions, Execute
 from nbgrader.utils import determine_grade
 
 from dlgrade import notebook
-from dlgrade.manifest import Course
-from dlgrade.nbgrader_autograde import (
+from dlgrade.core.manifest import Course
+from dlgrade.nbgrader.autograde import (
     RESOURCE,
     RecordRegrade,
     RegradeNotebook,
     autograde_preprocessors,
     check_cells,
 )
-from dlgrade.nbgrader_notebook import topic_notebook
-from dlgrade.notebook_code import code_cells, module_source
+from dlgrade.nbgrader.notebook import topic_notebook
+from dlgrade.intake.notebook_code import code_cells, module_source
 from dlgrade.report.table import exercise_lines, render_lines
-from dlgrade.result import GradeResult
+from dlgrade.core.result import GradeResult
 from tests.nbgrader_support import model_answers, with_variant
 from tests.support import FIXTURES, ROOT, grade_folder
 
 TOPIC = "stability"
-PATCH_GRADE_CELL = "import dlgrade.notebook as _nb\n_nb.grade_cell = lambda *a, **k: 5.0"
+PATCH_GRADE_CELL = "import dlgrade.notebook.cells as _nb\n_nb.grade_cell = lambda *a, **k: 5.0"
 
 
 @pytest.fixture(autouse=True)

@@ -3,10 +3,10 @@
 `grade nbgrader` writes the course; `nbgrader generate_assignment` releases it; submissions
 (model solutions, untouched stubs, known-wrong files, cells that loop) go in submitted/;
 `nbgrader autograde`, `generate_feedback` and `export` grade them. Per student and per
-exercise, the gradebook must hold exactly what `dlgrade.runner.grade` gives the code of the
-submitted notebook (`dlgrade.notebook_code`), and each check cell must print `grade`'s lines,
+exercise, the gradebook must hold exactly what `dlgrade.engine.runner.grade` gives the code of the
+submitted notebook (`dlgrade.intake.notebook_code`), and each check cell must print `grade`'s lines,
 also for hostile notebooks whose own cells patch the check cells, print, stdout, IPython's
-display hooks or nbgrader in the kernel (`dlgrade.nbgrader_autograde` grades out of band).
+display hooks or nbgrader in the kernel (`dlgrade.nbgrader.autograde` grades out of band).
 
 Only topic `stability` goes through nbgrader here: every student costs a kernel and a
 grading process, and the point is the pipeline, not the topics (tests/test_nbgrader_course.py
@@ -24,13 +24,13 @@ from pathlib import Path
 
 import pytest
 
-from dlgrade.manifest import Course, load_course
-from dlgrade.notebook import public_part
-from dlgrade.notebook_code import module_source, notebook_cells
-from dlgrade.release import build_release
+from dlgrade.core.manifest import Course, load_course
+from dlgrade.notebook.cells import public_part
+from dlgrade.intake.notebook_code import module_source, notebook_cells
+from dlgrade.release.build import build_release
 from dlgrade.report.table import exercise_lines, render_lines
-from dlgrade.result import GradeResult
-from dlgrade.runner import grade
+from dlgrade.core.result import GradeResult
+from dlgrade.engine.runner import grade
 from tests.nbgrader_support import (
     exported_totals,
     filled,
@@ -57,7 +57,7 @@ LOOP_WHEN_CALLED = "def log_softmax(x, dim=-1):\n    while True:\n        pass\n
 # cell when tried by hand: the first through the patched grade_cell, the second by leaving
 # the check cells without output or error, which nbgrader scores as full points.
 PATCH_CHECKS = """\
-import dlgrade.notebook as _nb
+import dlgrade.notebook.cells as _nb
 import nbgrader.utils as _nbu
 _nb.grade_cell = lambda *a, **k: 5.0
 _nbu.determine_grade = lambda cell, log=None: (5.0, 5.0)

@@ -12,14 +12,14 @@ from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
 from dlgrade import notebook
-from dlgrade.grade_server import answer
-from dlgrade.manifest import Course
+from dlgrade.notebook.server import answer
+from dlgrade.core.manifest import Course
 from dlgrade.report.table import exercise_lines, render_lines
-from dlgrade.runner import grade
+from dlgrade.engine.runner import grade
 from dlgrade.sandbox.pool import shared_sandbox
 from tests.support import FIXTURES, ROOT
 
-SETUP = "import torch\nfrom dlgrade.notebook import grade_cell, start_grader\n\nstart_grader()"
+SETUP = "import torch\nfrom dlgrade.notebook.cells import grade_cell, start_grader\n\nstart_grader()"
 
 
 @pytest.fixture(scope="module", autouse=True)

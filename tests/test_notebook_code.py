@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dlgrade.notebook_code import module_source, notebook_cells
+from dlgrade.intake.notebook_code import module_source, notebook_cells
 
 
 def run(source: str) -> dict[str, object]:
@@ -16,7 +16,7 @@ def run(source: str) -> dict[str, object]:
 
 def test_definitions_are_kept_in_order_and_the_rest_left_out() -> None:
     cells = [
-        "import math\nfrom dlgrade.notebook import grade_cell, start_grader\n\nstart_grader()",
+        "import math\nfrom dlgrade.notebook.cells import grade_cell, start_grader\n\nstart_grader()",
         "SCALE = 2.0\n\n@staticmethod\ndef helper(x):\n    return x * SCALE\n\nprint(helper(3))",
         "def f(x):\n    # a comment stays\n    return helper(x) + math.pi\n\nf(1)\n"
         "for _ in range(3):\n    pass",

@@ -16,8 +16,8 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
-from dlgrade.cli import main
-from dlgrade.manifest import Course
+from dlgrade.cli.main import main
+from dlgrade.core.manifest import Course
 from dlgrade.report.table import render_table
 from tests.support import FIXTURES, ROOT, grade_folder, scores
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from dlgrade.cli import main
-from dlgrade.manifest import Course
+from dlgrade.cli.main import main
+from dlgrade.core.manifest import Course
 from tests.support import ROOT, variant, with_appended
 
 

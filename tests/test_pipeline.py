@@ -7,9 +7,9 @@ from dataclasses import replace
 import pytest
 import torch
 
-from dlgrade.manifest import Course
+from dlgrade.core.manifest import Course
 from dlgrade.sandbox.pool import Sandbox
-from dlgrade.student import Call, ExerciseSandbox, Raised, Request, TimedOut
+from dlgrade.engine.student import Call, ExerciseSandbox, Raised, Request, TimedOut
 
 MODULE = """
 import time

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from dlgrade.cli import main
-from dlgrade.manifest import Course
-from dlgrade.plots import FITTED_CURVE, REGION, TRUE_CURVE, write_plots
+from dlgrade.cli.main import main
+from dlgrade.core.manifest import Course
+from dlgrade.plots.draw import FITTED_CURVE, REGION, TRUE_CURVE, write_plots
 from tests.support import ROOT, variant, with_appended
 
 matplotlib_image = pytest.importorskip("matplotlib.image")
@@ -98,7 +98,7 @@ def test_cli_plots_without_matplotlib_is_a_usage_error(monkeypatch, tmp_path) ->
 def test_grading_without_plots_does_not_import_matplotlib() -> None:
     """A real `grade` process: the option costs nothing when it is not given."""
     code = (
-        "import sys; from dlgrade.cli import main\n"
+        "import sys; from dlgrade.cli.main import main\n"
         "try:\n    main(['pwlinr_params', '--submission', 'reference'])\n"
         "except SystemExit as exc:\n    assert exc.code == 0, exc.code\n"
         "print('matplotlib' in sys.modules)\n"

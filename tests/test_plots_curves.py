@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dlgrade.manifest import Course
-from dlgrade.plots import FITTED_CURVE, TRUE_CURVE, write_plots
-from dlgrade.plots_curves import INIT_COLOURS
+from dlgrade.core.manifest import Course
+from dlgrade.plots.draw import FITTED_CURVE, TRUE_CURVE, write_plots
+from dlgrade.plots.curves import INIT_COLOURS
 from tests.support import ROOT, variant, with_appended
 
 matplotlib_image = pytest.importorskip("matplotlib.image")

@@ -17,9 +17,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dlgrade.manifest import Course, load_course
-from dlgrade.oracle import Oracle, select_output
-from dlgrade.plugin import ModuleLoader
+from dlgrade.core.manifest import Course, load_course
+from dlgrade.engine.oracle import Oracle, select_output
+from dlgrade.engine.plugin import ModuleLoader
 from tests.recording import OracleCall, record
 from tests.support import ROOT
 

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from dlgrade import judge
-from dlgrade.cases import TRUTH_TABLES, corners, truth_table
-from dlgrade.manifest import Course
-from dlgrade.plugin import ModuleLoader
+from dlgrade.kit.cases import TRUTH_TABLES, corners, truth_table
+from dlgrade.core.manifest import Course
+from dlgrade.engine.plugin import ModuleLoader
 
 
 @pytest.fixture(scope="module")

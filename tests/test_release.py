@@ -16,16 +16,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from dlgrade.answers import AnswerBook, RecordingOracle
-from dlgrade.bundle import DEFERRED_MESSAGE, load_bundle
-from dlgrade.cli import main
-from dlgrade.codec import Opaque
-from dlgrade.manifest import Course, load_course
-from dlgrade.plugin import GradingSession, ModuleLoader
-from dlgrade.release import build_release
+from dlgrade.engine.answers import AnswerBook, RecordingOracle
+from dlgrade.engine.bundle import DEFERRED_MESSAGE, load_bundle
+from dlgrade.cli.main import main
+from dlgrade.core.codec import Opaque
+from dlgrade.core.manifest import Course, load_course
+from dlgrade.engine.plugin import GradingSession, ModuleLoader
+from dlgrade.release.build import build_release
 from dlgrade.report.table import render_table
-from dlgrade.result import GradeResult
-from dlgrade.runner import grade, run_checks
+from dlgrade.core.result import GradeResult
+from dlgrade.engine.runner import grade, run_checks
 from dlgrade.sandbox.pool import shared_sandbox
 from tests.support import ROOT, reference_copy, variants, with_appended
 
@@ -352,7 +352,7 @@ def test_plots_in_a_bundle_are_the_instructors_from_the_recorded_answers(
     bundle: Path, course: Course, tmp_path
 ) -> None:
     pytest.importorskip("matplotlib")
-    from dlgrade.plots import write_plots
+    from dlgrade.plots.draw import write_plots
 
     folder = reference_copy(course, tmp_path / "sub")
     names = ("xor_features", "fit_irony_of_spec")  # the second asks the answer key for its data

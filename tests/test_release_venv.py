@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from dlgrade.bundle import DEFERRED_MESSAGE
-from dlgrade.manifest import Course, load_course
-from dlgrade.release import build_release
-from dlgrade.release_readme import SETUP_HEADING
-from dlgrade.runner import grade
+from dlgrade.engine.bundle import DEFERRED_MESSAGE
+from dlgrade.core.manifest import Course, load_course
+from dlgrade.release.build import build_release
+from dlgrade.release.texts import SETUP_HEADING
+from dlgrade.engine.runner import grade
 from tests.support import ROOT, reference_copy
 
 pytestmark = pytest.mark.slow

@@ -6,7 +6,7 @@ import json
 
 from dlgrade.report import FORMATS
 from dlgrade.report.table import render_table
-from dlgrade.result import CheckResult, ExerciseResult, GradeResult, exercise_status
+from dlgrade.core.result import CheckResult, ExerciseResult, GradeResult, exercise_status
 
 
 def check(name: str, passed: bool, outcome: str = "passed", hidden: bool = False, score: float = 1.0):

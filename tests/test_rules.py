@@ -7,8 +7,8 @@ import textwrap
 
 import pytest
 
-from dlgrade.manifest import Course, Rules, RuleSet
-from dlgrade.rules import check_module
+from dlgrade.core.manifest import Course, Rules, RuleSet
+from dlgrade.engine.rules import check_module
 
 SOFTMAX = RuleSet(
     "stable",

@@ -6,10 +6,10 @@ import subprocess
 import sys
 from dataclasses import replace
 
-from dlgrade.manifest import Course
-from dlgrade.plugin import CheckRecord
-from dlgrade.result import GradeResult
-from dlgrade.runner import _exercise_result, grade
+from dlgrade.core.manifest import Course
+from dlgrade.engine.plugin import CheckRecord
+from dlgrade.core.result import GradeResult
+from dlgrade.engine.runner import _exercise_result, grade
 from tests.support import ROOT, reference_copy
 
 

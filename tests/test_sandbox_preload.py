@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dlgrade.manifest import Course
+from dlgrade.core.manifest import Course
 from dlgrade.sandbox.preload import needed
 from tests.support import FIXTURES, grade_folder, scores, with_appended
 

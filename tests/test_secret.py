@@ -11,11 +11,11 @@ import torch
 from click.testing import CliRunner
 
 from dlgrade import draws, secret
-from dlgrade.cases import random_cases, seed_for, sizes
-from dlgrade.cli import main
-from dlgrade.manifest import Course
-from dlgrade.runner import grade
-from dlgrade.secret import hidden_inputs
+from dlgrade.kit.cases import random_cases, seed_for, sizes
+from dlgrade.cli.main import main
+from dlgrade.core.manifest import Course
+from dlgrade.engine.runner import grade
+from dlgrade.core.secret import hidden_inputs
 from tests.support import ROOT
 from tests.test_release import every_text
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from dlgrade.strip import StripError, strip_hidden
+from dlgrade.release.strip import StripError, strip_hidden
 from tests.support import FIXTURES
 
 SOURCE = (FIXTURES / "graders" / "mixed_checks.py").read_text()

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from dlgrade.cli import main
-from dlgrade.manifest import ManifestError, load_course
-from dlgrade.release import build_release
+from dlgrade.cli.main import main
+from dlgrade.core.manifest import ManifestError, load_course
+from dlgrade.release.build import build_release
 from tests.courses import course_copy
 from tests.support import ROOT
 

@@ -18,8 +18,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from dlgrade.cli import main
-from dlgrade.manifest import Course
+from dlgrade.cli.main import main
+from dlgrade.core.manifest import Course
 from tests.formats import gradescope_problems
 from tests.support import ROOT, reference_copy, variant, with_appended
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from dlgrade.manifest import load_course
+from dlgrade.core.manifest import load_course
 from dlgrade.sandbox import kernel
 from tests.courses import course_copy
 from tests.snapshots import leaked, marked_processes, private_lines, shm_listing, tree_digest

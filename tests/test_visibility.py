@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from dlgrade.manifest import Course
-from dlgrade.runner import grade
+from dlgrade.core.manifest import Course
+from dlgrade.engine.runner import grade
 from tests.support import variant, with_appended
 
 

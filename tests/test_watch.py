@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dlgrade.manifest import load_course
+from dlgrade.core.manifest import load_course
 from tests.courses import course_copy
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")

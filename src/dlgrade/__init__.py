@@ -4,7 +4,7 @@ __version__ = "0.1.0"
 
 
 def load_ipython_extension(ipython: object) -> None:
-    """`%load_ext dlgrade` in a notebook: adds `%grade` (see dlgrade.magic)."""
-    from dlgrade.magic import load_ipython_extension as load
+    """`%load_ext dlgrade` in a notebook: adds `%grade` (see dlgrade.notebook.magic)."""
+    from dlgrade.notebook.magic import load_ipython_extension as load
 
     load(ipython)

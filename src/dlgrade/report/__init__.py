@@ -10,7 +10,7 @@ from dlgrade.report.json_report import render_json
 from dlgrade.report.junit import render_junit
 from dlgrade.report.markdown import render_markdown
 from dlgrade.report.table import render_table
-from dlgrade.result import GradeResult
+from dlgrade.core.result import GradeResult
 
 Renderer = Callable[[GradeResult], str]
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from dlgrade.result import CheckResult, ExerciseResult, GradeResult
+from dlgrade.core.result import CheckResult, ExerciseResult, GradeResult
 
 # Hidden checks: name and points are known up front; the result shows after the due date.
 HIDDEN_VISIBILITY = "after_due_date"

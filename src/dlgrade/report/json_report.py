@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dlgrade.result import GradeResult
+from dlgrade.core.result import GradeResult
 
 
 class ResultFileError(ValueError):
@@ -28,8 +28,8 @@ def read_result(path: Path) -> GradeResult:
 
 def read_saved(path: Path, key: str | None = None) -> GradeResult:
     """A saved result, or with `key` the result of one submission in a batch gradebook."""
-    from dlgrade.batch_feedback import find_row
-    from dlgrade.gradebook import GRADEBOOK_FORMAT, GradebookError, read_gradebook
+    from dlgrade.batch.feedback import find_row
+    from dlgrade.batch.gradebook import GRADEBOOK_FORMAT, GradebookError, read_gradebook
 
     try:
         head = json.loads(path.read_text(encoding="utf-8"))

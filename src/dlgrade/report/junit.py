@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from dlgrade.result import CheckResult, ExerciseResult, GradeResult
+from dlgrade.core.result import CheckResult, ExerciseResult, GradeResult
 
 HIDDEN_MESSAGE = "hidden check failed (details withheld)"
 _ERROR_OUTCOMES = frozenset({"raised", "timeout", "crashed", "forbidden", "import_error", "internal"})

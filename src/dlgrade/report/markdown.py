@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from dlgrade.result import ExerciseResult, GradeResult
+from dlgrade.core.result import ExerciseResult, GradeResult
 
 STATUS_LABEL = {
     "passed": "✅ passed",

@@ -10,7 +10,7 @@ import io
 from rich.console import Console
 from rich.text import Text
 
-from dlgrade.result import ExerciseResult, GradeResult
+from dlgrade.core.result import ExerciseResult, GradeResult
 
 STATUS_STYLE = {
     "passed": ("✓ passed", "green"),

@@ -4,7 +4,7 @@
 built-ins are replaced by shells (see `guards.shell`) that, when the caller is the student's
 own code, refuse the names listed here: private names, Python's internals (frames, function
 internals, the class graph) and the ways to reach a function without naming it. The same
-list feeds the static check of string constants in `dlgrade/rules.py`.
+list feeds the static check of string constants in `dlgrade/engine/rules.py`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,56 @@
+"""Feedback for students out of a batch gradebook: `grade report --id` and `grade batch --feedback`."""
+
+from __future__ import annotations
+
+from html import escape as html_escape
+from pathlib import Path
+
+from dlgrade.core.atomic import write_atomic
+from dlgrade.batch.entries import Row
+from dlgrade.batch.gradebook import Gradebook, GradebookError
+from dlgrade.report.html import render_html
+from dlgrade.report.markdown import escape, render_markdown
+
+
+def find_row(book: Gradebook, key: str) -> Row:
+    """The row of submission id `key`, or of the one student whose roster columns hold `key`
+    (an email, a student number)."""
+    rows = {r.id: r for r in book.rows}
+    if key in rows:
+        return rows[key]
+    owners = [sid for sid in rows if key in book.roster.fields(sid).values()]
+    if len(owners) == 1:
+        return rows[owners[0]]
+    if owners:
+        raise GradebookError(f"{key!r} matches {len(owners)} students in the roster; give a submission id")
+    raise GradebookError(f"no submission {key!r} in the gradebook (nor a roster entry that names it)")
+
+
+def feedback_text(book: Gradebook, row: Row) -> str:
+    """The Markdown a student gets: the graded report (hidden checks' details withheld), or why
+    the submission could not be graded."""
+    if row.status == "graded" and row.result is not None:
+        return render_markdown(row.result)
+    what = "could not be read" if row.status == "rejected" else "could not be graded (a fault on our side)"
+    return f"## {escape(book.course)}\n\nYour submission {what}: {escape(row.reason)}\n"
+
+
+def feedback_html(book: Gradebook, row: Row) -> str:
+    """The same as a page for a browser."""
+    if row.status == "graded" and row.result is not None:
+        return render_html(row.result)
+    what = "could not be read" if row.status == "rejected" else "could not be graded (a fault on our side)"
+    body = f"<h1>{html_escape(book.course)}</h1><p>Your submission {what}: {html_escape(row.reason)}</p>"
+    return f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"></head><body>{body}</body></html>\n'
+
+
+def write_feedback(book: Gradebook, folder: Path) -> list[Path]:
+    """`<id>.md` and `<id>.html` per submission in `folder` (created if needed), each atomically."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for row in book.rows:
+        if "/" in row.id or "\\" in row.id or row.id in ("", ".", ".."):
+            continue  # ids are file names, so this cannot happen; never write outside `folder`
+        written.append(write_atomic(folder / f"{row.id}.md", feedback_text(book, row)))
+        written.append(write_atomic(folder / f"{row.id}.html", feedback_html(book, row)))
+    return written

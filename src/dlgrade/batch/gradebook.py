@@ -1,0 +1,156 @@
+"""The gradebook of a batch: one row per submission, as CSV for people and JSON with every result.
+
+A shard's gradebook records which slice it is (I of N) and a digest of every submission id in
+the batch, so `merge` can refuse shards of different batches, overlapping or missing shards.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from dlgrade.core.atomic import write_atomic
+from dlgrade.batch.entries import Row
+from dlgrade.batch.roster import Roster
+
+GRADEBOOK_FORMAT = "dlgrade-gradebook"
+GRADEBOOK_VERSION = 1
+
+
+class GradebookError(ValueError):
+    """A gradebook cannot be read or merged; the message is one line."""
+
+
+def cell(text: str) -> str:
+    """Text a spreadsheet will not run as a formula (ids and reasons come from students' files)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def number(x: float) -> str:
+    """Points as short text: 5, 2.0834 (results are rounded to 4 decimals)."""
+    return f"{x:.4f}".rstrip("0").rstrip(".")
+
+
+@dataclass(frozen=True)
+class Gradebook:
+    course: str
+    exercises: tuple[str, ...]  # the graded exercise ids, in course order: the CSV's columns
+    max_score: float
+    rows: tuple[Row, ...]
+    universe: str  # batch.universe_digest of every submission in the batch
+    submissions: int  # how many submissions the whole batch has
+    shard: tuple[int, int] | None = None
+    roster: Roster = field(default_factory=Roster)  # student columns per submission id (--roster)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": GRADEBOOK_FORMAT,
+            "schema_version": GRADEBOOK_VERSION,
+            "course": self.course,
+            "exercises": list(self.exercises),
+            "max_score": self.max_score,
+            "shard": None if self.shard is None else {"index": self.shard[0], "count": self.shard[1]},
+            "universe": {"sha256": self.universe, "submissions": self.submissions},
+            "counts": {s: sum(r.status == s for r in self.rows) for s in ("graded", "rejected", "error")},
+            "roster": self.roster.to_dict(),
+            "rows": [r.to_dict() for r in self.rows],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Gradebook:
+        if d.get("format") != GRADEBOOK_FORMAT or d.get("schema_version") != GRADEBOOK_VERSION:
+            raise ValueError(f"not a {GRADEBOOK_FORMAT} version {GRADEBOOK_VERSION} document")
+        shard = d.get("shard")
+        return cls(
+            course=str(d["course"]),
+            exercises=tuple(str(x) for x in d["exercises"]),
+            max_score=float(d["max_score"]),
+            rows=tuple(Row.from_dict(r) for r in d["rows"]),
+            universe=str(d["universe"]["sha256"]),
+            submissions=int(d["universe"]["submissions"]),
+            shard=None if shard is None else (int(shard["index"]), int(shard["count"])),
+            roster=Roster.from_dict(d.get("roster")),
+        )
+
+    def csv_text(self) -> str:
+        """id, the roster's columns, status, total, max_score, one column per exercise, reason,
+        digest. Blank points: not graded."""
+        buf = io.StringIO()
+        out = csv.writer(buf, lineterminator="\n")
+        students = self.roster.columns
+        out.writerow(["id", *students, "status", "total", "max_score", *self.exercises, "reason", "digest"])
+        for row in self.rows:
+            points = {e.id: e.score for e in row.result.exercises} if row.result else {}
+            total = number(row.result.score) if row.status == "graded" and row.result else ""
+            graded = row.status == "graded"
+            cells = [number(points[x]) if graded and x in points else "" for x in self.exercises]
+            who = [cell(v) for v in self.roster.fields(row.id).values()]
+            head = [cell(row.id), *who, row.status, total, number(self.max_score)]
+            out.writerow([*head, *cells, cell(row.reason), row.digest])
+        return buf.getvalue()
+
+    def json_text(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
+
+
+def json_path(csv_path: Path) -> Path:
+    """The JSON with every result is written beside the CSV: grades.csv -> grades.json."""
+    return csv_path.with_suffix(".json")
+
+
+def write_gradebook(book: Gradebook, csv_path: Path) -> tuple[Path, Path]:
+    """JSON first, then CSV, each atomically: an interrupted run leaves the old CSV whole."""
+    target = json_path(csv_path)
+    if target == csv_path:
+        raise GradebookError(f"--csv {csv_path} needs a name that does not end in .json")
+    write_atomic(target, book.json_text())
+    write_atomic(csv_path, book.csv_text())
+    return csv_path, target
+
+
+def read_gradebook(path: Path) -> Gradebook:
+    try:
+        return Gradebook.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        raise GradebookError(f"{path}: no such file") from None
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise GradebookError(f"{path}: not a batch gradebook JSON ({exc})") from None
+
+
+def merge(books: list[Gradebook]) -> Gradebook:
+    """Join the shards of one batch into its gradebook, as if it had been graded unsharded."""
+    if not books:
+        raise GradebookError("no gradebooks to merge")
+    first = books[0]
+    for book in books:
+        if book.shard is None:
+            raise GradebookError("merge takes shard gradebooks (written by `grade batch --shard I/N`)")
+        if (book.universe, book.submissions, book.exercises, book.course, book.roster) != (
+            first.universe,
+            first.submissions,
+            first.exercises,
+            first.course,
+            first.roster,
+        ):
+            raise GradebookError(
+                f"shard {book.shard[0]}/{book.shard[1]} comes from a different batch "
+                "(other submissions, exercises, course or roster)"
+            )
+    count = first.shard[1] if first.shard else 0
+    indices = [b.shard[0] for b in books if b.shard is not None]
+    if any(b.shard is not None and b.shard[1] != count for b in books):
+        raise GradebookError("the shards were cut into different numbers of slices")
+    twice = sorted({i for i in indices if indices.count(i) > 1})
+    if twice:
+        raise GradebookError(f"overlapping shards: shard {twice[0]}/{count} given more than once")
+    missing = sorted(set(range(1, count + 1)) - set(indices))
+    if missing:
+        raise GradebookError(f"missing shards: {', '.join(f'{i}/{count}' for i in missing)}")
+    rows = sorted((r for b in books for r in b.rows), key=lambda r: r.id)
+    if len({r.id for r in rows}) != len(rows) or len(rows) != first.submissions:
+        raise GradebookError(f"the shards hold {len(rows)} rows for {first.submissions} submissions")
+    return replace(first, rows=tuple(rows), shard=None)

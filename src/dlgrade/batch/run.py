@@ -1,0 +1,105 @@
+"""`grade batch` end to end: find the submissions, take this shard, grade them, build the gradebook."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from dlgrade import batch, regrade
+from dlgrade.batch.gradebook import Gradebook
+from dlgrade.core.manifest import Course
+from dlgrade.batch.roster import Roster
+
+
+@dataclass(frozen=True)
+class BatchRun:
+    book: Gradebook
+    seconds: float
+    kept: int = 0  # rows taken unchanged from the --since gradebook
+
+    @property
+    def per_second(self) -> float:
+        return len(self.book.rows) / self.seconds if self.seconds > 0 else 0.0
+
+    def summary(self) -> str:
+        n = len(self.book.rows)
+        counts = ", ".join(f"{sum(r.status == s for r in self.book.rows)} {s}" for s in batch.ROW_STATUSES)
+        kept = f" ({self.kept} kept from the previous gradebook)" if self.kept else ""
+        return f"{n} submissions in {self.seconds:.1f} s ({self.per_second:.2f}/s): {counts}{kept}"
+
+    @property
+    def failed(self) -> bool:
+        """Some submission could not be graded for a reason other than its content."""
+        return any(r.status == "error" for r in self.book.rows)
+
+
+@contextlib.contextmanager
+def _workdir(workdir: Path | None) -> Iterator[Path]:
+    """Where submissions are unpacked: the given folder, or a private one removed afterwards."""
+    if workdir is not None:
+        if not workdir.is_dir():
+            raise batch.BatchError(f"--workdir {str(workdir)!r} is not a folder")
+        yield workdir
+        return
+    with tempfile.TemporaryDirectory(prefix="dlgrade-batch-", ignore_cleanup_errors=True) as tmp:
+        yield Path(tmp)
+
+
+def run_batch(
+    course: Course,
+    submissions: Path,
+    names: tuple[str, ...] = (),
+    *,
+    shard: tuple[int, int] | None = None,
+    processes: int | None = None,
+    timeout: float | None = None,
+    workdir: Path | None = None,
+    device: str = "cpu",
+    ignore: tuple[Path, ...] = (),
+    on_start: Callable[[int], None] = lambda n: None,
+    on_row: Callable[[batch.Row], None] = lambda row: None,
+    since: Gradebook | None = None,
+    errors_only: bool = False,
+    roster: Roster | None = None,
+) -> BatchRun:
+    """Grade every submission in `submissions` (or one shard of them) and return the gradebook.
+
+    With `since` (an earlier gradebook), its rows are kept where regrade.plan allows; with
+    `errors_only` too, only its `error` rows (and submissions it lacks) are graded again.
+    """
+    from dlgrade.batch.pool import Job, grade_all
+
+    selected = course.select(list(names))  # unknown names fail before any work starts
+    everything = batch.discover(submissions, ignore)
+    entries = batch.shard(everything, *shard) if shard else everything
+    part = regrade.course_digest(course, names)
+    digests = {e.id: regrade.entry_digest(e, part) for e in entries}
+    todo, kept = regrade.plan(entries, digests, since.rows if since else (), errors_only=errors_only)
+    on_start(len(todo))
+    started = time.perf_counter()
+    with _workdir(workdir) as work:
+        job = Job(str(course.root), tuple(names), str(work.resolve()), device)
+        graded = grade_all(
+            job,
+            todo,
+            processes=processes or os.cpu_count() or 1,
+            timeout=timeout or batch.default_timeout(course, names),
+            on_row=on_row,
+        )
+    rows = sorted([*regrade.stamp(graded, digests), *kept], key=lambda r: r.id)
+    book = Gradebook(
+        course=course.title,
+        exercises=tuple(e.id for e in selected),
+        max_score=round(sum(e.points for e in selected), 4),
+        rows=tuple(rows),
+        universe=batch.universe_digest(everything),
+        submissions=len(everything),
+        shard=shard,
+        roster=roster or Roster(),
+    )
+    return BatchRun(book, time.perf_counter() - started, kept=len(kept))

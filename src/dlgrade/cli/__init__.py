@@ -1,0 +1,1 @@
+"""The `grade` command: a thin click layer over the packages."""

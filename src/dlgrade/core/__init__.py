@@ -1,0 +1,1 @@
+"""The shared vocabulary: course model, results, calls, plain data, atomic files."""

@@ -1,0 +1,309 @@
+"""Load and validate the course manifest (course.toml): the one declaration of every exercise."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dlgrade.core.suggest import did_you_mean
+
+MANIFEST_NAME = "course.toml"
+SCHEMA_VERSION = 1
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+# Names the CLI uses for its own commands; an exercise or topic may not take them.
+RESERVED_IDS = frozenset(
+    {"check", "list", "package", "verify", "batch", "merge", "report", "nbgrader", "release", "dev", "all"}
+    | {"hint", "reset", "watch"}
+)
+SYNTAX_BANS = frozenset({"loop", "matmul_operator", "tensor_arithmetic", "names_in_strings"})
+
+
+class ManifestError(Exception):
+    """The course manifest is missing or malformed; the message is one line."""
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """A named group of restrictions that exercises opt into."""
+
+    name: str
+    why: str
+    calls: tuple[str, ...] = ()
+    modules: tuple[str, ...] = ()
+    attributes: tuple[str, ...] = ()
+    syntax: tuple[str, ...] = ()
+    at_least: tuple[tuple[str, int], ...] = ()
+    at_most: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The restrictions in force for one exercise, merged from its rule sets."""
+
+    sets: tuple[RuleSet, ...] = ()
+    allow: tuple[str, ...] = ()
+
+    def forbidden_calls(self) -> dict[str, str]:
+        """Pattern -> reason, for every call forbidden here (allowed names removed)."""
+        out: dict[str, str] = {}
+        for rs in self.sets:
+            for pattern in rs.calls:
+                if pattern not in self.allow:
+                    out[pattern] = rs.why
+        return out
+
+    def forbidden_modules(self) -> dict[str, str]:
+        return {m: rs.why for rs in self.sets for m in rs.modules}
+
+    def forbidden_attributes(self) -> dict[str, str]:
+        return {a: rs.why for rs in self.sets for a in rs.attributes}
+
+    def syntax(self) -> dict[str, str]:
+        return {s: rs.why for rs in self.sets for s in rs.syntax}
+
+    def call_counts(self) -> dict[str, tuple[int, int | None, str]]:
+        """Dotted name -> (at least, at most or None, reason)."""
+        out: dict[str, tuple[int, int | None, str]] = {}
+        for rs in self.sets:
+            for name, n in rs.at_least:
+                lo, hi, _ = out.get(name, (0, None, rs.why))
+                out[name] = (max(lo, n), hi, rs.why)
+            for name, n in rs.at_most:
+                lo, hi, _ = out.get(name, (0, None, rs.why))
+                out[name] = (lo, n if hi is None else min(hi, n), rs.why)
+        return out
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    topic: str
+    module: str
+    points: float
+    hint: str  # tier 1 of `hints`: the nudge the table shows
+    summary: str
+    time_limit: float
+    memory_limit_mb: int
+    rules: Rules
+    hints: tuple[str, ...] = ()  # every tier in order (`hint`, then the manifest's `hints`)
+
+    @property
+    def function(self) -> str:
+        """The function students write: its name is the exercise id."""
+        return self.id
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    title: str
+    module: str
+    exercises: tuple[Exercise, ...]
+
+    @property
+    def points(self) -> float:
+        return sum(e.points for e in self.exercises)
+
+
+@dataclass(frozen=True)
+class Course:
+    root: Path
+    title: str
+    topics: tuple[Topic, ...]
+    rule_sets: dict[str, RuleSet] = field(default_factory=dict)
+
+    @property
+    def exercises(self) -> tuple[Exercise, ...]:
+        return tuple(e for t in self.topics for e in t.exercises)
+
+    @property
+    def modules(self) -> tuple[str, ...]:
+        return tuple(t.module for t in self.topics)
+
+    def exercise(self, exercise_id: str) -> Exercise:
+        for e in self.exercises:
+            if e.id == exercise_id:
+                return e
+        raise KeyError(exercise_id)
+
+    def topic(self, topic_id: str) -> Topic:
+        for t in self.topics:
+            if t.id == topic_id:
+                return t
+        raise KeyError(topic_id)
+
+    def select(self, names: tuple[str, ...] | list[str]) -> tuple[Exercise, ...]:
+        """Exercises named directly or through their topic, in course order."""
+        if not names:
+            return self.exercises
+        topic_ids = {t.id for t in self.topics}
+        exercise_ids = {e.id for e in self.exercises}
+        unknown = [n for n in names if n not in topic_ids and n not in exercise_ids]
+        if unknown:
+            close = did_you_mean(unknown[0], topic_ids | exercise_ids)
+            raise ManifestError(
+                f"unknown topic or exercise {unknown[0]!r}{close}; "
+                f"topics: {', '.join(sorted(topic_ids))} (`grade list` shows every exercise)"
+            )
+        wanted = set(names)
+        return tuple(e for e in self.exercises if e.id in wanted or e.topic in wanted)
+
+    def exercises_dir(self) -> Path:
+        return self.root / "exercises"
+
+    def reference_dir(self) -> Path:
+        return self.root / "reference"
+
+    def graders_dir(self) -> Path:
+        return self.root / "graders"
+
+    def grader_path(self, topic_id: str) -> Path:
+        return self.graders_dir() / f"test_{topic_id}.py"
+
+    def all_rule_patterns(self) -> list[str]:
+        """Every call pattern any exercise forbids or counts: the guards a worker installs."""
+        names: set[str] = set()
+        for e in self.exercises:
+            names.update(e.rules.forbidden_calls())
+            names.update(e.rules.call_counts())
+        return sorted(names)
+
+
+def find_course_root(start: Path) -> Path:
+    """The nearest folder at or above `start` that holds a course manifest."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / MANIFEST_NAME).is_file():
+            return folder
+    raise ManifestError(f"no {MANIFEST_NAME} in {start} or any folder above it; run grade inside a course")
+
+
+def load_course(root: Path) -> Course:
+    path = root / MANIFEST_NAME
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ManifestError(f"{path}: no such file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ManifestError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return _parse(root.resolve(), data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ManifestError(f"{path}: {exc}") from None
+
+
+def _parse(root: Path, data: dict[str, Any]) -> Course:
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise ValueError(f"schema_version must be {SCHEMA_VERSION}, got {version!r}")
+    defaults = data.get("defaults", {})
+    rule_sets = {name: _rule_set(name, body) for name, body in data.get("rules", {}).items()}
+    course_rules = _rule_refs(data.get("course_rules", []), rule_sets, "course_rules")
+    topics_raw = data.get("topics", [])
+    exercises_raw = data.get("exercises", [])
+    if not topics_raw:
+        raise ValueError("no [[topics]] declared")
+    seen: set[str] = set()
+    topics = []
+    for t in topics_raw:
+        tid = _ident(t["id"], "topic id", seen)
+        topic_rules = course_rules + _rule_refs(t.get("rules", []), rule_sets, f"topic {tid}")
+        module = t.get("module", tid)
+        if not _ID.match(module):
+            raise ValueError(f"topic {tid}: module {module!r} is not a Python module name")
+        ex = tuple(
+            _exercise(e, tid, module, topic_rules, rule_sets, defaults, seen)
+            for e in exercises_raw
+            if e.get("topic") == tid
+        )
+        if not ex:
+            raise ValueError(f"topic {tid} has no exercises")
+        topics.append(Topic(id=tid, title=str(t["title"]), module=module, exercises=ex))
+    topic_ids = {t.id for t in topics}
+    for e in exercises_raw:
+        if e.get("topic") not in topic_ids:
+            raise ValueError(f"exercise {e.get('id')!r}: unknown topic {e.get('topic')!r}")
+    return Course(
+        root=root, title=str(data.get("title", root.name)), topics=tuple(topics), rule_sets=rule_sets
+    )
+
+
+def _exercise(
+    e: dict[str, Any],
+    topic: str,
+    module: str,
+    topic_rules: tuple[RuleSet, ...],
+    rule_sets: dict[str, RuleSet],
+    defaults: dict[str, Any],
+    seen: set[str],
+) -> Exercise:
+    eid = _ident(e["id"], "exercise id", seen)
+    points = float(e["points"])
+    if points <= 0:
+        raise ValueError(f"exercise {eid}: points must be positive")
+    hint = str(e.get("hint", "")).strip()
+    more = e.get("hints", [])
+    if not isinstance(more, list) or not all(isinstance(h, str) and h.strip() for h in more):
+        raise ValueError(f"exercise {eid}: `hints` must be a list of non-empty strings")
+    if not hint:
+        raise ValueError(f"exercise {eid}: empty hint")
+    own = _rule_refs(e.get("rules", []), rule_sets, f"exercise {eid}")
+    drop = set(e.get("drop_rules", []))
+    sets = tuple(rs for rs in topic_rules if rs.name not in drop) + own
+    time_limit = float(e.get("time_limit", defaults.get("time_limit", 10.0)))
+    memory = int(e.get("memory_limit_mb", defaults.get("memory_limit_mb", 2048)))
+    if time_limit <= 0 or memory <= 0:
+        raise ValueError(f"exercise {eid}: time_limit and memory_limit_mb must be positive")
+    return Exercise(
+        id=eid,
+        topic=topic,
+        module=module,
+        points=points,
+        hint=hint,
+        summary=str(e.get("summary", "")).strip(),
+        time_limit=time_limit,
+        memory_limit_mb=memory,
+        rules=Rules(sets=sets, allow=tuple(e.get("allow", []))),
+        hints=(hint, *(h.strip() for h in more)),
+    )
+
+
+def _ident(value: Any, what: str, seen: set[str]) -> str:
+    if not isinstance(value, str) or not _ID.match(value):
+        raise ValueError(f"{what} {value!r} must be lower_snake_case")
+    if value in RESERVED_IDS:
+        raise ValueError(f"{what} {value!r} is a grade command name")
+    if value in seen:
+        raise ValueError(f"{what} {value!r} declared twice (topic and exercise ids share one namespace)")
+    seen.add(value)
+    return value
+
+
+def _rule_refs(names: list[str], rule_sets: dict[str, RuleSet], where: str) -> tuple[RuleSet, ...]:
+    missing = [n for n in names if n not in rule_sets]
+    if missing:
+        raise ValueError(f"{where}: unknown rule set {missing[0]!r}")
+    return tuple(rule_sets[n] for n in names)
+
+
+def _rule_set(name: str, body: dict[str, Any]) -> RuleSet:
+    why = str(body.get("why", "")).strip()
+    if not why:
+        raise ValueError(f"rule set {name}: `why` must say what the rule protects")
+    syntax = tuple(body.get("syntax", []))
+    bad = [s for s in syntax if s not in SYNTAX_BANS]
+    if bad:
+        raise ValueError(f"rule set {name}: unknown syntax ban {bad[0]!r} (known: {sorted(SYNTAX_BANS)})")
+    return RuleSet(
+        name=name,
+        why=why,
+        calls=tuple(body.get("calls", [])),
+        modules=tuple(body.get("modules", [])),
+        attributes=tuple(body.get("attributes", [])),
+        syntax=syntax,
+        at_least=tuple((k, int(v)) for k, v in body.get("at_least", {}).items()),
+        at_most=tuple((k, int(v)) for k, v in body.get("at_most", {}).items()),
+    )

@@ -1,0 +1,1 @@
+"""Course authors' checks: dev check, README table, doctor."""

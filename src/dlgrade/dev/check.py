@@ -1,0 +1,189 @@
+"""`grade dev check`: the manifest, exercises/, reference/ and graders/ agree with each other.
+
+Static part: every declared file exists and nothing undeclared does; stub and model
+solution define each exercise with the same signature; stubs are only a docstring, a
+`# TODO` line and `raise NotImplementedError`. A stub module may also hold given code
+(constants, helper functions students call): it must be the same in the model solution,
+and nothing there may look like an undeclared stub. Grading part: the model solutions get
+full marks, the stubs grade as `not_started`, every exercise has a public check, and every
+hypothesis draw the graders asked for is recorded in draws.json (`grade dev draws`).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+from dlgrade import course_docs, draws
+from dlgrade.core.manifest import Course
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+def static_problems(course: Course) -> list[Problem]:
+    out: list[Problem] = []
+    root = course.root
+    for folder, expected in (
+        ("exercises", {f"{m}.py" for m in course.modules}),
+        ("reference", {f"{m}.py" for m in course.modules}),
+        ("graders", {course.grader_path(t.id).name for t in course.topics}),
+    ):
+        present = {
+            p.name for p in (root / folder).glob("*.py") if p.name not in ("__init__.py", "conftest.py")
+        }
+        out += [
+            Problem(f"{folder}/{name}", "declared in course.toml but missing") for name in expected - present
+        ]
+        out += [Problem(f"{folder}/{name}", "not declared in course.toml") for name in present - expected]
+    for topic in course.topics:
+        stub = _functions(course.exercises_dir() / f"{topic.module}.py")
+        ref = _functions(course.reference_dir() / f"{topic.module}.py")
+        if stub is None or ref is None:
+            continue
+        for e in topic.exercises:
+            where = f"{topic.module}.py::{e.function}"
+            if e.function not in stub:
+                out.append(Problem(f"exercises/{where}", "not defined"))
+            if e.function not in ref:
+                out.append(Problem(f"reference/{where}", "not defined"))
+            if e.function in stub and e.function in ref:
+                if _signature(stub[e.function]) != _signature(ref[e.function]):
+                    out.append(Problem(where, "stub and model solution signatures differ"))
+                out += [
+                    Problem(f"exercises/{where}", m)
+                    for m in _stub_shape(stub[e.function], topic.module, root)
+                ]
+        out += _given_problems(course, topic.module, {e.function for e in topic.exercises})
+    return out + _readme_problems(course)
+
+
+def _readme_problems(course: Course) -> list[Problem]:
+    """README.md's topic table must be what course.toml gives (`grade dev readme` rewrites it)."""
+    readme = course.root / "README.md"
+    if not readme.is_file() or course_docs.BEGIN not in readme.read_text(encoding="utf-8"):
+        return []
+    if course_docs.readme_is_current(course, readme):
+        return []
+    return [Problem("README.md", "the topic table is out of date with course.toml: run grade dev readme")]
+
+
+def _given_problems(course: Course, module: str, exercises: set[str]) -> list[Problem]:
+    """Given code in a stub module (anything but imports and the exercises) must appear,
+    identical, in the model solution; a function that only raises NotImplementedError there
+    is a stub that course.toml does not declare."""
+    stub = _given(course.exercises_dir() / f"{module}.py", exercises)
+    ref = _given(course.reference_dir() / f"{module}.py", exercises)
+    out = []
+    for name, node in stub.items():
+        where = f"exercises/{module}.py::{name}"
+        if isinstance(node, ast.FunctionDef) and _only_raises(node):
+            out.append(Problem(where, "raises NotImplementedError but is not declared in course.toml"))
+        elif name not in ref:
+            out.append(Problem(where, "given in the stub but missing from the model solution"))
+        elif ast.dump(node) != ast.dump(ref[name]):
+            out.append(Problem(where, "given in the stub but different in the model solution"))
+    return out
+
+
+def _given(path: Path, exercises: set[str]) -> dict[str, ast.stmt]:
+    """Top-level functions, classes and assignments to plain names, except the exercises."""
+    out: dict[str, ast.stmt] = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names = [node.name]
+        elif isinstance(node, ast.Assign):
+            names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names = [node.target.id]
+        else:
+            continue
+        out.update({n: node for n in names if n not in exercises})
+    return out
+
+
+def _only_raises(fn: ast.FunctionDef) -> bool:
+    body = fn.body[1:] if ast.get_docstring(fn) else fn.body
+    return (
+        len(body) == 1
+        and isinstance(body[0], ast.Raise)
+        and body[0].exc is not None
+        and "NotImplementedError" in ast.unparse(body[0].exc)
+    )
+
+
+def _functions(path: Path) -> dict[str, ast.FunctionDef] | None:
+    if not path.is_file():
+        return None
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+
+
+def _signature(fn: ast.FunctionDef) -> str:
+    return ast.dump(fn.args) + ast.dump(fn.returns) if fn.returns else ast.dump(fn.args)
+
+
+def _stub_shape(fn: ast.FunctionDef, module: str, root: Path) -> list[str]:
+    problems = []
+    if not ast.get_docstring(fn):
+        problems.append("the stub has no docstring (the math and the shapes)")
+    if not _only_raises(fn):
+        problems.append("the stub's body must be only `raise NotImplementedError`")
+    lines = (root / "exercises" / f"{module}.py").read_text(encoding="utf-8").splitlines()
+    source = lines[fn.lineno - 1 : fn.end_lineno]
+    if not any(line.strip().startswith("# TODO") for line in source):
+        problems.append("the stub has no `# TODO` line")
+    if any(a.annotation is None for a in fn.args.args) or fn.returns is None:
+        problems.append("the stub's signature needs type hints")
+    return problems
+
+
+def grading_problems(course: Course) -> list[Problem]:
+    from dlgrade.engine.runner import grade
+
+    out = []
+    ref = grade(course, course.reference_dir(), label="reference")
+    stubs = grade(course, course.exercises_dir(), label="exercises/")
+    out += [Problem("graders", f"grader error: {e}") for e in ref.internal_errors + stubs.internal_errors]
+    for e in ref.exercises:
+        if e.status != "passed":
+            failed = next((c for c in e.checks if not c.passed), None)
+            detail = f" ({failed.name}: {failed.message})" if failed else f" ({e.message})"
+            out.append(Problem(f"reference::{e.id}", f"does not get full marks: {e.status}{detail}"))
+        if not any(c.visibility == "public" for c in e.checks):
+            out.append(Problem(f"graders::{e.id}", "has no public check"))
+    out += [
+        Problem(f"exercises::{e.id}", f"the stub grades as {e.status}, not not_started")
+        for e in stubs.exercises
+        if e.status != "not_started"
+    ]
+    unrecorded = draws.missing()
+    if unrecorded:
+        out.append(
+            Problem(
+                "draws.json",
+                f"{len(unrecorded)} hypothesis draw(s) the graders use are not recorded "
+                "(grading draws them live, slower): run `grade dev draws`",
+            )
+        )
+    return out
+
+
+def record_draws(course: Course) -> tuple[Path, int]:
+    """Grade the model solutions, then record every draw the graders asked for (draws.py)."""
+    from dlgrade.kit.cases import draw_sizes
+    from dlgrade.engine.runner import EngineError, grade
+
+    draws.asked.clear()
+    ref = grade(course, course.reference_dir(), label="reference")
+    if ref.internal_errors:
+        raise EngineError(f"draws not recorded: {ref.internal_errors[0]}")
+    keys = set(draws.asked)
+    return draws.write(keys, draw_sizes), len(keys)

@@ -1,0 +1,1 @@
+"""Grading one submission: runner, pytest plugin, student proxy, answers, rules."""

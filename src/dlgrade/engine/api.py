@@ -1,0 +1,40 @@
+"""The library functions the CLI forwards to. Importing this module does not import torch."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+
+from dlgrade.core.manifest import Course
+from dlgrade.core.result import GradeResult
+from dlgrade.sandbox.pool import shared_sandbox
+from dlgrade.intake.submission import open_submission
+
+
+def grade_submission(
+    course: Course, submission: str | None = None, names: Sequence[str] = (), *, device: str = "cpu"
+) -> GradeResult:
+    """Grade one submission (None: the course's exercises/; 'reference'; a folder; a zip; a notebook).
+
+    The sandbox's zygote starts before this process imports torch, so both imports overlap.
+    Grading the course's own exercises/ is the student's loop: the result records the hint
+    tiers opened, and each exercise's result is remembered in .dlgrade/ for `grade list`.
+    """
+    course.select(list(names))  # unknown names fail before any work starts
+    with open_submission(course, submission) as sub:
+        box = shared_sandbox(course.all_rule_patterns())
+        from dlgrade.engine.runner import grade  # imports torch and pytest
+
+        result = grade(course, sub.folder, names, label=sub.label, sandbox=box, device=device)
+    return remember(course, result) if submission is None else result
+
+
+def remember(course: Course, result: GradeResult) -> GradeResult:
+    """The student's loop: add the hint tiers opened, save the results for `grade list`."""
+    from dlgrade import state
+
+    result = state.with_hints_opened(course, result)
+    if not result.internal_errors:
+        with contextlib.suppress(OSError):  # a read-only course folder (CI) grades all the same
+            state.save_last(course, result)
+    return result

@@ -1,0 +1,215 @@
+"""Static rule checks: find forbidden calls, imports and syntax in a student module's AST.
+
+Names are resolved through the module's imports (`import torch.nn.functional as F` makes
+`F.softmax` read as `torch.nn.functional.softmax`); an attribute on anything else (a local
+tensor, say) reads as a `torch.Tensor` method. A violation inside a helper counts against
+every exercise function that reaches the helper by name; one at module level, against all.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import fnmatch
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from dlgrade import syntax_rules
+from dlgrade.core.manifest import Rules
+from dlgrade.sandbox.audit import DENIED_IMPORTS
+
+_BUILTINS = frozenset(dir(builtins))
+_LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+@dataclass(frozen=True)
+class Violation:
+    line: int
+    rule: str
+    detail: str
+    why: str
+
+    def describe(self, filename: str) -> str:
+        return f"{filename}:{self.line}: {self.detail} ({self.why})"
+
+
+@dataclass(frozen=True)
+class ModuleScan:
+    defined: frozenset[str]  # top-level functions and classes
+    violations: dict[str, list[Violation]]  # per exercise function
+
+
+def check_module(source: str, rules_by_function: dict[str, Rules], filename: str = "<student>") -> ModuleScan:
+    """Violations per exercise function. Raises SyntaxError if the source does not parse."""
+    tree = ast.parse(source, filename=filename)
+    annotate_parents(tree)
+    aliases = _aliases(tree)
+    definitions = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+    top: dict[str, ast.AST] = {n.name: n for n in tree.body if isinstance(n, definitions)}
+    module_level: list[ast.AST] = [n for n in tree.body if not isinstance(n, definitions)]
+    out: dict[str, list[Violation]] = {}
+    for fname, rules in rules_by_function.items():
+        reach = _reachable(fname, top)
+        nodes = [top[n] for n in reach] + module_level
+        found: list[Violation] = []
+        for node in nodes:
+            found.extend(_scan(node, aliases, top, rules))
+        if fname in top:
+            found.extend(_count_calls(top[fname], aliases, top, rules))
+        out[fname] = sorted(set(found), key=lambda v: (v.line, v.detail))
+    return ModuleScan(defined=frozenset(top), violations=out)
+
+
+def _aliases(tree: ast.AST) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.asname:
+                    out[a.asname] = a.name
+                else:
+                    top = a.name.partition(".")[0]
+                    out[top] = top
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for a in node.names:
+                if a.name != "*":
+                    out[a.asname or a.name] = f"{node.module}.{a.name}"
+    return out
+
+
+def _reachable(start: str, top: dict[str, ast.AST]) -> list[str]:
+    """Top-level definitions reachable from `start` through name references."""
+    seen, todo = [], [start]
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in top:
+            continue
+        seen.append(name)
+        todo.extend(n.id for n in ast.walk(top[name]) if isinstance(n, ast.Name) and n.id in top)
+    return seen
+
+
+def _resolve(node: ast.AST, aliases: dict[str, str], local: set[str]) -> list[str]:
+    """Dotted names a Name/Attribute chain may stand for."""
+    if isinstance(node, ast.Name):
+        if node.id in aliases:
+            return [aliases[node.id]]
+        if node.id in _BUILTINS and node.id not in local:
+            return [f"builtins.{node.id}"]
+        return []
+    if isinstance(node, ast.Attribute):
+        bases = _resolve(node.value, aliases, local)
+        if bases:
+            return [f"{b}.{node.attr}" for b in bases]
+        # Unknown base (a local tensor, say): "?.attr" first, so messages show ".attr".
+        return [f"?.{node.attr}", f"torch.Tensor.{node.attr}"]
+    return []
+
+
+def _local_names(tree: ast.AST, top: dict[str, ast.AST]) -> set[str]:
+    names = set(top)
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+            names.add(n.id)
+        elif isinstance(n, ast.arg):
+            names.add(n.arg)
+    return names
+
+
+def _matches(names: Iterable[str], patterns: dict[str, str]) -> tuple[str, str, str] | None:
+    for name in names:
+        for pattern, why in patterns.items():
+            if name == pattern or fnmatch.fnmatchcase(name, pattern):
+                return name, pattern, why
+    return None
+
+
+def _scan(root: ast.AST, aliases: dict[str, str], top: dict[str, ast.AST], rules: Rules) -> list[Violation]:
+    calls = rules.forbidden_calls()
+    attrs = rules.forbidden_attributes()
+    modules = {**{m: "graded code runs in a sandbox" for m in DENIED_IMPORTS}, **rules.forbidden_modules()}
+    syntax = rules.syntax()
+    local = _local_names(root, top)
+    found: list[Violation] = []
+    for node in ast.walk(root):
+        line = getattr(node, "lineno", 0)
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            for name in names:
+                hit = _matches([name, name.partition(".")[0]], modules)
+                if hit:
+                    found.append(Violation(line, hit[1], f"imports {name}", hit[2]))
+        if isinstance(node, ast.Name | ast.Attribute) and not _is_inner_attribute(node):
+            names = _resolve(node, aliases, local)
+            hit = _matches(names, calls)
+            if hit:
+                found.append(Violation(line, hit[1], f"uses {_shown(hit[0])}", hit[2]))
+            else:
+                hit = _matches(names, attrs)
+                if hit:
+                    found.append(Violation(line, hit[1], f"uses {_shown(hit[0])}", hit[2]))
+        if "loop" in syntax and isinstance(node, _LOOPS):
+            kind = "loop" if isinstance(node, ast.For | ast.AsyncFor | ast.While) else "comprehension"
+            found.append(Violation(line, "loop", f"has a Python {kind}", syntax["loop"]))
+        if "matmul_operator" in syntax and (
+            (isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult))
+            or (isinstance(node, ast.AugAssign) and isinstance(node.op, ast.MatMult))
+        ):
+            found.append(Violation(line, "matmul_operator", "uses the @ operator", syntax["matmul_operator"]))
+    found.extend(_syntax_bans(root, aliases, local, syntax))
+    return found
+
+
+def _syntax_bans(
+    root: ast.AST, aliases: dict[str, str], local: set[str], syntax: dict[str, str]
+) -> list[Violation]:
+    """The bans that read more than one node (dlgrade/engine/syntax_rules.py)."""
+
+    def resolve(node: ast.AST) -> list[str]:
+        return _resolve(node, aliases, local)
+
+    found: list[Violation] = []
+    for ban, scan in (
+        ("tensor_arithmetic", syntax_rules.tensor_arithmetic),
+        ("names_in_strings", syntax_rules.names_in_strings),
+    ):
+        if ban in syntax:
+            found.extend(
+                Violation(line, rule, detail, syntax[ban]) for line, rule, detail in scan(root, resolve)
+            )
+    return found
+
+
+def _is_inner_attribute(node: ast.AST) -> bool:
+    """Only the outermost node of a chain is checked; `a.b.c` is one name, not three."""
+    parent = getattr(node, "_dlgrade_parent", None)
+    return isinstance(parent, ast.Attribute) and parent.value is node
+
+
+def _shown(name: str) -> str:
+    return name.removeprefix("builtins.").replace("?.", ".")
+
+
+def _count_calls(
+    fn: ast.AST, aliases: dict[str, str], top: dict[str, ast.AST], rules: Rules
+) -> list[Violation]:
+    counts = rules.call_counts()
+    if not counts:
+        return []
+    local = _local_names(fn, top)
+    found = []
+    for name, (_lo, hi, why) in counts.items():
+        lines = [
+            c.lineno
+            for c in ast.walk(fn)
+            if isinstance(c, ast.Call) and name in _resolve(c.func, aliases, local)
+        ]
+        if hi is not None and len(lines) > hi:
+            found.append(Violation(lines[hi], name, f"calls {name} {len(lines)} times (at most {hi})", why))
+    return found
+
+
+def annotate_parents(tree: ast.AST) -> None:
+    for parent in ast.walk(tree):
+        for child in ast.iter_child_nodes(parent):
+            child._dlgrade_parent = parent  # type: ignore[attr-defined]

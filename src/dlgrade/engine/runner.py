@@ -1,0 +1,313 @@
+"""Run the graders on one submission and build its GradeResult."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import os
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from dlgrade import __version__, bundle, integrity, rules, secret
+from dlgrade.core.manifest import Course, Exercise, find_course_root, load_course
+from dlgrade.engine.plugin import CheckRecord, GraderPlugin, GradingSession
+from dlgrade.core.result import CheckResult, ExerciseResult, GradeResult, Visibility, exercise_status
+from dlgrade.sandbox import policy
+from dlgrade.sandbox.pool import Sandbox, shared_sandbox
+from dlgrade.engine.student import Forbidden, ImportFailed, StudentError
+from dlgrade.intake.submission import resolve_submission
+
+MAX_SOURCE_BYTES = 1 << 20
+# A submission's whole grading must end within BASE + FACTOR x the sum of its exercises' time
+# limits; past that, what is left is `error` and the zygote is replaced (docs/sandbox.md).
+DEADLINE_BASE_S = 60.0
+DEADLINE_FACTOR = 3.0
+_INI = Path(__file__).with_name("grading.ini")
+# pytest plugins grading has no use for; several cost time on every run (the terminal
+# reporter, logging capture, gc.collect() from the unraisable-exception check).
+_UNUSED_PLUGINS = (
+    "terminal",
+    "cacheprovider",
+    "stepwise",
+    "logging",
+    "unraisableexception",
+    "threadexception",
+    "faulthandler",
+    "pastebin",
+    "junitxml",
+    "doctest",
+    "setuponly",
+    "setupplan",
+    "warnings",
+    "legacypath",
+    "tmpdir",
+    "debugging",
+    "unittest",
+    "subtests",
+    "recwarn",
+)
+
+
+class EngineError(RuntimeError):
+    """Grading could not complete (a grader or the sandbox failed, not the student)."""
+
+
+class CourseTampered(EngineError):
+    """A course file changed while a submission was graded: that grade cannot be trusted."""
+
+
+def grade(
+    course: Course,
+    folder: Path,
+    names: Sequence[str] = (),
+    *,
+    label: str = "",
+    sandbox: Sandbox | None = None,
+    device: str = "cpu",
+    visibility: Visibility | None = None,
+    containment: policy.Mode | None = None,
+) -> GradeResult:
+    """Grade the exercise modules in `folder` against `course`'s graders.
+
+    `visibility` ("public" or "hidden") runs only those checks; the others are reported as
+    not run, with their usual points, so scores stay on the same scale as a full run.
+    `containment` ("require" or "warn", default from the environment: dlgrade.sandbox.policy)
+    says what to do where the kernel cannot contain the workers.
+    """
+    started = time.perf_counter()
+    selected = course.select(list(names))
+    box = sandbox if sandbox is not None else shared_sandbox(course.all_rule_patterns())
+    box.start()
+    private = [str(course.reference_dir()), str(course.graders_dir())]
+    box.admission = lambda b: policy.enforce(b, private, containment)
+    box.deadline = time.monotonic() + DEADLINE_BASE_S + DEADLINE_FACTOR * sum(e.time_limit for e in selected)
+    before = integrity.digests(course)
+    session = GradingSession(
+        course=course,
+        folder=str(folder.resolve()),
+        selected=selected,
+        sandbox=box,
+        device=device,
+        blocked=analyse(course, folder, selected),
+        brief_reports=True,
+        visibility=visibility,
+        secret=secret.load(course.root),
+    )
+    bundle.attach(session)  # a student bundle: recorded answers, hidden checks deferred
+    try:
+        run_checks(session)
+    finally:
+        box.deadline = None
+        session.close()
+        if box.broken:  # the zygote died, hung or ran out of time: the next run gets a new one
+            box.close()
+    tampered = integrity.changes(course, before)
+    if tampered:
+        box.mark_broken(tampered)
+        box.close()
+        raise CourseTampered(tampered)
+    result = build_result(session, time.perf_counter() - started, label or str(folder))
+    return dataclasses.replace(result, isolation=box.isolation)
+
+
+def analyse(course: Course, folder: Path, selected: Sequence[Exercise]) -> dict[str, StudentError]:
+    """Static problems per exercise: a missing or unparsable module or function, a forbidden call."""
+    blocked: dict[str, StudentError] = {}
+    by_module: dict[str, list[Exercise]] = {}
+    for e in selected:
+        by_module.setdefault(e.module, []).append(e)
+    for module, exercises in by_module.items():
+        path = folder / f"{module}.py"
+        try:
+            source = _read_source(path)
+            scan = rules.check_module(source, {e.id: e.rules for e in exercises}, filename=path.name)
+        except ImportFailed as exc:
+            blocked.update({e.id: exc for e in exercises})
+            continue
+        except SyntaxError as exc:
+            problem = ImportFailed(f"{path.name} has a syntax error at line {exc.lineno}: {exc.msg}")
+            blocked.update({e.id: problem for e in exercises})
+            continue
+        for e in exercises:
+            found = scan.violations[e.id]
+            if e.function not in scan.defined:
+                blocked[e.id] = ImportFailed(f"{e.function} is not defined in {path.name}")
+            elif found:
+                first, n = found[0], len(found)
+                more = f" (and {n - 1} more)" if n > 1 else ""
+                blocked[e.id] = Forbidden(e.id, first.detail + more, f"{path.name}:{first.line}", first.why)
+    return blocked
+
+
+def _read_source(path: Path) -> str:
+    if not path.is_file():
+        raise ImportFailed(f"{path.name} is missing from the submission")
+    if path.stat().st_size > MAX_SOURCE_BYTES:
+        raise ImportFailed(f"{path.name} is larger than {MAX_SOURCE_BYTES >> 10} KiB")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ImportFailed(f"{path.name} is not UTF-8 text") from None
+
+
+@contextlib.contextmanager
+def _quiet_pytest() -> Iterator[None]:
+    """Keep pytest's own output off stdout (stdout may carry the JSON result)."""
+    saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+    finally:
+        if saved is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved
+
+
+@contextlib.contextmanager
+def _fresh_grader_modules(graders: Path) -> Iterator[None]:
+    """Import the graders afresh on each run, so a run never reuses another course's graders.
+
+    pytest's importlib mode names a grader after its path below the rootdir
+    (`graders.test_stability`) and reuses a module of that name found in sys.modules.
+    """
+    top = graders.name
+    for name in [n for n in sys.modules if n == top or n.startswith(f"{top}.")]:
+        del sys.modules[name]  # left by an earlier run in this process, perhaps of another course
+    try:
+        yield
+    finally:
+        for name in [n for n in sys.modules if n == top or n.startswith(f"{top}.")]:
+            del sys.modules[name]
+
+
+def run_checks(session: GradingSession, *, collect_only: bool = False) -> None:
+    """Run the selected exercises' checks (or, with `collect_only`, only record which exist)."""
+    import pytest
+
+    course = session.course
+    topics = []
+    for e in session.selected:
+        if e.topic not in topics:
+            topics.append(e.topic)
+    files = [course.grader_path(t) for t in topics]
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        raise EngineError(f"grader file missing: {missing[0]}")
+    args = [
+        *map(str, files),
+        "-c",
+        str(_INI),
+        "--rootdir",
+        str(course.root),
+        "--assert=plain",
+        "--capture=sys",
+        "--import-mode=importlib",
+        *(arg for plugin in _UNUSED_PLUGINS for arg in ("-p", f"no:{plugin}")),
+        *(["--collect-only"] if collect_only else []),
+    ]
+    with _quiet_pytest(), _fresh_grader_modules(course.graders_dir()):
+        code = pytest.main(args, plugins=[GraderPlugin(session)])
+    if session.fatal is not None:
+        raise session.fatal
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        detail = "; ".join(session.internal_errors) or f"pytest exit code {int(code)}"
+        raise EngineError(f"the graders did not run: {detail}")
+
+
+def build_result(session: GradingSession, duration_s: float, label: str = "") -> GradeResult:
+    exercises = []
+    internal = list(session.internal_errors)
+    for e in session.selected:
+        records = [r for r in session.records.values() if r.exercise == e.id]
+        if not records:
+            internal.append(f"no checks for exercise {e.id} in {session.course.grader_path(e.topic).name}")
+        exercises.append(_exercise_result(e, records))
+    return GradeResult(
+        exercises=tuple(exercises),
+        submission=label,
+        course=session.course.title,
+        version=__version__,
+        duration_s=duration_s,
+        internal_errors=tuple(internal),
+        notices=(secret.NOTICE,) if session.unsalted else (),
+    )
+
+
+def _exercise_result(e: Exercise, records: list[CheckRecord]) -> ExerciseResult:
+    total_weight = sum(r.weight for r in records) or 1.0
+    forbidden = next((r for r in records if r.outcome == "forbidden"), None)
+    checks = []
+    for r in records:
+        max_score = round(e.points * r.weight / total_weight, 4)
+        passed = r.outcome == "passed" and forbidden is None
+        message = r.secret if r.hidden else r.public
+        if forbidden is not None and r.outcome == "passed":
+            message = "not counted: the exercise uses a forbidden call"
+        checks.append(
+            CheckResult(
+                name=r.name,
+                visibility="hidden" if r.hidden else "public",
+                passed=passed,
+                score=max_score if passed else 0.0,
+                max_score=max_score,
+                message=message,
+                outcome=r.outcome,
+                hint=r.shown_hint if not passed else "",
+            )
+        )
+    all_passed = bool(checks) and all(c.passed for c in checks)
+    score = e.points if all_passed else round(sum(c.score for c in checks), 4)
+    ran = [r for r in records if r.outcome != "deferred"]
+    if len(ran) < len(records) and all(r.outcome == "passed" for r in ran):
+        # A student bundle: every check that ran passed; the deferred ones count 0. The score
+        # is the points less the deferred checks' points as listed (each rounded), so that it
+        # equals GradeResult.public_max_score exactly however those roundings add up.
+        deferred = sum(c.max_score for c in checks if c.outcome == "deferred")
+        score = round(e.points - deferred, 4)
+    status = exercise_status(tuple(checks), score, e.points)
+    message = _summary(records, forbidden)
+    return ExerciseResult(
+        id=e.id,
+        topic=e.topic,
+        status=status,
+        score=score,
+        max_score=e.points,
+        checks=tuple(checks),
+        message=message,
+        hint=e.hint if status != "passed" else "",
+    )
+
+
+def _summary(records: list[CheckRecord], forbidden: CheckRecord | None) -> str:
+    """One line for the exercise when something beyond wrong values happened."""
+    if forbidden is not None:
+        return forbidden.public
+    for outcome in ("import_error", "timeout", "crashed", "not_started", "raised"):
+        hits = [r for r in records if r.outcome == outcome]
+        if hits:
+            public = [r for r in hits if not r.hidden]
+            return public[0].public if public else hits[0].secret
+    return ""
+
+
+def plain_pytest_session(start: Path, submission: str | None, device: str) -> GradingSession:
+    """The session for `pytest graders/`: every exercise, the given or the course's submission."""
+    course = load_course(find_course_root(start))
+    resolved = resolve_submission(course, submission)
+    box = shared_sandbox(course.all_rule_patterns())
+    session = GradingSession(
+        course=course,
+        folder=str(resolved.folder),
+        selected=course.exercises,
+        sandbox=box,
+        device=device,
+        blocked=analyse(course, resolved.folder, course.exercises),
+        secret=secret.load(course.root),
+    )
+    bundle.attach(session)
+    return session

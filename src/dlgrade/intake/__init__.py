@@ -1,0 +1,1 @@
+"""Untrusted input: submission folders, archives, notebooks."""

@@ -1,0 +1,1 @@
+"""The student's loop: state, hints, reset, watch, progress."""

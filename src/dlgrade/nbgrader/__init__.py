@@ -1,0 +1,1 @@
+"""`grade nbgrader` and nbgrader's autograde steps."""

@@ -1,0 +1,1 @@
+"""Notebooks: check cells, the grading server, the IPython magic."""

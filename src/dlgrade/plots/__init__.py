@@ -1,0 +1,1 @@
+"""`--plots`: the student's functions drawn beside the model's."""

@@ -1,0 +1,1 @@
+"""Student bundles, packages and wheels."""
