@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from dlgrade import backprop
+from dlgrade.kit import backprop
 from dlgrade.kit.backprop import Layer
 from dlgrade.kit.cases import Case, label, randn, seed_for
 from dlgrade.kit.checks import check

@@ -16,10 +16,10 @@ from collections.abc import Callable
 
 import torch
 
-from dlgrade import graphs
+from dlgrade.engine.student import Request, StudentModule
+from dlgrade.kit import graphs
 from dlgrade.kit.cases import Case, seed_for
 from dlgrade.kit.checks import check, expect_close, expect_sequence
-from dlgrade.engine.student import Request, StudentModule
 
 F64 = torch.float64
 LARGE = (3000, 6000)  # inputs, nodes

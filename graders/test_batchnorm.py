@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from dlgrade import backprop, patterns
+from dlgrade.kit import backprop, patterns
 from dlgrade.kit.backprop import Layer
 from dlgrade.kit.cases import Case, label, rand, randn, seed_for
 from dlgrade.kit.checks import check

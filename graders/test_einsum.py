@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from dlgrade import cases, patterns
+from dlgrade.kit import cases, patterns
 from dlgrade.kit.cases import FLOAT_DTYPES, Case
 from dlgrade.kit.checks import check, check_each, expect_close, expect_sequence, expect_tensor
 

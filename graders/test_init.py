@@ -19,10 +19,10 @@ import math
 
 import torch
 
-from dlgrade import sampling
+from dlgrade.engine.student import Request, StudentModule
+from dlgrade.kit import sampling
 from dlgrade.kit.cases import generator, seed_for
 from dlgrade.kit.checks import check, check_each, expect_tensor, fail
-from dlgrade.engine.student import Request, StudentModule
 
 SAMPLERS = ("xavier_uniform", "xavier_normal", "he_normal")
 INITS = (*SAMPLERS, "random_0.01")

@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from dlgrade import backprop
+from dlgrade.kit import backprop
 from dlgrade.kit.backprop import Layer
 from dlgrade.kit.cases import Case, label, randn, seed_for
 from dlgrade.kit.checks import check, expect_equal, expect_layout

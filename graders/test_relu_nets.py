@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import torch
 
-from dlgrade import judge
-from dlgrade.kit.checks import check, expect_params, fail
 from dlgrade.engine.student import StudentModule
+from dlgrade.kit import judge
+from dlgrade.kit.checks import check, expect_params, fail
 
 EPOCHS = 1000  # the training budget of fit_irony_of_spec (its docstring says so)
 CURVE_TOLERANCE = 0.05  # RMS distance between the fitted and the true probability

@@ -10,11 +10,11 @@ import math
 
 import torch
 
-from dlgrade import patterns
-from dlgrade.kit.cases import FLOAT_DTYPES, Case, dims_of, label, randn, random_cases, seed_for
-from dlgrade.kit.checks import check, expect_close, expect_number, expect_sequence, expect_unmodified
 from dlgrade.core.codec import dtype_name
 from dlgrade.engine.student import Request, StudentModule
+from dlgrade.kit import patterns
+from dlgrade.kit.cases import FLOAT_DTYPES, Case, dims_of, label, randn, random_cases, seed_for
+from dlgrade.kit.checks import check, expect_close, expect_number, expect_sequence, expect_unmodified
 
 INF = math.inf
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dlgrade import cases, patterns
+from dlgrade.kit import cases, patterns
 from dlgrade.kit.cases import FLOAT_DTYPES, Case
 from dlgrade.kit.checks import check, expect_equal
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dlgrade import judge
+from dlgrade.engine.student import StudentModule
+from dlgrade.kit import judge
 from dlgrade.kit.cases import (
     Case,
     corners,
@@ -34,7 +35,6 @@ from dlgrade.kit.checks import (
     fail,
 )
 from dlgrade.kit.memo import Runs
-from dlgrade.engine.student import StudentModule
 
 STEPS = 500  # the training budget of train_xor_mlp and train_xor_linear (their docstrings say so)
 MLP_MSE = 0.01

@@ -12,13 +12,13 @@ from typing import Any
 
 import torch
 
-from dlgrade import backprop, checks, patterns
 from dlgrade.core.manifest import Course
+from dlgrade.core.result import GradeResult
 from dlgrade.engine.oracle import Oracle
 from dlgrade.engine.plugin import GraderPlugin
-from dlgrade.core.result import GradeResult
 from dlgrade.engine.runner import grade
 from dlgrade.engine.student import ExerciseSandbox, Request
+from dlgrade.kit import backprop, checks, patterns
 
 LARGE = 100.0  # an input with a finite entry this large is a "large" case
 
@@ -162,7 +162,7 @@ def _patched(rec: Recording) -> Iterator[None]:
 
 
 def _key() -> Any:
-    from dlgrade import plugin
+    from dlgrade.engine import plugin
 
     return plugin._KEY
 

@@ -16,9 +16,9 @@ from dlgrade.engine.answers import (
     question_key,
 )
 from dlgrade.engine.bundle import BundleError
-from dlgrade.kit.cases import randn
 from dlgrade.engine.oracle import Oracle
 from dlgrade.engine.plugin import ModuleLoader
+from dlgrade.kit.cases import randn
 from tests.support import ROOT
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dlgrade import archive
 from dlgrade.core.manifest import Course
+from dlgrade.intake import archive
 from dlgrade.intake.submission import SubmissionError, find_modules, open_submission
 from tests.archives import GOOD_MODULE, HOSTILE
 

@@ -8,15 +8,15 @@ import types
 import pytest
 import torch
 
-from dlgrade.kit.backprop import Layer, judged_on_own_forward, numeric_gradient, opaque_part
-from dlgrade.kit.cases import Case
-from dlgrade.kit.checks import CheckFailure, expect_rel_close, rel_error, sci, shape_words
 from dlgrade.core.codec import Opaque
 from dlgrade.core.manifest import Course
 from dlgrade.engine.oracle import Oracle
 from dlgrade.engine.runner import grade
-from dlgrade.sandbox import guards
 from dlgrade.engine.student import Raised
+from dlgrade.kit.backprop import Layer, judged_on_own_forward, numeric_gradient, opaque_part
+from dlgrade.kit.cases import Case
+from dlgrade.kit.checks import CheckFailure, expect_rel_close, rel_error, sci, shape_words
+from dlgrade.sandbox import guards
 
 F64 = torch.float64
 

@@ -9,7 +9,7 @@ import sys
 
 import torch
 
-from dlgrade import cases
+from dlgrade.kit import cases
 
 
 def test_sizes_differ_within_each_assignment_and_ones_are_one() -> None:

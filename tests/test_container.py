@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from dlgrade.release.gradescope import COURSE_PARTS
 from dlgrade.core.manifest import Course
+from dlgrade.release.gradescope import COURSE_PARTS
 from tests.support import ROOT, reference_copy
 
 IMAGE = "dlgrade-test:latest"

@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from dlgrade.dev.check import static_problems
 from dlgrade.core.manifest import Course, load_course
+from dlgrade.dev.check import static_problems
 from tests.support import FIXTURES, ROOT, assert_full_marks, grade_folder
 
 TOPICS = [t.id for t in load_course(ROOT).topics]

@@ -7,9 +7,9 @@ import shutil
 from click.testing import CliRunner
 
 from dlgrade.cli.main import main
-from dlgrade.dev.readme import BEGIN, END, topic_table
-from dlgrade.dev.check import static_problems
 from dlgrade.core.manifest import Course, load_course
+from dlgrade.dev.check import static_problems
+from dlgrade.dev.readme import BEGIN, END, topic_table
 from tests.support import ROOT
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import shutil
 
-from dlgrade.dev.check import static_problems
 from dlgrade.core.manifest import load_course
+from dlgrade.dev.check import static_problems
 from tests.support import ROOT
 
 

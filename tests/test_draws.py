@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from dlgrade import cases, draws
-from dlgrade.dev.check import grading_problems
 from dlgrade.core.manifest import Course
+from dlgrade.dev.check import grading_problems
+from dlgrade.kit import cases, draws
 
 
 def test_every_recorded_draw_is_what_hypothesis_draws_now() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dlgrade import feedback
 from dlgrade.core.manifest import Course
+from dlgrade.engine import feedback
 from dlgrade.engine.runner import grade
 from tests.support import reference_copy
 

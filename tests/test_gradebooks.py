@@ -16,9 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 from dlgrade.batch.entries import Entry, Row
+from dlgrade.batch.regrade import course_digest, entry_digest, plan
 from dlgrade.cli.main import main
 from dlgrade.core.manifest import Course, load_course
-from dlgrade.batch.regrade import course_digest, entry_digest, plan
 from tests import submissions as subs
 from tests.courses import course_copy
 from tests.support import ROOT, variant, with_appended
@@ -251,8 +251,8 @@ class _Tags(HTMLParser):
 
 
 def test_html_escapes_student_text() -> None:
-    from dlgrade.report.html import render_html
     from dlgrade.core.result import CheckResult, ExerciseResult, GradeResult
+    from dlgrade.report.html import render_html
 
     check = CheckResult("c", "public", False, 0.0, 1.0, "<script>alert(1)</script>", "failed", hint="a < b")
     exercise = ExerciseResult("e", "t", "failed", 0.0, 1.0, (check,))

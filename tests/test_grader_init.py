@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dlgrade import sampling
 from dlgrade.core.manifest import Course
+from dlgrade.kit import sampling
 from tests.support import (
     assert_loses_only_where_due,
     grade_folder,

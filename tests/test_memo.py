@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dlgrade.kit.memo import Runs
 from dlgrade.engine.student import Call, NotStarted
+from dlgrade.kit.memo import Runs
 
 
 class CountingStudent:

@@ -21,8 +21,9 @@ from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import ClearSolutions, Execute
 from nbgrader.utils import determine_grade
 
-from dlgrade import notebook
 from dlgrade.core.manifest import Course
+from dlgrade.core.result import GradeResult
+from dlgrade.intake.notebook_code import code_cells, module_source
 from dlgrade.nbgrader.autograde import (
     RESOURCE,
     RecordRegrade,
@@ -31,9 +32,8 @@ from dlgrade.nbgrader.autograde import (
     check_cells,
 )
 from dlgrade.nbgrader.notebook import topic_notebook
-from dlgrade.intake.notebook_code import code_cells, module_source
+from dlgrade.notebook import cells as notebook
 from dlgrade.report.table import exercise_lines, render_lines
-from dlgrade.core.result import GradeResult
 from tests.nbgrader_support import model_answers, with_variant
 from tests.support import FIXTURES, ROOT, grade_folder
 

@@ -19,9 +19,9 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from dlgrade.cli.main import main
 from dlgrade.core.manifest import Course, load_course
+from dlgrade.intake.notebook_code import module_source
 from dlgrade.nbgrader.autograde import autograde_preprocessors
 from dlgrade.nbgrader.course import write_nbgrader_course
-from dlgrade.intake.notebook_code import module_source
 from tests.support import ROOT, grade_folder
 
 TOPICS = [t.id for t in load_course(ROOT).topics]

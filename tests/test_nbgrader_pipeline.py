@@ -25,12 +25,12 @@ from pathlib import Path
 import pytest
 
 from dlgrade.core.manifest import Course, load_course
-from dlgrade.notebook.cells import public_part
-from dlgrade.intake.notebook_code import module_source, notebook_cells
-from dlgrade.release.build import build_release
-from dlgrade.report.table import exercise_lines, render_lines
 from dlgrade.core.result import GradeResult
 from dlgrade.engine.runner import grade
+from dlgrade.intake.notebook_code import module_source, notebook_cells
+from dlgrade.notebook.cells import public_part
+from dlgrade.release.build import build_release
+from dlgrade.report.table import exercise_lines, render_lines
 from tests.nbgrader_support import (
     exported_totals,
     filled,

@@ -11,11 +11,11 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
-from dlgrade import notebook
-from dlgrade.notebook.server import answer
 from dlgrade.core.manifest import Course
-from dlgrade.report.table import exercise_lines, render_lines
 from dlgrade.engine.runner import grade
+from dlgrade.notebook import cells as notebook
+from dlgrade.notebook.server import answer
+from dlgrade.report.table import exercise_lines, render_lines
 from dlgrade.sandbox.pool import shared_sandbox
 from tests.support import FIXTURES, ROOT
 

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from dlgrade.core.manifest import Course
-from dlgrade.sandbox.pool import Sandbox
 from dlgrade.engine.student import Call, ExerciseSandbox, Raised, Request, TimedOut
+from dlgrade.sandbox.pool import Sandbox
 
 MODULE = """
 import time

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from dlgrade.core.manifest import Course
-from dlgrade.plots.draw import FITTED_CURVE, TRUE_CURVE, write_plots
 from dlgrade.plots.curves import INIT_COLOURS
+from dlgrade.plots.draw import FITTED_CURVE, TRUE_CURVE, write_plots
 from tests.support import ROOT, variant, with_appended
 
 matplotlib_image = pytest.importorskip("matplotlib.image")

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dlgrade import judge
-from dlgrade.kit.cases import TRUTH_TABLES, corners, truth_table
 from dlgrade.core.manifest import Course
 from dlgrade.engine.plugin import ModuleLoader
+from dlgrade.kit import judge
+from dlgrade.kit.cases import TRUTH_TABLES, corners, truth_table
 
 
 @pytest.fixture(scope="module")

@@ -16,16 +16,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from dlgrade.engine.answers import AnswerBook, RecordingOracle
-from dlgrade.engine.bundle import DEFERRED_MESSAGE, load_bundle
 from dlgrade.cli.main import main
 from dlgrade.core.codec import Opaque
 from dlgrade.core.manifest import Course, load_course
+from dlgrade.core.result import GradeResult
+from dlgrade.engine.answers import AnswerBook, RecordingOracle
+from dlgrade.engine.bundle import DEFERRED_MESSAGE, load_bundle
 from dlgrade.engine.plugin import GradingSession, ModuleLoader
+from dlgrade.engine.runner import grade, run_checks
 from dlgrade.release.build import build_release
 from dlgrade.report.table import render_table
-from dlgrade.core.result import GradeResult
-from dlgrade.engine.runner import grade, run_checks
 from dlgrade.sandbox.pool import shared_sandbox
 from tests.support import ROOT, reference_copy, variants, with_appended
 

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from dlgrade.engine.bundle import DEFERRED_MESSAGE
 from dlgrade.core.manifest import Course, load_course
+from dlgrade.engine.bundle import DEFERRED_MESSAGE
+from dlgrade.engine.runner import grade
 from dlgrade.release.build import build_release
 from dlgrade.release.texts import SETUP_HEADING
-from dlgrade.engine.runner import grade
 from tests.support import ROOT, reference_copy
 
 pytestmark = pytest.mark.slow

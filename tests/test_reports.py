@@ -10,9 +10,9 @@ from dataclasses import replace
 import pytest
 
 from dlgrade.core.manifest import Course
+from dlgrade.core.result import CheckResult, GradeResult
 from dlgrade.report import FORMATS
 from dlgrade.report.gradescope import gradescope_document
-from dlgrade.core.result import CheckResult, GradeResult
 from tests.formats import gradescope_problems, junit_problems
 from tests.support import grade_folder, hostiles, variant, with_appended
 

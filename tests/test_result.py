@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
+from dlgrade.core.result import CheckResult, ExerciseResult, GradeResult, exercise_status
 from dlgrade.report import FORMATS
 from dlgrade.report.table import render_table
-from dlgrade.core.result import CheckResult, ExerciseResult, GradeResult, exercise_status
 
 
 def check(name: str, passed: bool, outcome: str = "passed", hidden: bool = False, score: float = 1.0):

@@ -7,8 +7,8 @@ import sys
 from dataclasses import replace
 
 from dlgrade.core.manifest import Course
-from dlgrade.engine.plugin import CheckRecord
 from dlgrade.core.result import GradeResult
+from dlgrade.engine.plugin import CheckRecord
 from dlgrade.engine.runner import _exercise_result, grade
 from tests.support import ROOT, reference_copy
 

@@ -10,12 +10,13 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from dlgrade import draws, secret
-from dlgrade.kit.cases import random_cases, seed_for, sizes
 from dlgrade.cli.main import main
+from dlgrade.core import secret
 from dlgrade.core.manifest import Course
-from dlgrade.engine.runner import grade
 from dlgrade.core.secret import hidden_inputs
+from dlgrade.engine.runner import grade
+from dlgrade.kit import draws
+from dlgrade.kit.cases import random_cases, seed_for, sizes
 from tests.support import ROOT
 from tests.test_release import every_text
 

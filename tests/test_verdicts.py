@@ -7,9 +7,9 @@ import math
 import pytest
 import torch
 
-from dlgrade.kit.checks import HINT_KINDS_DEFAULT, KINDS, CheckFailure, check, expect_close
 from dlgrade.core.manifest import Course
 from dlgrade.engine.plugin import CheckRecord
+from dlgrade.kit.checks import HINT_KINDS_DEFAULT, KINDS, CheckFailure, check, expect_close
 from tests.support import grade_folder, variant, with_appended
 
 INF = math.inf

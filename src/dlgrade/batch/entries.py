@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from dlgrade.core.manifest import Course
 from dlgrade.core.result import GradeResult
-from dlgrade.sandbox.pool import Sandbox
 from dlgrade.intake.submission import SubmissionError, find_modules
+from dlgrade.sandbox.pool import Sandbox
 
 RowStatus = Literal["graded", "rejected", "error"]
 ROW_STATUSES: tuple[RowStatus, ...] = ("graded", "rejected", "error")
@@ -147,8 +147,8 @@ def grade_entry(
     device: str = "cpu",
 ) -> Row:
     """Unpack or copy one submission into a private folder under `workdir` and grade it there."""
-    from dlgrade import archive
     from dlgrade.engine.runner import EngineError, grade
+    from dlgrade.intake import archive
 
     path = Path(entry.path)
     try:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from html import escape as html_escape
 from pathlib import Path
 
-from dlgrade.core.atomic import write_atomic
 from dlgrade.batch.entries import Row
 from dlgrade.batch.gradebook import Gradebook, GradebookError
+from dlgrade.core.atomic import write_atomic
 from dlgrade.report.html import render_html
 from dlgrade.report.markdown import escape, render_markdown
 

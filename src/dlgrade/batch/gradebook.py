@@ -13,9 +13,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from dlgrade.core.atomic import write_atomic
 from dlgrade.batch.entries import Row
 from dlgrade.batch.roster import Roster
+from dlgrade.core.atomic import write_atomic
 
 GRADEBOOK_FORMAT = "dlgrade-gradebook"
 GRADEBOOK_VERSION = 1

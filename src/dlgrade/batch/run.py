@@ -10,10 +10,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from dlgrade import batch, regrade
+from dlgrade.batch import entries as batch
+from dlgrade.batch import regrade
 from dlgrade.batch.gradebook import Gradebook
-from dlgrade.core.manifest import Course
 from dlgrade.batch.roster import Roster
+from dlgrade.core.manifest import Course
 
 
 @dataclass(frozen=True)

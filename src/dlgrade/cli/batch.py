@@ -93,11 +93,11 @@ def batch_command(
 ) -> None:
     """Grade every submission (zips or folders) in SUBMISSIONS into one gradebook row each."""
     from dlgrade.batch.feedback import write_feedback
-    from dlgrade.batch.run import run_batch
-    from dlgrade.cli.main import EXIT_ENGINE
     from dlgrade.batch.gradebook import json_path, read_gradebook, write_gradebook
     from dlgrade.batch.progress import batch_progress
     from dlgrade.batch.roster import RosterError, read_roster
+    from dlgrade.batch.run import run_batch
+    from dlgrade.cli.main import EXIT_ENGINE
 
     if not csv_path.parent.is_dir():
         raise click.UsageError(f"--csv {csv_path}: folder {csv_path.parent} does not exist")
@@ -154,9 +154,9 @@ def batch_command(
 @click.option("--assignment", default=None, help="Canvas's assignment column [default: the course title].")
 def export_command(gradebook: Path, target: str, output: Path, assignment: str | None) -> None:
     """Write a batch gradebook (grades.json) as a CSV that Canvas or Gradescope imports."""
-    from dlgrade.core.atomic import write_atomic
     from dlgrade.batch.export import TARGETS
     from dlgrade.batch.gradebook import read_gradebook
+    from dlgrade.core.atomic import write_atomic
 
     with _errors():
         book = read_gradebook(gradebook)
@@ -191,8 +191,8 @@ def gradescope_group() -> None:
 def gradescope_build_command(out: Path, hidden_until_due: bool) -> None:
     """Write the autograder zip to OUT: setup.sh, run_autograder, the course and the engine."""
     from dlgrade.engine.bundle import is_bundle
-    from dlgrade.release.wheel import WheelError
     from dlgrade.release.gradescope import build_autograder
+    from dlgrade.release.wheel import WheelError
 
     with _errors():
         course = _course()

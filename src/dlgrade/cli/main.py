@@ -14,7 +14,10 @@ from pathlib import Path
 
 import click
 
-from dlgrade import __version__, cli_batch, cli_student, cli_submissions
+from dlgrade import __version__
+from dlgrade.cli import batch as cli_batch
+from dlgrade.cli import student as cli_student
+from dlgrade.cli import submissions as cli_submissions
 from dlgrade.cli.options import (
     containment_option,
     device_option,
@@ -24,8 +27,8 @@ from dlgrade.cli.options import (
     submission_option,
 )
 from dlgrade.core.manifest import Course, ManifestError, find_course_root, load_course
-from dlgrade.nbgrader.course import DEFAULT_CELL_TIMEOUT
 from dlgrade.intake.submission import SubmissionError
+from dlgrade.nbgrader.course import DEFAULT_CELL_TIMEOUT
 
 EXIT_FAIL_UNDER = 1
 EXIT_ENGINE = 3
@@ -143,9 +146,9 @@ def draw_plots(course: Course, submission: str | None, names: tuple[str, ...], f
 def emit(result: object, fmt: str, output: Path | None) -> None:
     """Machine formats go to --output (or alone on stdout); people get the table on stdout."""
     from dlgrade.core.atomic import write_atomic
+    from dlgrade.core.result import GradeResult
     from dlgrade.report import FORMATS
     from dlgrade.report.table import render_table
-    from dlgrade.core.result import GradeResult
 
     assert isinstance(result, GradeResult)
     if output is not None:
@@ -183,8 +186,8 @@ def dev_group() -> None:
 @click.option("--static-only", is_flag=True, help="Skip grading the reference and the stubs.")
 def dev_check_command(static_only: bool) -> None:
     """Cross-check course.toml, exercises/, reference/ and graders/ (exit 1 on any problem)."""
-    from dlgrade.engine.bundle import is_bundle
     from dlgrade.dev.check import grading_problems, static_problems
+    from dlgrade.engine.bundle import is_bundle
 
     with domain_errors():
         course = here_course()
@@ -204,8 +207,8 @@ def dev_check_command(static_only: bool) -> None:
 @dev_group.command("draws")
 def dev_draws_command() -> None:
     """Record the hypothesis draws the graders use (draws.json), so grading skips hypothesis."""
-    from dlgrade.engine.bundle import is_bundle
     from dlgrade.dev.check import record_draws
+    from dlgrade.engine.bundle import is_bundle
 
     with domain_errors():
         course = here_course()

@@ -36,8 +36,8 @@ def list_command() -> None:
     """Topics and exercises in learning order, with your last status and points, and what next."""
     from dlgrade.cli.main import here_course
     from dlgrade.loop.course_list import list_lines
-    from dlgrade.report.table import render_lines
     from dlgrade.loop.state import last_results
+    from dlgrade.report.table import render_lines
 
     with _errors():
         course = here_course()

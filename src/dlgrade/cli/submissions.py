@@ -37,9 +37,9 @@ def _errors() -> Iterator[None]:
     """cli.domain_errors, plus: bad batches, gradebooks and saved results (usage errors, exit 2);
     grading processes that cannot start (engine failure, exit 3)."""
     from dlgrade.batch.entries import BatchError
-    from dlgrade.cli.main import EngineFailure, domain_errors
     from dlgrade.batch.gradebook import GradebookError
     from dlgrade.batch.pool import PoolError
+    from dlgrade.cli.main import EngineFailure, domain_errors
     from dlgrade.report.json_report import ResultFileError
 
     with domain_errors():

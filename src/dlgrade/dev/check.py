@@ -15,8 +15,9 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-from dlgrade import course_docs, draws
 from dlgrade.core.manifest import Course
+from dlgrade.dev import readme as course_docs
+from dlgrade.kit import draws
 
 
 @dataclass(frozen=True)
@@ -178,8 +179,8 @@ def grading_problems(course: Course) -> list[Problem]:
 
 def record_draws(course: Course) -> tuple[Path, int]:
     """Grade the model solutions, then record every draw the graders asked for (draws.py)."""
-    from dlgrade.kit.cases import draw_sizes
     from dlgrade.engine.runner import EngineError, grade
+    from dlgrade.kit.cases import draw_sizes
 
     draws.asked.clear()
     ref = grade(course, course.reference_dir(), label="reference")

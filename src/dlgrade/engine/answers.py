@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 
-from dlgrade import codec
+from dlgrade.core import codec
 from dlgrade.engine.bundle import BundleError
 from dlgrade.engine.oracle import Oracle
 from dlgrade.engine.student import Call, describe_call

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from dlgrade.core.manifest import Course
 from dlgrade.core.result import GradeResult
-from dlgrade.sandbox.pool import shared_sandbox
 from dlgrade.intake.submission import open_submission
+from dlgrade.sandbox.pool import shared_sandbox
 
 
 def grade_submission(
@@ -31,7 +31,7 @@ def grade_submission(
 
 def remember(course: Course, result: GradeResult) -> GradeResult:
     """The student's loop: add the hint tiers opened, save the results for `grade list`."""
-    from dlgrade import state
+    from dlgrade.loop import state
 
     result = state.with_hints_opened(course, result)
     if not result.internal_errors:

@@ -18,14 +18,14 @@ from typing import Any
 
 import pytest
 
-from dlgrade.engine.bundle import DEFERRED_MESSAGE, HiddenCheck
-from dlgrade.kit.checks import HINT_KINDS_DEFAULT, CheckFailure
 from dlgrade.core.manifest import Course, Exercise
-from dlgrade.engine.oracle import Oracle
 from dlgrade.core.result import Outcome
-from dlgrade.sandbox.pool import Sandbox, SandboxError
 from dlgrade.core.secret import hidden_inputs
+from dlgrade.engine.bundle import DEFERRED_MESSAGE, HiddenCheck
+from dlgrade.engine.oracle import Oracle
 from dlgrade.engine.student import PRINTED_CHARS, ExerciseSandbox, StudentError, StudentModule
+from dlgrade.kit.checks import HINT_KINDS_DEFAULT, CheckFailure
+from dlgrade.sandbox.pool import Sandbox, SandboxError
 
 
 @dataclass

@@ -14,8 +14,8 @@ import fnmatch
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from dlgrade import syntax_rules
 from dlgrade.core.manifest import Rules
+from dlgrade.engine import syntax_rules
 from dlgrade.sandbox.audit import DENIED_IMPORTS
 
 _BUILTINS = frozenset(dir(builtins))

@@ -11,14 +11,16 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from dlgrade import __version__, bundle, integrity, rules, secret
+from dlgrade import __version__
+from dlgrade.core import secret
 from dlgrade.core.manifest import Course, Exercise, find_course_root, load_course
-from dlgrade.engine.plugin import CheckRecord, GraderPlugin, GradingSession
 from dlgrade.core.result import CheckResult, ExerciseResult, GradeResult, Visibility, exercise_status
-from dlgrade.sandbox import policy
-from dlgrade.sandbox.pool import Sandbox, shared_sandbox
+from dlgrade.engine import bundle, integrity, rules
+from dlgrade.engine.plugin import CheckRecord, GraderPlugin, GradingSession
 from dlgrade.engine.student import Forbidden, ImportFailed, StudentError
 from dlgrade.intake.submission import resolve_submission
+from dlgrade.sandbox import policy
+from dlgrade.sandbox.pool import Sandbox, shared_sandbox
 
 MAX_SOURCE_BYTES = 1 << 20
 # A submission's whole grading must end within BASE + FACTOR x the sum of its exercises' time

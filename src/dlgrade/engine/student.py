@@ -15,10 +15,10 @@ from typing import Any, ClassVar
 
 import torch
 
-from dlgrade import feedback
-from dlgrade.kit.checks import describe
 from dlgrade.core.manifest import Course, Exercise
 from dlgrade.core.result import Outcome
+from dlgrade.engine import feedback
+from dlgrade.kit.checks import describe
 from dlgrade.sandbox.pool import Sandbox, SandboxBroken, SandboxError, Worker, WorkerDied, WorkerSpec
 
 # Exception names a hidden check may show: the built-in ones. A student's own class name

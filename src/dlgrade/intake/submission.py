@@ -85,7 +85,7 @@ def open_submission(course: Course, spec: str | None, workdir: Path | None = Non
     if path is None or not path.is_file():
         yield resolve_submission(course, spec)
         return
-    from dlgrade import archive
+    from dlgrade.intake import archive
 
     with archive.private_folder(workdir) as folder:
         if path.suffix == ".ipynb":

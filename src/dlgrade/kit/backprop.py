@@ -16,6 +16,9 @@ from typing import Any
 
 import torch
 
+from dlgrade.core.codec import Opaque
+from dlgrade.engine.oracle import Oracle, select_output
+from dlgrade.engine.student import Forbidden, NotStarted, Raised, Request, StudentError, StudentModule
 from dlgrade.kit.cases import Case, randn, seed_for
 from dlgrade.kit.checks import (
     CheckFailure,
@@ -26,9 +29,6 @@ from dlgrade.kit.checks import (
     expect_unmodified,
     fail,
 )
-from dlgrade.core.codec import Opaque
-from dlgrade.engine.oracle import Oracle, select_output
-from dlgrade.engine.student import Forbidden, NotStarted, Raised, Request, StudentError, StudentModule
 
 # Centered differences in float64 with this step are good to ~1e-9 on smooth functions.
 FD_STEP = 1e-6

@@ -17,9 +17,9 @@ from typing import Any
 
 import torch
 
-from dlgrade import draws
 from dlgrade.core.codec import dtype_name
 from dlgrade.core.secret import hidden, salted
+from dlgrade.kit import draws
 
 FLOAT_DTYPES: tuple[torch.dtype, ...] = (torch.float32, torch.float64)
 _HYPOTHESIS_STORAGE = os.path.join(

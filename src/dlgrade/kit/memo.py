@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dlgrade import codec
+from dlgrade.core import codec
 from dlgrade.engine.student import Call, StudentError, StudentModule
 
 

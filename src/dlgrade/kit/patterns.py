@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from dlgrade.engine.oracle import Oracle, select_output
+from dlgrade.engine.student import Request, StudentModule
 from dlgrade.kit.cases import Case, randn, seed_for
 from dlgrade.kit.checks import (
     expect_close,
@@ -13,8 +15,6 @@ from dlgrade.kit.checks import (
     expect_unmodified,
     fail,
 )
-from dlgrade.engine.oracle import Oracle, select_output
-from dlgrade.engine.student import Request, StudentModule
 
 
 def agree(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 
 from dlgrade.core.manifest import Course, Exercise
-from dlgrade.report.table import STATUS_STYLE
 from dlgrade.core.result import ExerciseResult
+from dlgrade.report.table import STATUS_STYLE
 
 
 def next_exercise(course: Course, last: dict[str, ExerciseResult]) -> Exercise | None:

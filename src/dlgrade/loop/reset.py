@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dlgrade.core.atomic import write_atomic
-from dlgrade.engine.bundle import is_bundle
 from dlgrade.core.manifest import Course, Exercise
+from dlgrade.engine.bundle import is_bundle
 from dlgrade.loop.state import state_dir
 
 STUBS_DIR = "stubs"

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from rich.text import Text
 
 from dlgrade.core.manifest import Course, Exercise
-from dlgrade.report.table import STATUS_STYLE
 from dlgrade.core.result import ExerciseResult
+from dlgrade.report.table import STATUS_STYLE
 
 KEYS = "keys: n next unsolved · h next hint · l list · q quit"
 BAR_WIDTH = 30

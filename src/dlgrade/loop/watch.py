@@ -22,8 +22,8 @@ from rich.console import Console
 
 from dlgrade.core.manifest import Course
 from dlgrade.core.result import GradeResult
-from dlgrade.sandbox.pool import Sandbox
 from dlgrade.loop.screen import Screen, screen_lines, unsolved_after
+from dlgrade.sandbox.pool import Sandbox
 
 DEBOUNCE_MS = 20  # editors write a file in bursts; watchfiles waits this long for quiet
 Event = tuple[str, object]  # ("files", {module, ...}) or ("key", "n")
@@ -31,7 +31,7 @@ Event = tuple[str, object]  # ("files", {module, ...}) or ("key", "n")
 
 def watch(course: Course, names: Sequence[str] = (), *, device: str = "cpu") -> None:
     """Watch the course's exercises/ until `q` (or Ctrl-C)."""
-    from dlgrade import state
+    from dlgrade.loop import state
     from dlgrade.sandbox.pool import shared_sandbox
 
     watched = course.select(list(names))

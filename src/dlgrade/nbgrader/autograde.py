@@ -37,6 +37,8 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Float
 
 from dlgrade.core.manifest import Course
+from dlgrade.core.result import ExerciseResult, GradeResult
+from dlgrade.intake.notebook_code import code_cells, module_source
 from dlgrade.nbgrader.notebook import CHECKS_SUFFIX
 from dlgrade.notebook.cells import (
     OUT_OF_BAND_ENV,
@@ -45,8 +47,6 @@ from dlgrade.notebook.cells import (
     grading_client,
     notebook_report,
 )
-from dlgrade.intake.notebook_code import code_cells, module_source
-from dlgrade.core.result import ExerciseResult, GradeResult
 
 RESOURCE = "dlgrade_regrade"  # where RegradeNotebook leaves the grades for RecordRegrade
 DEFAULT_TIMEOUT = 300.0  # seconds per exercise; nbgrader_config.py sets the cell timeout

@@ -34,10 +34,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
-from dlgrade.engine.bundle import DEFERRED_MESSAGE
 from dlgrade.core.manifest import MANIFEST_NAME, Course, ManifestError, find_course_root, load_course
-from dlgrade.intake.notebook_code import module_source
 from dlgrade.core.result import ExerciseResult, GradeResult, exercise_status
+from dlgrade.engine.bundle import DEFERRED_MESSAGE
+from dlgrade.intake.notebook_code import module_source
 
 COURSE_ENV = "DLGRADE_COURSE"
 OUT_OF_BAND_ENV = "DLGRADE_OUT_OF_BAND"

@@ -13,9 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from dlgrade.core.manifest import Course, ManifestError
-from dlgrade.notebook.cells import NotebookGradingError, _executed_cells, find_course, grading_client, start_grader
-from dlgrade.intake.notebook_code import module_source, notebook_modules_from_source
 from dlgrade.core.result import GradeResult
+from dlgrade.intake.notebook_code import module_source, notebook_modules_from_source
+from dlgrade.notebook.cells import (
+    NotebookGradingError,
+    _executed_cells,
+    find_course,
+    grading_client,
+    start_grader,
+)
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -17,10 +17,10 @@ from typing import Any
 
 import torch
 
-from dlgrade.kit.checks import expect_sequence, expect_tensor
-from dlgrade.plots.figures import FITTED_CURVE, TRUE_CURVE, figure, png
 from dlgrade.engine.oracle import Oracle
 from dlgrade.engine.student import StudentModule
+from dlgrade.kit.checks import expect_sequence, expect_tensor
+from dlgrade.plots.figures import FITTED_CURVE, TRUE_CURVE, figure, png
 
 ALPHA, BETA = 0.25, 1.0
 INIT_COLOURS = {"xavier_uniform": "#1f77b4", "xavier_normal": "#9467bd", "he_normal": "#2a9d3a",

@@ -18,20 +18,20 @@ from typing import Any
 
 import torch
 
-from dlgrade import judge
-from dlgrade.engine.answers import AnswerBook, ReplayOracle, UnrecordedQuestion
 from dlgrade.core.atomic import write_atomic
-from dlgrade.engine.bundle import load_bundle
-from dlgrade.kit.cases import corners, truth_table, xor_training_set
-from dlgrade.kit.checks import CheckFailure, expect_params, expect_tensor
-from dlgrade.plots.figures import FITTED_CURVE, TRUE_CURVE, figure, png
 from dlgrade.core.manifest import Course
+from dlgrade.engine.answers import AnswerBook, ReplayOracle, UnrecordedQuestion
+from dlgrade.engine.bundle import load_bundle
 from dlgrade.engine.oracle import Oracle
-from dlgrade.plots.curves import CURVES
 from dlgrade.engine.plugin import ModuleLoader
-from dlgrade.sandbox.pool import shared_sandbox
 from dlgrade.engine.student import ExerciseSandbox, StudentError, StudentModule
 from dlgrade.intake.submission import open_submission
+from dlgrade.kit import judge
+from dlgrade.kit.cases import corners, truth_table, xor_training_set
+from dlgrade.kit.checks import CheckFailure, expect_params, expect_tensor
+from dlgrade.plots.curves import CURVES
+from dlgrade.plots.figures import FITTED_CURVE, TRUE_CURVE, figure, png
+from dlgrade.sandbox.pool import shared_sandbox
 
 # Region colours (RGB) for class 0 and class 1, and the marker colours drawn on top of them.
 REGION = ((0.80, 0.87, 0.95), (0.98, 0.85, 0.70))

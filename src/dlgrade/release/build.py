@@ -24,18 +24,18 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from dlgrade import __version__
+from dlgrade.core.manifest import MANIFEST_NAME, Course, load_course
+from dlgrade.dev.check import static_problems
 from dlgrade.engine.answers import AnswerBook, RecordingOracle
 from dlgrade.engine.bundle import ANSWERS_FILE, BUNDLE_FILE, BundleInfo, HiddenCheck, is_bundle
-from dlgrade.dev.check import static_problems
-from dlgrade.release.wheel import WheelError, build_engine_wheel, engine_python, engine_requirements
-from dlgrade.core.manifest import MANIFEST_NAME, Course, load_course
 from dlgrade.engine.oracle import Oracle
 from dlgrade.engine.plugin import CheckRecord, GradingSession, ModuleLoader
-from dlgrade.release.texts import GITIGNORE, WORKFLOW, ci_workflow, readme, requirements_txt
-from dlgrade.loop.reset import STUBS_DIR
 from dlgrade.engine.runner import EngineError, analyse, grade, run_checks
-from dlgrade.sandbox.pool import shared_sandbox
+from dlgrade.loop.reset import STUBS_DIR
 from dlgrade.release.strip import StripError, strip_hidden
+from dlgrade.release.texts import GITIGNORE, WORKFLOW, ci_workflow, readme, requirements_txt
+from dlgrade.release.wheel import WheelError, build_engine_wheel, engine_python, engine_requirements
+from dlgrade.sandbox.pool import shared_sandbox
 
 GRADER_EXTRAS = ("conftest.py", "__init__.py")  # copied as they are; dev check allows no others
 

@@ -1,6 +1,6 @@
 """`grade gradescope build`: the autograder zip Gradescope takes, written from the course.
 
-At the zip's root: setup.sh and run_autograder (from dlgrade/autograder/), the course
+At the zip's root: setup.sh and run_autograder (from dlgrade/release/autograder/), the course
 (course.toml, exercises/, graders/, reference/; no caches, no bytecode), the grading engine as a
 wheel in wheels/ and requirements.txt pinning torch and hypothesis to the versions installed
 here. Gradescope unpacks it into /autograder/source.
@@ -15,8 +15,8 @@ import zipfile
 from pathlib import Path
 
 from dlgrade.core.atomic import write_atomic
-from dlgrade.release.wheel import build_engine_wheel, engine_requirements
 from dlgrade.core.manifest import Course
+from dlgrade.release.wheel import build_engine_wheel, engine_requirements
 
 SCRIPTS = Path(__file__).with_name("autograder")
 COURSE_PARTS = ("course.toml", "exercises", "graders", "reference")

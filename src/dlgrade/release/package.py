@@ -21,9 +21,9 @@ from typing import Any
 
 from dlgrade.core.atomic import write_atomic
 from dlgrade.core.manifest import Course
-from dlgrade.report.json_report import render_json
 from dlgrade.core.result import ExerciseResult, GradeResult
 from dlgrade.intake.submission import SubmissionError
+from dlgrade.report.json_report import render_json
 
 PACKAGE_FORMAT = "dlgrade-package"
 PACKAGE_VERSION = 1
@@ -170,8 +170,8 @@ def package_submission(
     course: Course, submission: str | None = None, *, output: Path, device: str = "cpu"
 ) -> tuple[Path, GradeResult]:
     """Grade every exercise of `submission` and write the package to `output` (atomically)."""
-    from dlgrade.sandbox.pool import shared_sandbox
     from dlgrade.intake.submission import open_submission
+    from dlgrade.sandbox.pool import shared_sandbox
 
     with open_submission(course, submission) as sub:
         box = shared_sandbox(course.all_rule_patterns())
@@ -191,7 +191,7 @@ def verify_package(
     course: Course, package: Path, *, device: str = "cpu", workdir: Path | None = None
 ) -> Verification:
     """Regrade a package's modules in a private folder and compare with what it claims."""
-    from dlgrade import archive
+    from dlgrade.intake import archive
     from dlgrade.sandbox.pool import shared_sandbox
 
     if not package.exists():

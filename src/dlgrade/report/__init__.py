@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from dlgrade.core.result import GradeResult
 from dlgrade.report.gradescope import render_gradescope, render_gradescope_hidden
 from dlgrade.report.html import render_html
 from dlgrade.report.json_report import render_json
 from dlgrade.report.junit import render_junit
 from dlgrade.report.markdown import render_markdown
 from dlgrade.report.table import render_table
-from dlgrade.core.result import GradeResult
 
 Renderer = Callable[[GradeResult], str]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
-from dlgrade.report.markdown import STATUS_LABEL
 from dlgrade.core.result import ExerciseResult, GradeResult
+from dlgrade.report.markdown import STATUS_LABEL
 
 _STYLE = (
     "body{font-family:sans-serif;max-width:52em;margin:2em auto;padding:0 1em}"

@@ -336,7 +336,7 @@ class Worker:
 
     def request(self, request: dict[str, Any], timeout: float) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Send one call; return the final reply and any guard reports that came before it."""
-        from dlgrade import codec  # torch: imported here so that starting a zygote does not wait for it
+        from dlgrade.core import codec  # torch: imported here so that starting a zygote does not wait for it
 
         deadline = time.monotonic() + timeout
         try:
@@ -353,7 +353,7 @@ class Worker:
         The worker runs them one after another while the grader judges the answers already
         back, instead of both taking turns. Each answer still has the per-call time limit.
         """
-        from dlgrade import codec
+        from dlgrade.core import codec
 
         frames = [codec.encode(r) for r in requests]
         self.sock.settimeout(None)  # the reader's deadlines bound the wait; a kill ends a blocked send
@@ -372,7 +372,7 @@ class Worker:
         return self._receive(time.monotonic() + timeout, timeout)
 
     def _receive(self, deadline: float, timeout: float) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        from dlgrade import codec
+        from dlgrade.core import codec
 
         reports: list[dict[str, Any]] = []
         overall = self.sandbox.deadline

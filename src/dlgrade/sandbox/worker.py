@@ -28,7 +28,7 @@ from typing import Any, NoReturn
 
 import torch
 
-from dlgrade import codec
+from dlgrade.core import codec
 from dlgrade.sandbox import audit, guards, kernel, wire
 
 OUTPUT_NAME = "output.txt"
