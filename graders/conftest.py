@@ -1,3 +1,3 @@
 """Lets `pytest graders/` grade a submission (`--submission PATH`; default: exercises/)."""
 
-from dlgrade.engine.plugin import pytest_addoption, pytest_configure  # noqa: F401
+from dlgrade.engine.plain import pytest_addoption, pytest_configure  # noqa: F401

@@ -16,7 +16,8 @@ from collections.abc import Callable
 
 import torch
 
-from dlgrade.engine.student import Request, StudentModule
+from dlgrade.core.calls import Request
+from dlgrade.engine.student import StudentModule
 from dlgrade.kit import graphs
 from dlgrade.kit.cases import Case, seed_for
 from dlgrade.kit.checks import check, expect_close, expect_sequence

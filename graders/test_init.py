@@ -19,7 +19,8 @@ import math
 
 import torch
 
-from dlgrade.engine.student import Request, StudentModule
+from dlgrade.core.calls import Request
+from dlgrade.engine.student import StudentModule
 from dlgrade.kit import sampling
 from dlgrade.kit.cases import generator, seed_for
 from dlgrade.kit.checks import check, check_each, expect_tensor, fail

@@ -10,8 +10,9 @@ import math
 
 import torch
 
+from dlgrade.core.calls import Request
 from dlgrade.core.codec import dtype_name
-from dlgrade.engine.student import Request, StudentModule
+from dlgrade.engine.student import StudentModule
 from dlgrade.kit import patterns
 from dlgrade.kit.cases import FLOAT_DTYPES, Case, dims_of, label, randn, random_cases, seed_for
 from dlgrade.kit.checks import check, expect_close, expect_number, expect_sequence, expect_unmodified

@@ -12,12 +12,13 @@ from typing import Any
 
 import torch
 
+from dlgrade.core.calls import Request
 from dlgrade.core.manifest import Course
 from dlgrade.core.result import GradeResult
+from dlgrade.engine.exercise_sandbox import ExerciseSandbox
 from dlgrade.engine.oracle import Oracle
 from dlgrade.engine.plugin import GraderPlugin
 from dlgrade.engine.runner import grade
-from dlgrade.engine.student import ExerciseSandbox, Request
 from dlgrade.kit import backprop, checks, patterns
 
 LARGE = 100.0  # an input with a finite entry this large is a "large" case

@@ -10,7 +10,8 @@ import pytest
 
 from dlgrade.core.manifest import Course
 from dlgrade.intake import archive
-from dlgrade.intake.submission import SubmissionError, find_modules, open_submission
+from dlgrade.intake.errors import SubmissionError
+from dlgrade.intake.submission import find_modules, open_submission
 from tests.archives import GOOD_MODULE, HOSTILE
 
 

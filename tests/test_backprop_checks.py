@@ -8,11 +8,11 @@ import types
 import pytest
 import torch
 
+from dlgrade.core.calls import Raised
 from dlgrade.core.codec import Opaque
 from dlgrade.core.manifest import Course
 from dlgrade.engine.oracle import Oracle
 from dlgrade.engine.runner import grade
-from dlgrade.engine.student import Raised
 from dlgrade.kit.backprop import Layer, judged_on_own_forward, numeric_gradient, opaque_part
 from dlgrade.kit.cases import Case
 from dlgrade.kit.checks import CheckFailure, expect_rel_close, rel_error, sci, shape_words

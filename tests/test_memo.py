@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dlgrade.engine.student import Call, NotStarted
+from dlgrade.core.calls import Call, NotStarted
 from dlgrade.kit.memo import Runs
 
 

@@ -7,8 +7,9 @@ from dataclasses import replace
 import pytest
 import torch
 
+from dlgrade.core.calls import Call, Raised, Request, TimedOut
 from dlgrade.core.manifest import Course
-from dlgrade.engine.student import Call, ExerciseSandbox, Raised, Request, TimedOut
+from dlgrade.engine.exercise_sandbox import ExerciseSandbox
 from dlgrade.sandbox.pool import Sandbox
 
 MODULE = """

@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 from dlgrade.core.manifest import Course
 from dlgrade.core.result import GradeResult
-from dlgrade.intake.submission import SubmissionError, find_modules
+from dlgrade.intake.errors import SubmissionError
+from dlgrade.intake.submission import find_modules
 from dlgrade.sandbox.pool import Sandbox
 
 RowStatus = Literal["graded", "rejected", "error"]

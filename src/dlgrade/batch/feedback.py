@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from html import escape as html_escape
 from pathlib import Path
 
 from dlgrade.batch.entries import Row
-from dlgrade.batch.gradebook import Gradebook, GradebookError
+from dlgrade.batch.gradebook import GRADEBOOK_FORMAT, Gradebook, GradebookError, read_gradebook
 from dlgrade.core.atomic import write_atomic
+from dlgrade.core.result import GradeResult
 from dlgrade.report.html import render_html
+from dlgrade.report.json_report import ResultFileError, read_result
 from dlgrade.report.markdown import escape, render_markdown
 
 
@@ -54,3 +57,25 @@ def write_feedback(book: Gradebook, folder: Path) -> list[Path]:
         written.append(write_atomic(folder / f"{row.id}.md", feedback_text(book, row)))
         written.append(write_atomic(folder / f"{row.id}.html", feedback_html(book, row)))
     return written
+
+
+def read_saved(path: Path, key: str | None = None) -> GradeResult:
+    """A saved result, or with `key` the result of one submission in a batch gradebook."""
+    try:
+        head = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return read_result(path)  # says why, in its words
+    is_book = isinstance(head, dict) and head.get("format") == GRADEBOOK_FORMAT
+    if not is_book:
+        if key is not None:
+            raise ResultFileError(f"{path}: --id picks a submission of a batch gradebook; this is one result")
+        return read_result(path)
+    if key is None:
+        raise ResultFileError(f"{path} is a batch gradebook: name a submission with --id ID")
+    try:
+        row = find_row(read_gradebook(path), key)
+    except GradebookError as exc:
+        raise ResultFileError(str(exc)) from None
+    if row.result is None or row.status != "graded":
+        raise ResultFileError(f"submission {row.id!r} was not graded ({row.status}: {row.reason})")
+    return row.result

@@ -20,6 +20,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from dlgrade.batch.entries import Entry, Row
+from dlgrade.engine.sandboxes import course_sandbox
 
 # spawn: a fresh interpreter, no threads or locks inherited from the parent (rich's progress
 # bar runs a thread); each process then imports torch once.
@@ -44,10 +45,10 @@ def serve(conn: Connection, job: Job) -> None:
     with contextlib.suppress(OSError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # nothing printed may reach the parent's stdout
     from dlgrade.core.manifest import load_course
-    from dlgrade.sandbox.pool import Sandbox, SandboxError
+    from dlgrade.sandbox.pool import SandboxError
 
     course = load_course(Path(job.course_root))
-    box = Sandbox(course.all_rule_patterns())
+    box = course_sandbox(course, fresh=True)
     box.start()  # the zygote imports torch while this process does
     import dlgrade.engine.runner  # noqa: F401 - torch and pytest, before the clock starts
     from dlgrade.batch.entries import grade_entry
@@ -67,7 +68,7 @@ def serve(conn: Connection, job: Job) -> None:
         except SandboxError as exc:
             row = Row(entry.id, "error", f"sandbox failure: {exc}")
             box.close()
-            box = Sandbox(course.all_rule_patterns())
+            box = course_sandbox(course, fresh=True)
         except Exception as exc:  # an engine bug must cost one row, not the batch
             row = Row(entry.id, "error", f"engine failure: {type(exc).__name__}: {exc}")
         conn.send(row.to_dict())

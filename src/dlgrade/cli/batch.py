@@ -12,8 +12,9 @@ from pathlib import Path
 
 import click
 
+from dlgrade.cli.common import EXIT_INTERRUPTED
 from dlgrade.cli.options import containment_option, device_option
-from dlgrade.cli.submissions import EXIT_INTERRUPTED, _course, _csv_option, _errors
+from dlgrade.cli.submissions import _course, _csv_option, _errors
 from dlgrade.core.manifest import Course
 
 
@@ -97,7 +98,7 @@ def batch_command(
     from dlgrade.batch.progress import batch_progress
     from dlgrade.batch.roster import RosterError, read_roster
     from dlgrade.batch.run import run_batch
-    from dlgrade.cli.main import EXIT_ENGINE
+    from dlgrade.cli.common import EXIT_ENGINE
 
     if not csv_path.parent.is_dir():
         raise click.UsageError(f"--csv {csv_path}: folder {csv_path.parent} does not exist")
@@ -208,7 +209,7 @@ def gradescope_build_command(out: Path, hidden_until_due: bool) -> None:
 def _refuse_uncontained(course: Course) -> None:
     """Under --containment require, stop before grading anything where the kernel cannot
     contain the workers (each batch process would refuse every submission otherwise)."""
-    from dlgrade.cli.main import EngineFailure
+    from dlgrade.cli.common import EngineFailure
     from dlgrade.dev.doctor import diagnose
     from dlgrade.sandbox import policy
 

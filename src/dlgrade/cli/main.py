@@ -1,23 +1,20 @@
-"""The `grade` command: thin click commands over the library.
-
-Exit status: 0 when grading completed (whatever the score), 1 below --fail-under,
-2 for usage errors (bad arguments, no course, no such submission), 3 when the engine
-itself failed (a grader crashed, the sandbox did not start).
-"""
+"""The `grade` command group: `grade [NAMES]...` grades (check); the other command families
+register themselves from their own modules. Exit codes: dlgrade.cli.common."""
 
 from __future__ import annotations
 
-import contextlib
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
 from dlgrade import __version__
 from dlgrade.cli import batch as cli_batch
+from dlgrade.cli import course as cli_course
+from dlgrade.cli import dev as cli_dev
 from dlgrade.cli import student as cli_student
 from dlgrade.cli import submissions as cli_submissions
+from dlgrade.cli.common import EXIT_ENGINE, EXIT_FAIL_UNDER, domain_errors, emit, here_course
 from dlgrade.cli.options import (
     containment_option,
     device_option,
@@ -26,16 +23,7 @@ from dlgrade.cli.options import (
     output_option,
     submission_option,
 )
-from dlgrade.core.manifest import Course, ManifestError, find_course_root, load_course
-from dlgrade.intake.submission import SubmissionError
-from dlgrade.nbgrader.course import DEFAULT_CELL_TIMEOUT
-
-EXIT_FAIL_UNDER = 1
-EXIT_ENGINE = 3
-
-
-class EngineFailure(click.ClickException):
-    exit_code = EXIT_ENGINE
+from dlgrade.core.manifest import Course
 
 
 class DefaultGroup(click.Group):
@@ -53,31 +41,6 @@ class DefaultGroup(click.Group):
         if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help", "--version")):
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)
-
-
-@contextlib.contextmanager
-def domain_errors() -> Iterator[None]:
-    """Turn the library's exceptions into one-line click errors with the right exit code."""
-    from dlgrade.sandbox.pool import SandboxError
-
-    try:
-        yield
-    except (ManifestError, SubmissionError) as exc:
-        raise click.UsageError(str(exc)) from None
-    except FileNotFoundError as exc:
-        raise click.UsageError(str(exc)) from None
-    except SandboxError as exc:
-        raise EngineFailure(str(exc)) from None
-    except Exception as exc:
-        from dlgrade.engine.runner import EngineError
-
-        if isinstance(exc, EngineError):
-            raise EngineFailure(str(exc)) from None
-        raise
-
-
-def here_course() -> Course:
-    return load_course(find_course_root(Path.cwd()))
 
 
 @click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -116,7 +79,7 @@ def check_command(
     plots: Path | None,
 ) -> None:
     """Grade exercises (the default: `grade [NAMES]...` runs this)."""
-    from dlgrade.engine.api import grade_submission
+    from dlgrade.loop.grading import grade_submission
 
     with domain_errors():
         result = grade_submission(here_course(), submission, names, device=device)
@@ -143,155 +106,11 @@ def draw_plots(course: Course, submission: str | None, names: tuple[str, ...], f
         click.echo(line, err=True)
 
 
-def emit(result: object, fmt: str, output: Path | None) -> None:
-    """Machine formats go to --output (or alone on stdout); people get the table on stdout."""
-    from dlgrade.core.atomic import write_atomic
-    from dlgrade.core.result import GradeResult
-    from dlgrade.report import FORMATS
-    from dlgrade.report.table import render_table
-
-    assert isinstance(result, GradeResult)
-    if output is not None:
-        write_atomic(output, FORMATS[fmt](result))
-        click.echo(f"wrote {output}", err=True)
-    if output is None and fmt != "table":
-        click.echo(FORMATS[fmt](result), nl=False)
-    else:
-        click.echo(render_table(result, color=sys.stdout.isatty()), nl=False)
-
-
-@main.command("release")
-@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--force", is_flag=True, help="Replace OUT_DIR even if it is not empty.")
-def release_command(out_dir: Path, force: bool) -> None:
-    """Write the student bundle to OUT_DIR: stubs, public checks, the engine; no answers."""
-    from dlgrade.release.build import OutputExists, ReleaseError, build_release
-
-    with domain_errors():
-        try:
-            path = build_release(here_course(), out_dir, force=force)
-        except OutputExists as exc:
-            raise click.UsageError(str(exc)) from None
-        except ReleaseError as exc:
-            raise click.ClickException(str(exc)) from None
-    click.echo(str(path))
-
-
-@main.group("dev")
-def dev_group() -> None:
-    """Commands for course authors."""
-
-
-@dev_group.command("check")
-@click.option("--static-only", is_flag=True, help="Skip grading the reference and the stubs.")
-def dev_check_command(static_only: bool) -> None:
-    """Cross-check course.toml, exercises/, reference/ and graders/ (exit 1 on any problem)."""
-    from dlgrade.dev.check import grading_problems, static_problems
-    from dlgrade.engine.bundle import is_bundle
-
-    with domain_errors():
-        course = here_course()
-        if is_bundle(course.root):
-            raise click.UsageError("a student bundle has no model solutions; run dev check in the course")
-        problems = static_problems(course)
-        if not static_only and not problems:
-            problems += grading_problems(course)
-    for problem in problems:
-        click.echo(str(problem))
-    n = len(course.exercises)
-    click.echo(f"{len(problems)} problem(s) in {len(course.topics)} topics, {n} exercises", err=True)
-    if problems:
-        sys.exit(1)
-
-
-@dev_group.command("draws")
-def dev_draws_command() -> None:
-    """Record the hypothesis draws the graders use (draws.json), so grading skips hypothesis."""
-    from dlgrade.dev.check import record_draws
-    from dlgrade.engine.bundle import is_bundle
-
-    with domain_errors():
-        course = here_course()
-        if is_bundle(course.root):
-            raise click.UsageError("a student bundle has no model solutions; run dev draws in the course")
-        path, n = record_draws(course)
-    click.echo(f"{n} draws recorded in {path}")
-
-
-@dev_group.command("secret")
-def dev_secret_command() -> None:
-    """Make the course secret that salts hidden checks' inputs (.dlgrade-secret, never released)."""
-    from dlgrade.core.secret import create
-
-    with domain_errors():
-        path = create(here_course().root)
-    click.echo(str(path))
-
-
-@dev_group.command("readme")
-def dev_readme_command() -> None:
-    """Rewrite README.md's topic table (topics, exercises, points) from course.toml."""
-    from dlgrade.dev.readme import ReadmeError, write_readme
-
-    with domain_errors():
-        course = here_course()
-        try:
-            changed = write_readme(course, course.root / "README.md")
-        except (ReadmeError, OSError) as exc:
-            raise click.ClickException(str(exc)) from None
-    click.echo(f"README.md {'rewritten' if changed else 'already current'}", err=True)
-
-
-@main.command("nbgrader")
-@click.argument("course_dir", type=click.Path(path_type=Path))
-@click.argument("topics", nargs=-1)
-@click.option(
-    "--force", is_flag=True, help="Rewrite the config and source notebooks of a non-empty COURSE_DIR."
-)
-@click.option(
-    "--cell-timeout",
-    type=click.IntRange(min=1),
-    default=DEFAULT_CELL_TIMEOUT,
-    show_default=True,
-    metavar="SECONDS",
-    help="Seconds a notebook cell may run during autograding before nbgrader interrupts it.",
-)
-def nbgrader_command(course_dir: Path, topics: tuple[str, ...], force: bool, cell_timeout: int) -> None:
-    """Write an nbgrader course: nbgrader_config.py and source/<topic>/<topic>.ipynb per topic."""
-    from dlgrade.nbgrader.course import NbgraderCourseError, write_nbgrader_course
-
-    with domain_errors():
-        try:
-            written = write_nbgrader_course(
-                here_course(), course_dir, topics, force=force, cell_timeout=cell_timeout
-            )
-        except NbgraderCourseError as exc:
-            raise click.UsageError(str(exc)) from None
-    for path in written:
-        click.echo(str(path))
-    click.echo(f"next: cd {course_dir} && nbgrader generate_assignment TOPIC (docs/nbgrader.md)", err=True)
-
-
-@main.command("doctor")
-def doctor_command() -> None:
-    """Say what this machine's kernel offers to contain student code (exit 1 if incomplete)."""
-    from dlgrade.dev.doctor import diagnose, render
-
-    with domain_errors():
-        try:
-            course = here_course()
-            private = [str(course.reference_dir()), str(course.graders_dir())]
-        except (ManifestError, FileNotFoundError):
-            private = []  # outside a course: the kernel's side alone
-        diagnosis = diagnose(private)
-    click.echo(render(diagnosis), nl=False)
-    if not diagnosis.contained:
-        sys.exit(1)
-
-
 cli_submissions.register(main)  # package, verify, merge, report
 cli_batch.register(main)  # batch, export
 cli_student.register(main)  # list, hint, reset, watch
+cli_course.register(main)  # release, nbgrader
+cli_dev.register(main)  # dev, doctor
 
 
 def entry() -> None:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 @contextlib.contextmanager
 def _errors() -> Iterator[None]:
-    from dlgrade.cli.main import domain_errors
+    from dlgrade.cli.common import domain_errors
     from dlgrade.loop.reset import ResetError
 
     with domain_errors():
@@ -34,7 +34,7 @@ def _errors() -> Iterator[None]:
 @click.command("list")
 def list_command() -> None:
     """Topics and exercises in learning order, with your last status and points, and what next."""
-    from dlgrade.cli.main import here_course
+    from dlgrade.cli.common import here_course
     from dlgrade.loop.course_list import list_lines
     from dlgrade.loop.state import last_results
     from dlgrade.report.table import render_lines
@@ -48,7 +48,7 @@ def list_command() -> None:
 @click.argument("exercise")
 def hint_command(exercise: str) -> None:
     """Show the next hint tier of EXERCISE (nudge, then method, then close to the answer)."""
-    from dlgrade.cli.main import here_course
+    from dlgrade.cli.common import here_course
     from dlgrade.loop.state import open_hint
 
     with _errors():
@@ -66,7 +66,7 @@ def hint_command(exercise: str) -> None:
 @click.option("--yes", is_flag=True, help="With --all: do not ask.")
 def reset_command(exercise: str, whole: bool, yes: bool) -> None:
     """Put EXERCISE's stub back (your version is saved in .dlgrade/backup/ first)."""
-    from dlgrade.cli.main import here_course
+    from dlgrade.cli.common import here_course
     from dlgrade.loop.reset import reset_exercise, reset_module
 
     with _errors():
@@ -89,7 +89,7 @@ def reset_command(exercise: str, whole: bool, yes: bool) -> None:
 @device_option
 def watch_command(names: tuple[str, ...], device: str) -> None:
     """Regrade on every save of an exercise module (keys: n next, h hint, l list, q quit)."""
-    from dlgrade.cli.main import here_course
+    from dlgrade.cli.common import here_course
     from dlgrade.loop.watch import watch
 
     with _errors():

@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from dlgrade.core.manifest import Course
 
 EXIT_NOT_VERIFIED = 1
-EXIT_INTERRUPTED = 130
 F = TypeVar("F", bound=Any)
 
 
@@ -39,7 +38,7 @@ def _errors() -> Iterator[None]:
     from dlgrade.batch.entries import BatchError
     from dlgrade.batch.gradebook import GradebookError
     from dlgrade.batch.pool import PoolError
-    from dlgrade.cli.main import EngineFailure, domain_errors
+    from dlgrade.cli.common import EngineFailure, domain_errors
     from dlgrade.report.json_report import ResultFileError
 
     with domain_errors():
@@ -52,7 +51,7 @@ def _errors() -> Iterator[None]:
 
 
 def _course() -> Course:
-    from dlgrade.cli.main import here_course
+    from dlgrade.cli.common import here_course
 
     return here_course()
 
@@ -102,7 +101,7 @@ def verify_command(package: Path, fmt: str, output: Path | None, device: str) ->
     The regrade is printed in --format and is the score that counts. Exit status 1 when a
     claimed score differs or a file changed after packaging.
     """
-    from dlgrade.cli.main import EXIT_ENGINE, emit
+    from dlgrade.cli.common import EXIT_ENGINE, emit
     from dlgrade.release.package import verify_package
 
     with _errors():
@@ -156,8 +155,8 @@ def merge_command(shards: tuple[Path, ...], csv_path: Path) -> None:
 def report_command(result: Path, key: str | None, fmt: str, output: Path | None) -> None:
     """Render a saved result JSON (--format json --output FILE), or one submission of a batch
     gradebook (grades.json, with --id), in another format."""
-    from dlgrade.cli.main import emit
-    from dlgrade.report.json_report import read_saved
+    from dlgrade.batch.feedback import read_saved
+    from dlgrade.cli.common import emit
 
     with _errors():
         emit(read_saved(result, key), fmt, output)

@@ -24,9 +24,9 @@ from typing import Any
 import torch
 
 from dlgrade.core import codec
+from dlgrade.core.calls import Call, describe_call
 from dlgrade.engine.bundle import BundleError
 from dlgrade.engine.oracle import Oracle
-from dlgrade.engine.student import Call, describe_call
 
 FORMAT = 1
 

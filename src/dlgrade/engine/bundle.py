@@ -10,12 +10,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dlgrade.core.manifest import ManifestError
-
-if TYPE_CHECKING:
-    from dlgrade.engine.plugin import GradingSession
 
 BUNDLE_FILE = "release.json"
 ANSWERS_FILE = "graders/answers.json"
@@ -78,15 +75,3 @@ def load_bundle(root: Path) -> BundleInfo | None:
         return BundleInfo(version=str(data.get("dlgrade_version", "")), hidden=hidden, answers=answers)
     except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BundleError(f"{path}: not a valid bundle declaration: {exc}") from None
-
-
-def attach(session: GradingSession) -> None:
-    """In a student bundle, grade against the recorded answers and defer the hidden checks."""
-    info = load_bundle(session.course.root)
-    if info is None:
-        return
-    from dlgrade.engine.answers import AnswerBook, ReplayOracle
-
-    book = AnswerBook.load(session.course.root / info.answers)
-    session.oracle = lambda module: ReplayOracle(book, module)
-    session.deferred = info.hidden

@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from dlgrade.engine.student import Call
+from dlgrade.core.calls import Call
 
 
 def select_output(value: Any, output: int | None) -> Any:

@@ -1,147 +1,25 @@
 """The pytest plugin that turns grader tests into graded checks.
 
-`grade` drives pytest with a `GraderPlugin` bound to its session. Plain `pytest graders/`
-works too: graders/conftest.py imports `pytest_addoption` and `pytest_configure` from here,
-which build a session from `--submission` and print the grade at the end.
+`grade` drives pytest with a `GraderPlugin` bound to its session (engine.runner); plain
+`pytest graders/` registers one through engine.plain.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import traceback
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-from dlgrade.core.manifest import Course, Exercise
+from dlgrade.core.calls import StudentError
+from dlgrade.core.declare import HINT_KINDS_DEFAULT, CheckFailure
 from dlgrade.core.result import Outcome
 from dlgrade.core.secret import hidden_inputs
-from dlgrade.engine.bundle import DEFERRED_MESSAGE, HiddenCheck
+from dlgrade.engine.bundle import DEFERRED_MESSAGE
+from dlgrade.engine.exercise_sandbox import PRINTED_CHARS
 from dlgrade.engine.oracle import Oracle
-from dlgrade.engine.student import PRINTED_CHARS, ExerciseSandbox, StudentError, StudentModule
-from dlgrade.kit.checks import HINT_KINDS_DEFAULT, CheckFailure
-from dlgrade.sandbox.pool import Sandbox, SandboxError
-
-
-@dataclass
-class CheckRecord:
-    exercise: str
-    name: str
-    weight: float
-    hidden: bool
-    hint: str
-    nodeid: str
-    outcome: Outcome = "not_run"
-    public: str = "not run"
-    secret: str = "not run"
-    hint_when: tuple[str, ...] = HINT_KINDS_DEFAULT
-    kind: str = ""  # what a failure was about (checks.KINDS), or the outcome when the check raised
-
-    @property
-    def visibility(self) -> str:
-        return "hidden" if self.hidden else "public"
-
-    @property
-    def shown_hint(self) -> str:
-        """The hint, where the check failed with a wrong answer of a kind it is about."""
-        about = self.outcome in ("failed", "raised") and self.kind in self.hint_when
-        return self.hint if about and not self.hidden else ""
-
-
-@dataclass
-class GradingSession:
-    """Everything one grading run needs and produces."""
-
-    course: Course
-    folder: str
-    selected: tuple[Exercise, ...]
-    sandbox: Sandbox
-    device: str = "cpu"
-    blocked: dict[str, StudentError] = field(default_factory=dict)
-    import_failures: dict[str, str] = field(default_factory=dict)
-    reference: ModuleLoader | None = None
-    records: dict[str, CheckRecord] = field(default_factory=dict)
-    internal_errors: list[str] = field(default_factory=list)
-    boxes: dict[str, ExerciseSandbox] = field(default_factory=dict)
-    brief_reports: bool = False  # True under `grade`: pytest's own reports are not shown
-    # The `reference` fixture for a topic module; None: the model solutions in reference/.
-    # A student bundle replays recorded answers, a release records them (dlgrade.engine.answers).
-    oracle: Callable[[str], Oracle] | None = None
-    deferred: tuple[HiddenCheck, ...] = ()  # declared, not run here: a bundle's hidden checks
-    # "public" or "hidden": run only those checks; the others stay in the result as not run,
-    # so every check keeps its share of the exercise's points.
-    visibility: str | None = None
-    run_order: list[str] = field(default_factory=list)  # exercise ids, in the order their checks run
-    fatal: Exception | None = None  # stops the run: raised by run_checks once pytest is done
-    secret: str | None = None  # the course secret, which salts hidden checks' inputs (dlgrade.core.secret)
-    unsalted: bool = False  # a hidden check ran without a secret
-    _opened: set[str] = field(default_factory=set)
-
-    def box(self, exercise_id: str) -> ExerciseSandbox:
-        box = self.boxes.get(exercise_id)
-        if box is None and not self._opened and self.fatal is None:
-            try:
-                self.sandbox.admit()  # before the first worker: may refuse an uncontained run
-            except SandboxError as exc:
-                self.fatal = exc
-        if self.fatal is not None:
-            pytest.exit(str(self.fatal), returncode=3)
-        if box is None:
-            box = self.boxes[exercise_id] = ExerciseSandbox(
-                self.sandbox,
-                self.course,
-                self.course.exercise(exercise_id),
-                self.folder,
-                self.import_failures,
-            )
-            self._opened.add(exercise_id)
-            self._prefetch_after(exercise_id)
-        return box
-
-    def _prefetch_after(self, exercise_id: str) -> None:
-        """Start the next exercise's worker now: it imports the module while this one is graded."""
-        if exercise_id not in self.run_order:
-            return
-        for later in self.run_order[self.run_order.index(exercise_id) + 1 :]:
-            if later in self._opened or later in self.blocked:
-                continue
-            e = self.course.exercise(later)
-            if e.module not in self.import_failures:
-                self.sandbox.prespawn(ExerciseSandbox.spec_for(e, self.folder))
-            return
-
-    def close(self) -> None:
-        for box in self.boxes.values():
-            box.close()
-        self.boxes.clear()
-        self.sandbox.release_spares()
-        self.sandbox.sweep()  # every process the student code started is gone when grading returns
-
-
-class ModuleLoader:
-    """Imports the model solutions (trusted code) into the grading process, once each."""
-
-    def __init__(self, folder: Path, prefix: str = "dlgrade_reference") -> None:
-        self.folder = folder
-        self.prefix = prefix
-        self._modules: dict[str, ModuleType] = {}
-
-    def module(self, name: str) -> ModuleType:
-        if name not in self._modules:
-            qualified = f"{self.prefix}.{name}"
-            spec = importlib.util.spec_from_file_location(qualified, self.folder / f"{name}.py")
-            if spec is None or spec.loader is None:
-                raise FileNotFoundError(self.folder / f"{name}.py")
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[qualified] = module
-            spec.loader.exec_module(module)
-            self._modules[name] = module
-        return self._modules[name]
+from dlgrade.engine.session import CheckRecord, GradingSession
+from dlgrade.engine.student import StudentModule
 
 
 def classify(exc: BaseException) -> tuple[Outcome, str, str]:
@@ -215,18 +93,11 @@ class GraderPlugin:
 
     def _import_references(self) -> None:
         """Import the model solutions now, before any student code runs (docs/sandbox.md)."""
-        if self.session.oracle is not None:
-            return
-        if self.session.reference is None:
-            self.session.reference = ModuleLoader(self.session.course.reference_dir())
-        for module in dict.fromkeys(self.session.course.exercise(e).module for e in self.session.run_order):
-            try:
-                self.session.reference.module(module)
-            except Exception as exc:  # reported once here; the checks that need it fail too
-                self.session.internal_errors.append(f"reference/{module}.py did not import: {exc!r}")
+        modules = (self.session.course.exercise(e).module for e in self.session.run_order)
+        self.session.internal_errors.extend(self.session.answer_source().preload(modules))
 
     def _add_deferred(self, wanted: set[str]) -> None:
-        for d in self.session.deferred:
+        for d in self.session.answer_source().deferred:
             key = f"{d.exercise}::{d.name}"
             if d.exercise not in wanted:
                 continue
@@ -325,11 +196,7 @@ class GraderPlugin:
         """The model solutions of this check's topic (trusted; they run in the grading process)."""
         record = self.session.records[request.node.stash[_KEY]]
         module = self.session.course.exercise(record.exercise).module
-        if self.session.oracle is not None:
-            return self.session.oracle(module)
-        if self.session.reference is None:
-            self.session.reference = ModuleLoader(self.session.course.reference_dir())
-        return Oracle(self.session.reference.module(module))
+        return self.session.answer_source().oracle(module)
 
     @pytest.fixture
     def device(self) -> str:
@@ -338,49 +205,3 @@ class GraderPlugin:
 
 
 _KEY = pytest.StashKey[str]()
-
-
-# --- plain `pytest graders/` -------------------------------------------------------------
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("dlgrade")
-    group.addoption(
-        "--submission",
-        default=None,
-        help="folder of exercise modules to grade (default: the course's exercises/; "
-        "'reference' for the model solutions)",
-    )
-    group.addoption("--grade-device", default="cpu", help="device for grader inputs (cpu, cuda)")
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    if any(isinstance(p, GraderPlugin) for p in config.pluginmanager.get_plugins()):
-        return  # `grade` is driving this run with its own session
-    from dlgrade.engine.runner import plain_pytest_session
-
-    session = plain_pytest_session(
-        Path(str(config.rootpath)), config.getoption("--submission"), config.getoption("--grade-device")
-    )
-    config.pluginmanager.register(_PlainRun(session), "dlgrade-plain")
-    config.pluginmanager.register(GraderPlugin(session), "dlgrade-session")
-
-
-class _PlainRun:
-    """Prints the grade after a plain pytest run and cleans up the sandbox."""
-
-    def __init__(self, session: GradingSession) -> None:
-        self.session = session
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        from dlgrade.engine.runner import build_result
-
-        ran = {r.exercise for r in self.session.records.values()}
-        self.session.selected = tuple(e for e in self.session.selected if e.id in ran)
-        result = build_result(self.session, duration_s=0.0)
-        terminalreporter.write_sep("=", f"dlgrade: {result.score:g}/{result.max_score:g} points")
-        for e in result.exercises:
-            terminalreporter.write_line(f"{e.id:<28} {e.status:<12} {e.score:g}/{e.max_score:g}")
-
-    def pytest_unconfigure(self, config: pytest.Config) -> None:
-        self.session.close()

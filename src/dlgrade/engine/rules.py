@@ -4,6 +4,7 @@ Names are resolved through the module's imports (`import torch.nn.functional as 
 `F.softmax` read as `torch.nn.functional.softmax`); an attribute on anything else (a local
 tensor, say) reads as a `torch.Tensor` method. A violation inside a helper counts against
 every exercise function that reaches the helper by name; one at module level, against all.
+`analyse` applies them to a submission before any of its code runs.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import ast
 import builtins
 import fnmatch
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from dlgrade.core.manifest import Rules
+from dlgrade.core.calls import Forbidden, ImportFailed, StudentError
+from dlgrade.core.manifest import Course, Exercise, Rules
 from dlgrade.engine import syntax_rules
 from dlgrade.sandbox.audit import DENIED_IMPORTS
 
@@ -213,3 +216,46 @@ def annotate_parents(tree: ast.AST) -> None:
     for parent in ast.walk(tree):
         for child in ast.iter_child_nodes(parent):
             child._dlgrade_parent = parent  # type: ignore[attr-defined]
+
+
+MAX_SOURCE_BYTES = 1 << 20
+
+
+def analyse(course: Course, folder: Path, selected: Sequence[Exercise]) -> dict[str, StudentError]:
+    """Static problems per exercise: a missing or unparsable module or function, a forbidden call."""
+    blocked: dict[str, StudentError] = {}
+    by_module: dict[str, list[Exercise]] = {}
+    for e in selected:
+        by_module.setdefault(e.module, []).append(e)
+    for module, exercises in by_module.items():
+        path = folder / f"{module}.py"
+        try:
+            source = _read_source(path)
+            scan = check_module(source, {e.id: e.rules for e in exercises}, filename=path.name)
+        except ImportFailed as exc:
+            blocked.update({e.id: exc for e in exercises})
+            continue
+        except SyntaxError as exc:
+            problem = ImportFailed(f"{path.name} has a syntax error at line {exc.lineno}: {exc.msg}")
+            blocked.update({e.id: problem for e in exercises})
+            continue
+        for e in exercises:
+            found = scan.violations[e.id]
+            if e.function not in scan.defined:
+                blocked[e.id] = ImportFailed(f"{e.function} is not defined in {path.name}")
+            elif found:
+                first, n = found[0], len(found)
+                more = f" (and {n - 1} more)" if n > 1 else ""
+                blocked[e.id] = Forbidden(e.id, first.detail + more, f"{path.name}:{first.line}", first.why)
+    return blocked
+
+
+def _read_source(path: Path) -> str:
+    if not path.is_file():
+        raise ImportFailed(f"{path.name} is missing from the submission")
+    if path.stat().st_size > MAX_SOURCE_BYTES:
+        raise ImportFailed(f"{path.name} is larger than {MAX_SOURCE_BYTES >> 10} KiB")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ImportFailed(f"{path.name} is not UTF-8 text") from None

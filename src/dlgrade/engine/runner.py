@@ -15,14 +15,13 @@ from dlgrade import __version__
 from dlgrade.core import secret
 from dlgrade.core.manifest import Course, Exercise, find_course_root, load_course
 from dlgrade.core.result import CheckResult, ExerciseResult, GradeResult, Visibility, exercise_status
-from dlgrade.engine import bundle, integrity, rules
-from dlgrade.engine.plugin import CheckRecord, GraderPlugin, GradingSession
-from dlgrade.engine.student import Forbidden, ImportFailed, StudentError
+from dlgrade.engine import integrity
+from dlgrade.engine.plugin import GraderPlugin
+from dlgrade.engine.session import CheckRecord, GradingSession, course_sandbox, open_session
 from dlgrade.intake.submission import resolve_submission
 from dlgrade.sandbox import policy
-from dlgrade.sandbox.pool import Sandbox, shared_sandbox
+from dlgrade.sandbox.pool import Sandbox
 
-MAX_SOURCE_BYTES = 1 << 20
 # A submission's whole grading must end within BASE + FACTOR x the sum of its exercises' time
 # limits; past that, what is left is `error` and the zygote is replaced (docs/sandbox.md).
 DEADLINE_BASE_S = 60.0
@@ -81,24 +80,13 @@ def grade(
     """
     started = time.perf_counter()
     selected = course.select(list(names))
-    box = sandbox if sandbox is not None else shared_sandbox(course.all_rule_patterns())
+    box = sandbox if sandbox is not None else course_sandbox(course)
     box.start()
     private = [str(course.reference_dir()), str(course.graders_dir())]
     box.admission = lambda b: policy.enforce(b, private, containment)
     box.deadline = time.monotonic() + DEADLINE_BASE_S + DEADLINE_FACTOR * sum(e.time_limit for e in selected)
     before = integrity.digests(course)
-    session = GradingSession(
-        course=course,
-        folder=str(folder.resolve()),
-        selected=selected,
-        sandbox=box,
-        device=device,
-        blocked=analyse(course, folder, selected),
-        brief_reports=True,
-        visibility=visibility,
-        secret=secret.load(course.root),
-    )
-    bundle.attach(session)  # a student bundle: recorded answers, hidden checks deferred
+    session = open_session(course, folder, selected, sandbox=box, device=device, visibility=visibility)
     try:
         run_checks(session)
     finally:
@@ -113,46 +101,6 @@ def grade(
         raise CourseTampered(tampered)
     result = build_result(session, time.perf_counter() - started, label or str(folder))
     return dataclasses.replace(result, isolation=box.isolation)
-
-
-def analyse(course: Course, folder: Path, selected: Sequence[Exercise]) -> dict[str, StudentError]:
-    """Static problems per exercise: a missing or unparsable module or function, a forbidden call."""
-    blocked: dict[str, StudentError] = {}
-    by_module: dict[str, list[Exercise]] = {}
-    for e in selected:
-        by_module.setdefault(e.module, []).append(e)
-    for module, exercises in by_module.items():
-        path = folder / f"{module}.py"
-        try:
-            source = _read_source(path)
-            scan = rules.check_module(source, {e.id: e.rules for e in exercises}, filename=path.name)
-        except ImportFailed as exc:
-            blocked.update({e.id: exc for e in exercises})
-            continue
-        except SyntaxError as exc:
-            problem = ImportFailed(f"{path.name} has a syntax error at line {exc.lineno}: {exc.msg}")
-            blocked.update({e.id: problem for e in exercises})
-            continue
-        for e in exercises:
-            found = scan.violations[e.id]
-            if e.function not in scan.defined:
-                blocked[e.id] = ImportFailed(f"{e.function} is not defined in {path.name}")
-            elif found:
-                first, n = found[0], len(found)
-                more = f" (and {n - 1} more)" if n > 1 else ""
-                blocked[e.id] = Forbidden(e.id, first.detail + more, f"{path.name}:{first.line}", first.why)
-    return blocked
-
-
-def _read_source(path: Path) -> str:
-    if not path.is_file():
-        raise ImportFailed(f"{path.name} is missing from the submission")
-    if path.stat().st_size > MAX_SOURCE_BYTES:
-        raise ImportFailed(f"{path.name} is larger than {MAX_SOURCE_BYTES >> 10} KiB")
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ImportFailed(f"{path.name} is not UTF-8 text") from None
 
 
 @contextlib.contextmanager
@@ -301,15 +249,4 @@ def plain_pytest_session(start: Path, submission: str | None, device: str) -> Gr
     """The session for `pytest graders/`: every exercise, the given or the course's submission."""
     course = load_course(find_course_root(start))
     resolved = resolve_submission(course, submission)
-    box = shared_sandbox(course.all_rule_patterns())
-    session = GradingSession(
-        course=course,
-        folder=str(resolved.folder),
-        selected=course.exercises,
-        sandbox=box,
-        device=device,
-        blocked=analyse(course, resolved.folder, course.exercises),
-        secret=secret.load(course.root),
-    )
-    bundle.attach(session)
-    return session
+    return open_session(course, resolved.folder, device=device, brief_reports=False)

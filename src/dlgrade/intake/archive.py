@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from dlgrade.intake.submission import SubmissionError
+from dlgrade.intake.errors import SubmissionError
 
 
 @dataclass(frozen=True)

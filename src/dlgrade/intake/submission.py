@@ -8,12 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dlgrade.core.manifest import Course
+from dlgrade.intake.errors import SubmissionError
 
 REFERENCE = "reference"
-
-
-class SubmissionError(ValueError):
-    """The submission argument names nothing gradable; the message is one line."""
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,10 @@ from typing import Any
 
 import torch
 
+from dlgrade.core.calls import Forbidden, NotStarted, Raised, Request, StudentError
 from dlgrade.core.codec import Opaque
 from dlgrade.engine.oracle import Oracle, select_output
-from dlgrade.engine.student import Forbidden, NotStarted, Raised, Request, StudentError, StudentModule
+from dlgrade.engine.student import StudentModule
 from dlgrade.kit.cases import Case, randn, seed_for
 from dlgrade.kit.checks import (
     CheckFailure,

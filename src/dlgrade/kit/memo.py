@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from dlgrade.core import codec
-from dlgrade.engine.student import Call, StudentError, StudentModule
+from dlgrade.core.calls import Call, StudentError
+from dlgrade.engine.student import StudentModule
 
 
 class Runs:

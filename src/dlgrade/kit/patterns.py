@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from dlgrade.core.calls import Request
 from dlgrade.engine.oracle import Oracle, select_output
-from dlgrade.engine.student import Request, StudentModule
+from dlgrade.engine.student import StudentModule
 from dlgrade.kit.cases import Case, randn, seed_for
 from dlgrade.kit.checks import (
     expect_close,

@@ -22,6 +22,7 @@ from rich.console import Console
 
 from dlgrade.core.manifest import Course
 from dlgrade.core.result import GradeResult
+from dlgrade.engine.sandboxes import course_sandbox
 from dlgrade.loop.screen import Screen, screen_lines, unsolved_after
 from dlgrade.sandbox.pool import Sandbox
 
@@ -32,10 +33,9 @@ Event = tuple[str, object]  # ("files", {module, ...}) or ("key", "n")
 def watch(course: Course, names: Sequence[str] = (), *, device: str = "cpu") -> None:
     """Watch the course's exercises/ until `q` (or Ctrl-C)."""
     from dlgrade.loop import state
-    from dlgrade.sandbox.pool import shared_sandbox
 
     watched = course.select(list(names))
-    box = shared_sandbox(course.all_rule_patterns())
+    box = course_sandbox(course)
     screen = Screen(course=course, watched=watched, results=state.last_results(course))
     console = Console(highlight=False, soft_wrap=True)
     events: queue.Queue[Event] = queue.Queue()
@@ -121,7 +121,7 @@ def _regrade(screen: Screen, box: Sandbox, modules: set[str], device: str) -> Gr
 
 def _redraw(console: Console, screen: Screen, result: GradeResult | None) -> None:
     """Draw first, then save the result for `grade list`: the student waits for the screen only."""
-    from dlgrade.engine.api import remember
+    from dlgrade.loop.grading import remember
 
     _draw(console, screen)
     if result is not None:

@@ -22,14 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from dlgrade.core.manifest import Course, load_course
-from dlgrade.sandbox.pool import Sandbox, shared_sandbox
+from dlgrade.engine.sandboxes import course_sandbox
+from dlgrade.sandbox.pool import Sandbox
 
 
 def main(argv: list[str]) -> int:
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # anything else that prints goes to the log, never between the replies
     course = load_course(Path(argv[0]))
-    box = shared_sandbox(course.all_rule_patterns())  # its zygote imports torch meanwhile
+    box = course_sandbox(course)  # its zygote imports torch meanwhile
     import dlgrade.engine.runner  # noqa: F401 - torch and pytest, before the first request waits for them
 
     for line in sys.stdin:

@@ -19,19 +19,20 @@ from typing import Any
 import torch
 
 from dlgrade.core.atomic import write_atomic
+from dlgrade.core.calls import StudentError
 from dlgrade.core.manifest import Course
-from dlgrade.engine.answers import AnswerBook, ReplayOracle, UnrecordedQuestion
-from dlgrade.engine.bundle import load_bundle
+from dlgrade.engine.answers import UnrecordedQuestion
+from dlgrade.engine.exercise_sandbox import ExerciseSandbox
 from dlgrade.engine.oracle import Oracle
-from dlgrade.engine.plugin import ModuleLoader
-from dlgrade.engine.student import ExerciseSandbox, StudentError, StudentModule
+from dlgrade.engine.references import answer_source
+from dlgrade.engine.session import course_sandbox
+from dlgrade.engine.student import StudentModule
 from dlgrade.intake.submission import open_submission
 from dlgrade.kit import judge
 from dlgrade.kit.cases import corners, truth_table, xor_training_set
 from dlgrade.kit.checks import CheckFailure, expect_params, expect_tensor
 from dlgrade.plots.curves import CURVES
 from dlgrade.plots.figures import FITTED_CURVE, TRUE_CURVE, figure, png
-from dlgrade.sandbox.pool import shared_sandbox
 
 # Region colours (RGB) for class 0 and class 1, and the marker colours drawn on top of them.
 REGION = ((0.80, 0.87, 0.95), (0.98, 0.85, 0.70))
@@ -56,8 +57,8 @@ def write_plots(course: Course, submission: str | None, names: Sequence[str], fo
     folder.mkdir(parents=True, exist_ok=True)
     lines = []
     with open_submission(course, submission) as sub:
-        sandbox = shared_sandbox(course.all_rule_patterns())
-        oracle = _oracles(course)
+        sandbox = course_sandbox(course)
+        oracle = answer_source(course).oracle
         for e in selected:
             box = ExerciseSandbox(sandbox, course, e, str(sub.folder), {})
             try:
@@ -76,16 +77,6 @@ def write_plots(course: Course, submission: str | None, names: Sequence[str], fo
             path = write_atomic(folder / f"{e.id}.png", png)
             lines.append(f"wrote {path}")
     return lines
-
-
-def _oracles(course: Course) -> Callable[[str], Oracle]:
-    """The `reference` of a topic module: the model solutions, or a bundle's recorded answers."""
-    info = load_bundle(course.root)
-    if info is not None:
-        book = AnswerBook.load(course.root / info.answers)
-        return lambda module: ReplayOracle(book, module)
-    loader = ModuleLoader(course.reference_dir())
-    return lambda module: Oracle(loader.module(module))
 
 
 def _grid() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

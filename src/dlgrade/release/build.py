@@ -29,13 +29,13 @@ from dlgrade.dev.check import static_problems
 from dlgrade.engine.answers import AnswerBook, RecordingOracle
 from dlgrade.engine.bundle import ANSWERS_FILE, BUNDLE_FILE, BundleInfo, HiddenCheck, is_bundle
 from dlgrade.engine.oracle import Oracle
-from dlgrade.engine.plugin import CheckRecord, GradingSession, ModuleLoader
-from dlgrade.engine.runner import EngineError, analyse, grade, run_checks
+from dlgrade.engine.references import ModuleLoader
+from dlgrade.engine.runner import EngineError, grade, run_checks
+from dlgrade.engine.session import CheckRecord, open_session
 from dlgrade.loop.reset import STUBS_DIR
 from dlgrade.release.strip import StripError, strip_hidden
 from dlgrade.release.texts import GITIGNORE, WORKFLOW, ci_workflow, readme, requirements_txt
 from dlgrade.release.wheel import WheelError, build_engine_wheel, engine_python, engine_requirements
-from dlgrade.sandbox.pool import shared_sandbox
 
 GRADER_EXTRAS = ("conftest.py", "__init__.py")  # copied as they are; dev check allows no others
 
@@ -152,17 +152,8 @@ def _run(
     collect_only: bool = False,
 ) -> list[CheckRecord]:
     """The check records of one grading session over every exercise of `course`."""
-    box = shared_sandbox(course.all_rule_patterns())
-    box.start()
-    session = GradingSession(
-        course=course,
-        folder=str(folder.resolve()),
-        selected=course.exercises,
-        sandbox=box,
-        blocked=analyse(course, folder, course.exercises),
-        brief_reports=True,
-        oracle=oracle,
-    )
+    session = open_session(course, folder, oracle=oracle, salted=False)
+    session.sandbox.start()
     try:
         run_checks(session, collect_only=collect_only)
     except EngineError as exc:

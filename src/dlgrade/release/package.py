@@ -22,7 +22,8 @@ from typing import Any
 from dlgrade.core.atomic import write_atomic
 from dlgrade.core.manifest import Course
 from dlgrade.core.result import ExerciseResult, GradeResult
-from dlgrade.intake.submission import SubmissionError
+from dlgrade.engine.sandboxes import course_sandbox
+from dlgrade.intake.errors import SubmissionError
 from dlgrade.report.json_report import render_json
 
 PACKAGE_FORMAT = "dlgrade-package"
@@ -171,10 +172,9 @@ def package_submission(
 ) -> tuple[Path, GradeResult]:
     """Grade every exercise of `submission` and write the package to `output` (atomically)."""
     from dlgrade.intake.submission import open_submission
-    from dlgrade.sandbox.pool import shared_sandbox
 
     with open_submission(course, submission) as sub:
-        box = shared_sandbox(course.all_rule_patterns())
+        box = course_sandbox(course)
         from dlgrade.engine.runner import EngineError, grade
 
         result = grade(course, sub.folder, (), label=sub.label, sandbox=box, device=device)
@@ -192,13 +192,12 @@ def verify_package(
 ) -> Verification:
     """Regrade a package's modules in a private folder and compare with what it claims."""
     from dlgrade.intake import archive
-    from dlgrade.sandbox.pool import shared_sandbox
 
     if not package.exists():
         raise SubmissionError(f"package {str(package)!r} does not exist")
     if not archive.is_zip(package):
         raise archive.ArchiveError(f"{package.name} is not a zip archive")
-    box = shared_sandbox(course.all_rule_patterns())
+    box = course_sandbox(course)
     with archive.private_folder(workdir) as folder:
         archive.extract_zip(package, folder)
         manifest = read_manifest(folder)

@@ -1,4 +1,4 @@
-"""The library functions the CLI forwards to. Importing this module does not import torch."""
+"""The student's `grade`: one submission graded, remembered in .dlgrade/. Does not import torch."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from dlgrade.core.manifest import Course
 from dlgrade.core.result import GradeResult
+from dlgrade.engine.sandboxes import course_sandbox
 from dlgrade.intake.submission import open_submission
-from dlgrade.sandbox.pool import shared_sandbox
 
 
 def grade_submission(
@@ -22,7 +22,7 @@ def grade_submission(
     """
     course.select(list(names))  # unknown names fail before any work starts
     with open_submission(course, submission) as sub:
-        box = shared_sandbox(course.all_rule_patterns())
+        box = course_sandbox(course)
         from dlgrade.engine.runner import grade  # imports torch and pytest
 
         result = grade(course, sub.folder, names, label=sub.label, sandbox=box, device=device)

@@ -1,0 +1,71 @@
+"""What every `grade` command shares: exit codes, library errors as one-line click errors, the
+course the command runs in, and how a result is written out.
+
+Exit status: 0 when grading completed (whatever the score), 1 below --fail-under, 2 for usage
+errors (bad arguments, no course, no such submission), 3 when the engine itself failed (a
+grader crashed, the sandbox did not start), 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+
+from dlgrade.core.manifest import Course, ManifestError, find_course_root, load_course
+from dlgrade.intake.errors import SubmissionError
+
+EXIT_FAIL_UNDER = 1
+EXIT_ENGINE = 3
+
+
+class EngineFailure(click.ClickException):
+    exit_code = EXIT_ENGINE
+
+
+EXIT_INTERRUPTED = 130
+
+
+@contextlib.contextmanager
+def domain_errors() -> Iterator[None]:
+    """Turn the library's exceptions into one-line click errors with the right exit code."""
+    from dlgrade.sandbox.pool import SandboxError
+
+    try:
+        yield
+    except (ManifestError, SubmissionError) as exc:
+        raise click.UsageError(str(exc)) from None
+    except FileNotFoundError as exc:
+        raise click.UsageError(str(exc)) from None
+    except SandboxError as exc:
+        raise EngineFailure(str(exc)) from None
+    except Exception as exc:
+        from dlgrade.engine.runner import EngineError
+
+        if isinstance(exc, EngineError):
+            raise EngineFailure(str(exc)) from None
+        raise
+
+
+def here_course() -> Course:
+    return load_course(find_course_root(Path.cwd()))
+
+
+def emit(result: object, fmt: str, output: Path | None) -> None:
+    """Machine formats go to --output (or alone on stdout); people get the table on stdout."""
+    from dlgrade.core.atomic import write_atomic
+    from dlgrade.core.result import GradeResult
+    from dlgrade.report import FORMATS
+    from dlgrade.report.table import render_table
+
+    assert isinstance(result, GradeResult)
+    if output is not None:
+        write_atomic(output, FORMATS[fmt](result))
+        click.echo(f"wrote {output}", err=True)
+    if output is None and fmt != "table":
+        click.echo(FORMATS[fmt](result), nl=False)
+    else:
+        click.echo(render_table(result, color=sys.stdout.isatty()), nl=False)

@@ -1,0 +1,63 @@
+"""Commands that write the course in other forms: `grade release` (a student bundle) and
+`grade nbgrader` (an nbgrader course)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from dlgrade.cli.common import domain_errors, here_course
+from dlgrade.nbgrader.course import DEFAULT_CELL_TIMEOUT
+
+
+def register(main: click.Group) -> None:
+    main.add_command(release_command)
+    main.add_command(nbgrader_command)
+
+
+@click.command("release")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace OUT_DIR even if it is not empty.")
+def release_command(out_dir: Path, force: bool) -> None:
+    """Write the student bundle to OUT_DIR: stubs, public checks, the engine; no answers."""
+    from dlgrade.release.build import OutputExists, ReleaseError, build_release
+
+    with domain_errors():
+        try:
+            path = build_release(here_course(), out_dir, force=force)
+        except OutputExists as exc:
+            raise click.UsageError(str(exc)) from None
+        except ReleaseError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(str(path))
+
+
+@click.command("nbgrader")
+@click.argument("course_dir", type=click.Path(path_type=Path))
+@click.argument("topics", nargs=-1)
+@click.option(
+    "--force", is_flag=True, help="Rewrite the config and source notebooks of a non-empty COURSE_DIR."
+)
+@click.option(
+    "--cell-timeout",
+    type=click.IntRange(min=1),
+    default=DEFAULT_CELL_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="Seconds a notebook cell may run during autograding before nbgrader interrupts it.",
+)
+def nbgrader_command(course_dir: Path, topics: tuple[str, ...], force: bool, cell_timeout: int) -> None:
+    """Write an nbgrader course: nbgrader_config.py and source/<topic>/<topic>.ipynb per topic."""
+    from dlgrade.nbgrader.course import NbgraderCourseError, write_nbgrader_course
+
+    with domain_errors():
+        try:
+            written = write_nbgrader_course(
+                here_course(), course_dir, topics, force=force, cell_timeout=cell_timeout
+            )
+        except NbgraderCourseError as exc:
+            raise click.UsageError(str(exc)) from None
+    for path in written:
+        click.echo(str(path))
+    click.echo(f"next: cd {course_dir} && nbgrader generate_assignment TOPIC (docs/nbgrader.md)", err=True)

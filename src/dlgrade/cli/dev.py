@@ -1,0 +1,97 @@
+"""Commands for course authors: `grade dev check|draws|secret|readme` and `grade doctor`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from dlgrade.cli.common import domain_errors, here_course
+from dlgrade.core.manifest import ManifestError
+
+
+def register(main: click.Group) -> None:
+    main.add_command(dev_group)
+    main.add_command(doctor_command)
+
+
+@click.group("dev")
+def dev_group() -> None:
+    """Commands for course authors."""
+
+
+@dev_group.command("check")
+@click.option("--static-only", is_flag=True, help="Skip grading the reference and the stubs.")
+def dev_check_command(static_only: bool) -> None:
+    """Cross-check course.toml, exercises/, reference/ and graders/ (exit 1 on any problem)."""
+    from dlgrade.dev.check import grading_problems, static_problems
+    from dlgrade.engine.bundle import is_bundle
+
+    with domain_errors():
+        course = here_course()
+        if is_bundle(course.root):
+            raise click.UsageError("a student bundle has no model solutions; run dev check in the course")
+        problems = static_problems(course)
+        if not static_only and not problems:
+            problems += grading_problems(course)
+    for problem in problems:
+        click.echo(str(problem))
+    n = len(course.exercises)
+    click.echo(f"{len(problems)} problem(s) in {len(course.topics)} topics, {n} exercises", err=True)
+    if problems:
+        sys.exit(1)
+
+
+@dev_group.command("draws")
+def dev_draws_command() -> None:
+    """Record the hypothesis draws the graders use (draws.json), so grading skips hypothesis."""
+    from dlgrade.dev.check import record_draws
+    from dlgrade.engine.bundle import is_bundle
+
+    with domain_errors():
+        course = here_course()
+        if is_bundle(course.root):
+            raise click.UsageError("a student bundle has no model solutions; run dev draws in the course")
+        path, n = record_draws(course)
+    click.echo(f"{n} draws recorded in {path}")
+
+
+@dev_group.command("secret")
+def dev_secret_command() -> None:
+    """Make the course secret that salts hidden checks' inputs (.dlgrade-secret, never released)."""
+    from dlgrade.core.secret import create
+
+    with domain_errors():
+        path = create(here_course().root)
+    click.echo(str(path))
+
+
+@dev_group.command("readme")
+def dev_readme_command() -> None:
+    """Rewrite README.md's topic table (topics, exercises, points) from course.toml."""
+    from dlgrade.dev.readme import ReadmeError, write_readme
+
+    with domain_errors():
+        course = here_course()
+        try:
+            changed = write_readme(course, course.root / "README.md")
+        except (ReadmeError, OSError) as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"README.md {'rewritten' if changed else 'already current'}", err=True)
+
+
+@click.command("doctor")
+def doctor_command() -> None:
+    """Say what this machine's kernel offers to contain student code (exit 1 if incomplete)."""
+    from dlgrade.dev.doctor import diagnose, render
+
+    with domain_errors():
+        try:
+            course = here_course()
+            private = [str(course.reference_dir()), str(course.graders_dir())]
+        except (ManifestError, FileNotFoundError):
+            private = []  # outside a course: the kernel's side alone
+        diagnosis = diagnose(private)
+    click.echo(render(diagnosis), nl=False)
+    if not diagnosis.contained:
+        sys.exit(1)

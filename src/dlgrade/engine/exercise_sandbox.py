@@ -1,0 +1,234 @@
+"""The worker for one exercise, as the grading process drives it: calls in, plain data or errors out.
+
+`ExerciseSandbox.call` sends one call of the student's function to the exercise's worker and
+turns the reply into a `Call` or a `StudentError` (dlgrade.core.calls); `calls` pipelines
+several. A worker that dies is replaced (at most MAX_RESPAWNS times); a timeout stops the
+exercise's later calls.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from dlgrade.core.calls import (
+    Abandoned,
+    Call,
+    Crashed,
+    Forbidden,
+    ImportFailed,
+    NotRun,
+    NotStarted,
+    Raised,
+    Request,
+    StudentError,
+    TimedOut,
+    describe_call,
+)
+from dlgrade.core.manifest import Course, Exercise
+from dlgrade.engine import feedback
+from dlgrade.sandbox.pool import Sandbox, SandboxBroken, SandboxError, Worker, WorkerDied, WorkerSpec
+
+MAX_RESPAWNS = 2
+PRINTED_CHARS = 200  # of what a check's calls printed, shown with its failure
+
+
+@dataclass
+class ExerciseSandbox:
+    """The worker for one exercise: spawned on first use, replaced after a crash, closed at the end."""
+
+    sandbox: Sandbox
+    course: Course
+    exercise: Exercise
+    folder: str
+    import_failures: dict[str, str]
+    _worker: Worker | None = None
+    _respawns: int = 0
+    _timed_out: str = ""
+    _pipeline: threading.Thread | None = None  # a pipeline's sender while answers are still due
+    printed: list[str] = field(default_factory=list)  # what the calls of the current check printed
+
+    @staticmethod
+    def spec_for(exercise: Exercise, folder: str) -> WorkerSpec:
+        return WorkerSpec(folder, exercise.module, exercise.memory_limit_mb)
+
+    def _ensure_worker(self) -> Worker:
+        if self._pipeline is not None:
+            self._abandon_pipeline()
+        module = self.exercise.module
+        if module in self.import_failures:
+            raise ImportFailed(self.import_failures[module])
+        if self._timed_out:
+            raise NotRun(f"not run: an earlier call of {self._timed_out} ran out of time")
+        if self._worker is not None and self._worker.alive:
+            return self._worker
+        if self._worker is not None:  # the last worker died during a call
+            if self._respawns >= MAX_RESPAWNS:
+                raise NotRun(
+                    f"not run: the process running {self.exercise.id} ended {self._respawns + 1} times"
+                )
+            self._respawns += 1
+        try:
+            worker = self.sandbox.spawn(self.spec_for(self.exercise, self.folder))
+            hello = worker.hello(self.exercise.time_limit)
+        except WorkerDied as exc:
+            reason = f"{module}.py did not finish importing: it {exc.reason}"
+            self.import_failures[module] = reason
+            raise ImportFailed(reason) from None
+        except SandboxBroken as exc:
+            raise Abandoned(self.exercise.id, str(exc)) from None
+        if hello.get("isolation"):
+            self.sandbox.isolation = dict(hello["isolation"])
+        if hello.get("kind") == "confine_error":
+            worker.close()
+            raise SandboxError(f"a worker could not confine itself: {hello.get('message', '')}")
+        if hello.get("kind") != "ready":
+            output = str(hello.get("output", "")).strip()
+            said = f" (it printed: {output.splitlines()[-1][:120]})" if output else ""
+            message = str(hello.get("message", "unknown error"))
+            reason = feedback.clean(f"{module}.py failed to import: {message}{said}", self.course)
+            self.import_failures[module] = reason
+            worker.close()
+            raise ImportFailed(reason)
+        self._worker = worker
+        return worker
+
+    def _request(self, fn: str, r: Request) -> dict[str, Any]:
+        rules = self._rules_for(fn)
+        return {
+            "op": "call",
+            "fn": fn,
+            "args": list(r.args),
+            "kwargs": r.kwargs,
+            "forbid": rules.forbidden_calls(),
+            "bounds": {k: list(v) for k, v in rules.call_counts().items()},
+            "wrt": list(r.wrt),
+            "grad_output": r.grad_output,
+            "output": r.output,
+        }
+
+    def _died(self, fn: str, exc: WorkerDied) -> StudentError:
+        if exc.timed_out:
+            self._timed_out = fn
+            return TimedOut(fn, exc.reason)
+        return Crashed(fn, exc.reason)
+
+    def call(
+        self,
+        fn: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        wrt: tuple[int, ...] = (),
+        grad_output: Any = None,
+        output: int | None = None,
+    ) -> Call:
+        worker = self._ensure_worker()
+        r = Request(args, kwargs, wrt, grad_output, output)
+        try:
+            reply, reports = worker.request(self._request(fn, r), self.exercise.time_limit)
+        except WorkerDied as exc:
+            raise self._died(fn, exc) from None
+        except SandboxBroken as exc:
+            raise Abandoned(fn, str(exc)) from None
+        return self._interpret(fn, args, kwargs, reply, reports)
+
+    def calls(self, fn: str, requests: Sequence[Request]) -> Iterator[Call]:
+        """The calls of `requests`, in order, as `call` would return or raise them one by one.
+
+        They are sent at once (a pipeline): the worker runs the next while the grader judges
+        the last. The verdicts are those of one-by-one calls: the answers are read in order,
+        each within the time limit, and the first error is raised where it happened; the calls
+        sent after it have no effect on any verdict (their worker is replaced, unpaid).
+        """
+        if len(requests) <= 1:
+            for r in requests:
+                yield self.call(fn, r.args, r.kwargs, r.wrt, r.grad_output, r.output)
+            return
+        worker = self._ensure_worker()
+        self._pipeline = worker.pipeline([self._request(fn, r) for r in requests])
+        for i, r in enumerate(requests):
+            try:
+                reply, reports = worker.receive(self.exercise.time_limit)
+            except WorkerDied as exc:
+                self._pipeline = None
+                raise self._died(fn, exc) from None
+            except SandboxBroken as exc:
+                self._pipeline = None
+                raise Abandoned(fn, str(exc)) from None
+            if i == len(requests) - 1:
+                self._pipeline = None
+            yield self._interpret(fn, r.args, r.kwargs, reply, reports)
+
+    def _abandon_pipeline(self) -> None:
+        """A pipeline stopped early (an error, a failed check): its worker still owes answers,
+        so it is replaced; that is the engine's doing, not a crash of the student's code."""
+        sender, self._pipeline = self._pipeline, None
+        if self._worker is not None and self._worker.alive:
+            self._worker.close()
+        self._worker = None
+        if sender is not None:
+            sender.join(timeout=10)
+
+    def _rules_for(self, fn: str) -> Any:
+        try:
+            return self.course.exercise(fn).rules
+        except KeyError:
+            return self.exercise.rules
+
+    def _interpret(
+        self,
+        fn: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        reply: dict[str, Any],
+        reports: list[dict[str, Any]],
+    ) -> Call:
+        kind = reply.get("kind")
+        printed = str(reply.get("printed", "")).strip()
+        if printed:
+            self.printed.append(feedback.clean(printed, self.course, limit=PRINTED_CHARS))
+        violations = list(reply.get("violations") or []) or reports
+        if violations:
+            v = violations[0]
+            raise Forbidden(fn, str(v.get("detail", "")), str(v.get("where", "")), str(v.get("why", "")))
+        if kind == "ok":
+            after = reply.get("inputs") or [[], {}]
+            return Call(
+                value=reply.get("value"),
+                args_after=tuple(after[0]),
+                kwargs_after=dict(after[1]),
+                grads=tuple(reply.get("grads") or ()),
+                detached=bool(reply.get("detached")),
+                grad_error=str(reply.get("grad_error", "")),
+            )
+        if kind == "not_implemented":
+            raise NotStarted(fn, str(reply.get("where", "")))
+        if kind == "missing":
+            raise ImportFailed(str(reply.get("message", f"{fn} is missing")))
+        call = describe_call(fn, args, kwargs)
+        if kind == "exit":
+            raise Raised(
+                fn,
+                call,
+                str(reply.get("type")),
+                "graded code must return, not exit",
+                str(reply.get("where", "")),
+            )
+        if kind == "raised":
+            raise Raised(
+                fn,
+                call,
+                feedback.clean(str(reply.get("type", "Exception")), self.course, limit=80),
+                feedback.clean(str(reply.get("message", "")), self.course),
+                str(reply.get("where", "")),
+            )
+        raise Crashed(fn, "sent a reply the grader does not understand")
+
+    def close(self) -> None:
+        if self._pipeline is not None:
+            self._abandon_pipeline()
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None

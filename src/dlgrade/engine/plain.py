@@ -1,0 +1,52 @@
+"""Plain `pytest graders/`: graders/conftest.py imports `pytest_addoption` and `pytest_configure`
+from here; they build a session from `--submission` and print the grade at the end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dlgrade.engine.plugin import GraderPlugin
+from dlgrade.engine.runner import build_result, plain_pytest_session
+from dlgrade.engine.session import GradingSession
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("dlgrade")
+    group.addoption(
+        "--submission",
+        default=None,
+        help="folder of exercise modules to grade (default: the course's exercises/; "
+        "'reference' for the model solutions)",
+    )
+    group.addoption("--grade-device", default="cpu", help="device for grader inputs (cpu, cuda)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if any(isinstance(p, GraderPlugin) for p in config.pluginmanager.get_plugins()):
+        return  # `grade` is driving this run with its own session
+    session = plain_pytest_session(
+        Path(str(config.rootpath)), config.getoption("--submission"), config.getoption("--grade-device")
+    )
+    config.pluginmanager.register(_PlainRun(session), "dlgrade-plain")
+    config.pluginmanager.register(GraderPlugin(session), "dlgrade-session")
+
+
+class _PlainRun:
+    """Prints the grade after a plain pytest run and cleans up the sandbox."""
+
+    def __init__(self, session: GradingSession) -> None:
+        self.session = session
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        ran = {r.exercise for r in self.session.records.values()}
+        self.session.selected = tuple(e for e in self.session.selected if e.id in ran)
+        result = build_result(self.session, duration_s=0.0)
+        terminalreporter.write_sep("=", f"dlgrade: {result.score:g}/{result.max_score:g} points")
+        for e in result.exercises:
+            terminalreporter.write_line(f"{e.id:<28} {e.status:<12} {e.score:g}/{e.max_score:g}")
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self.session.close()
