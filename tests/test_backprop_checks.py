@@ -15,7 +15,8 @@ from dlgrade.engine.oracle import Oracle
 from dlgrade.engine.runner import grade
 from dlgrade.kit.backprop import Layer, judged_on_own_forward, numeric_gradient, opaque_part
 from dlgrade.kit.cases import Case
-from dlgrade.kit.checks import CheckFailure, expect_rel_close, rel_error, sci, shape_words
+from dlgrade.kit.checks import CheckFailure, shape_words
+from dlgrade.kit.relative import expect_rel_close, rel_error, sci
 from dlgrade.sandbox import guards
 
 F64 = torch.float64

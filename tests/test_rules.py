@@ -7,7 +7,8 @@ import textwrap
 
 import pytest
 
-from dlgrade.core.manifest import Course, Rules, RuleSet
+from dlgrade.core.manifest import Course
+from dlgrade.core.rule_sets import Rules, RuleSet
 from dlgrade.engine.rules import check_module
 
 SOFTMAX = RuleSet(

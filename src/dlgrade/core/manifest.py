@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dlgrade.core.rule_sets import Rules, RuleSet, parse_rule_set, rule_refs
 from dlgrade.core.suggest import did_you_mean
 
 MANIFEST_NAME = "course.toml"
@@ -18,63 +19,10 @@ RESERVED_IDS = frozenset(
     {"check", "list", "package", "verify", "batch", "merge", "report", "nbgrader", "release", "dev", "all"}
     | {"hint", "reset", "watch"}
 )
-SYNTAX_BANS = frozenset({"loop", "matmul_operator", "tensor_arithmetic", "names_in_strings"})
 
 
 class ManifestError(Exception):
     """The course manifest is missing or malformed; the message is one line."""
-
-
-@dataclass(frozen=True)
-class RuleSet:
-    """A named group of restrictions that exercises opt into."""
-
-    name: str
-    why: str
-    calls: tuple[str, ...] = ()
-    modules: tuple[str, ...] = ()
-    attributes: tuple[str, ...] = ()
-    syntax: tuple[str, ...] = ()
-    at_least: tuple[tuple[str, int], ...] = ()
-    at_most: tuple[tuple[str, int], ...] = ()
-
-
-@dataclass(frozen=True)
-class Rules:
-    """The restrictions in force for one exercise, merged from its rule sets."""
-
-    sets: tuple[RuleSet, ...] = ()
-    allow: tuple[str, ...] = ()
-
-    def forbidden_calls(self) -> dict[str, str]:
-        """Pattern -> reason, for every call forbidden here (allowed names removed)."""
-        out: dict[str, str] = {}
-        for rs in self.sets:
-            for pattern in rs.calls:
-                if pattern not in self.allow:
-                    out[pattern] = rs.why
-        return out
-
-    def forbidden_modules(self) -> dict[str, str]:
-        return {m: rs.why for rs in self.sets for m in rs.modules}
-
-    def forbidden_attributes(self) -> dict[str, str]:
-        return {a: rs.why for rs in self.sets for a in rs.attributes}
-
-    def syntax(self) -> dict[str, str]:
-        return {s: rs.why for rs in self.sets for s in rs.syntax}
-
-    def call_counts(self) -> dict[str, tuple[int, int | None, str]]:
-        """Dotted name -> (at least, at most or None, reason)."""
-        out: dict[str, tuple[int, int | None, str]] = {}
-        for rs in self.sets:
-            for name, n in rs.at_least:
-                lo, hi, _ = out.get(name, (0, None, rs.why))
-                out[name] = (max(lo, n), hi, rs.why)
-            for name, n in rs.at_most:
-                lo, hi, _ = out.get(name, (0, None, rs.why))
-                out[name] = (lo, n if hi is None else min(hi, n), rs.why)
-        return out
 
 
 @dataclass(frozen=True)
@@ -200,8 +148,8 @@ def _parse(root: Path, data: dict[str, Any]) -> Course:
     if version != SCHEMA_VERSION:
         raise ValueError(f"schema_version must be {SCHEMA_VERSION}, got {version!r}")
     defaults = data.get("defaults", {})
-    rule_sets = {name: _rule_set(name, body) for name, body in data.get("rules", {}).items()}
-    course_rules = _rule_refs(data.get("course_rules", []), rule_sets, "course_rules")
+    rule_sets = {name: parse_rule_set(name, body) for name, body in data.get("rules", {}).items()}
+    course_rules = rule_refs(data.get("course_rules", []), rule_sets, "course_rules")
     topics_raw = data.get("topics", [])
     exercises_raw = data.get("exercises", [])
     if not topics_raw:
@@ -210,7 +158,7 @@ def _parse(root: Path, data: dict[str, Any]) -> Course:
     topics = []
     for t in topics_raw:
         tid = _ident(t["id"], "topic id", seen)
-        topic_rules = course_rules + _rule_refs(t.get("rules", []), rule_sets, f"topic {tid}")
+        topic_rules = course_rules + rule_refs(t.get("rules", []), rule_sets, f"topic {tid}")
         module = t.get("module", tid)
         if not _ID.match(module):
             raise ValueError(f"topic {tid}: module {module!r} is not a Python module name")
@@ -250,7 +198,7 @@ def _exercise(
         raise ValueError(f"exercise {eid}: `hints` must be a list of non-empty strings")
     if not hint:
         raise ValueError(f"exercise {eid}: empty hint")
-    own = _rule_refs(e.get("rules", []), rule_sets, f"exercise {eid}")
+    own = rule_refs(e.get("rules", []), rule_sets, f"exercise {eid}")
     drop = set(e.get("drop_rules", []))
     sets = tuple(rs for rs in topic_rules if rs.name not in drop) + own
     time_limit = float(e.get("time_limit", defaults.get("time_limit", 10.0)))
@@ -280,30 +228,3 @@ def _ident(value: Any, what: str, seen: set[str]) -> str:
         raise ValueError(f"{what} {value!r} declared twice (topic and exercise ids share one namespace)")
     seen.add(value)
     return value
-
-
-def _rule_refs(names: list[str], rule_sets: dict[str, RuleSet], where: str) -> tuple[RuleSet, ...]:
-    missing = [n for n in names if n not in rule_sets]
-    if missing:
-        raise ValueError(f"{where}: unknown rule set {missing[0]!r}")
-    return tuple(rule_sets[n] for n in names)
-
-
-def _rule_set(name: str, body: dict[str, Any]) -> RuleSet:
-    why = str(body.get("why", "")).strip()
-    if not why:
-        raise ValueError(f"rule set {name}: `why` must say what the rule protects")
-    syntax = tuple(body.get("syntax", []))
-    bad = [s for s in syntax if s not in SYNTAX_BANS]
-    if bad:
-        raise ValueError(f"rule set {name}: unknown syntax ban {bad[0]!r} (known: {sorted(SYNTAX_BANS)})")
-    return RuleSet(
-        name=name,
-        why=why,
-        calls=tuple(body.get("calls", [])),
-        modules=tuple(body.get("modules", [])),
-        attributes=tuple(body.get("attributes", [])),
-        syntax=syntax,
-        at_least=tuple((k, int(v)) for k, v in body.get("at_least", {}).items()),
-        at_most=tuple((k, int(v)) for k, v in body.get("at_most", {}).items()),
-    )

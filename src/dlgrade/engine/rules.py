@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dlgrade.core.calls import Forbidden, ImportFailed, StudentError
-from dlgrade.core.manifest import Course, Exercise, Rules
+from dlgrade.core.manifest import Course, Exercise
+from dlgrade.core.rule_sets import Rules
 from dlgrade.engine import syntax_rules
 from dlgrade.sandbox.audit import DENIED_IMPORTS
 

@@ -21,15 +21,8 @@ from dlgrade.core.codec import Opaque
 from dlgrade.engine.oracle import Oracle, select_output
 from dlgrade.engine.student import StudentModule
 from dlgrade.kit.cases import Case, randn, seed_for
-from dlgrade.kit.checks import (
-    CheckFailure,
-    describe,
-    expect_close,
-    expect_rel_close,
-    expect_sequence,
-    expect_unmodified,
-    fail,
-)
+from dlgrade.kit.checks import CheckFailure, describe, expect_close, expect_sequence, expect_unmodified, fail
+from dlgrade.kit.relative import expect_rel_close
 
 # Centered differences in float64 with this step are good to ~1e-9 on smooth functions.
 FD_STEP = 1e-6
@@ -207,7 +200,7 @@ def backward_agrees(
     unmodified: bool = False,
 ) -> None:
     """The student's backward, fed its own forward's cache, gives autograd's gradients of the
-    model forward (to checks.REL_TOLERANCES: 1e-7 in float64, where a hand-written backward
+    model forward (to relative.REL_TOLERANCES: 1e-7 in float64, where a hand-written backward
     agrees with autograd up to rounding); with `unmodified`, it also leaves `dout` as it was."""
     for case in cases:
         dout = upstream(reference, layer, case)

@@ -34,16 +34,6 @@ TOLERANCES: dict[torch.dtype, tuple[float, float]] = {
     torch.complex128: (1e-7, 1e-7),
 }
 
-# Relative-error checks (expect_rel_close), by dtype: (largest relative error, floor). The
-# floor is the fraction of the tensor's scale below which an entry's error is judged against
-# that scale (rounding leaves entries near zero with no correct digits).
-REL_TOLERANCES: dict[torch.dtype, tuple[float, float]] = {
-    torch.float16: (1e-2, 1e-1),
-    torch.bfloat16: (5e-2, 1e-1),
-    torch.float32: (1e-3, 1e-3),
-    torch.float64: (1e-7, 1e-6),
-}
-
 
 def _prefix(case: str) -> str:
     return f"{case}: " if case else ""
@@ -150,72 +140,6 @@ def shape_words(shape: Sequence[int], dims: dict[str, int] | None = None) -> str
         return str(numbers)
     words = ", ".join(names[s][0] for s in numbers) + ("," if len(numbers) == 1 else "")
     return f"({words}) = {numbers}"
-
-
-def sci(x: float) -> str:
-    """A relative error in brief: 3e-1, 4.2e-8, inf."""
-    if not math.isfinite(x):
-        return fmt(x)
-    mantissa, exponent = f"{x:.1e}".split("e")
-    return f"{mantissa.removesuffix('.0')}e{int(exponent)}"
-
-
-def rel_error(got: torch.Tensor, expected: torch.Tensor, floor: float = 1e-6) -> torch.Tensor:
-    """|got - expected| / (|got| + |expected|) elementwise, as in the CS231n gradient check.
-
-    Denominators are at least `floor` times the largest |expected|, so an entry that is zero
-    up to rounding is judged against the tensor's scale. Equal entries (the same infinity
-    too) have error 0; NaN or infinity where the answer differs has error inf.
-    """
-    g = got.detach().to("cpu", torch.float64)
-    e = expected.detach().to("cpu", torch.float64)
-    scale = float(e[torch.isfinite(e)].abs().max()) if bool(torch.isfinite(e).any()) else 0.0
-    diff = (g - e).abs()
-    denom = torch.clamp(g.abs() + e.abs(), min=floor * scale)
-    err = torch.where(diff == 0, torch.zeros_like(diff), diff / denom)
-    same = (g == e) | (g.isnan() & e.isnan())
-    err = torch.where(same, torch.zeros_like(err), err)
-    return torch.nan_to_num(err, nan=math.inf, posinf=math.inf)
-
-
-def expect_rel_close(
-    got: Any,
-    expected: torch.Tensor,
-    *,
-    rtol: float | None = None,
-    floor: float | None = None,
-    case: str = "",
-    what: str = "the result",
-    dims: dict[str, int] | None = None,
-    expected_word: str = "expected",
-    check_dtype: bool = True,
-) -> torch.Tensor:
-    """Shape, dtype and device as expected, and the largest `rel_error` at most `rtol`
-    (`rtol` and `floor` default to REL_TOLERANCES for the expected dtype).
-
-    The message names the largest error and where it is: "dgamma: rel. error 3e-1 at index 4;
-    got 0.5, expected 0.7 (a correct dgamma is within 1e-7)".
-    """
-    t = expect_tensor(got, case=case, what=what)
-    p = _prefix(case)
-    _expect_layout(t, expected, p, what, check_dtype, True, dims)
-    r0, f0 = REL_TOLERANCES.get(expected.dtype, REL_TOLERANCES[torch.float64])
-    rtol = r0 if rtol is None else rtol
-    err = rel_error(t, expected, f0 if floor is None else floor)
-    worst = float(err.max()) if err.numel() else 0.0
-    if worst > rtol:
-        flat = int(torch.argmax(err))
-        index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), tuple(t.shape)))
-        where = f" at index {index[0]}" if len(index) == 1 else f" at {list(index)}" if index else ""
-        got_v, exp_v = t[index].item(), expected[index].item()
-        blew_up = not math.isfinite(abs(got_v)) and math.isfinite(abs(exp_v))
-        fail(
-            f"{p}{what}: rel. error {sci(worst)}{where}; got {fmt(got_v)}, "
-            f"{expected_word} {fmt(exp_v)} (a correct {what} is within {sci(rtol)})",
-            f"{what} differs from the {expected_word} values",
-            "nonfinite" if blew_up else "value",
-        )
-    return t
 
 
 def mismatch(

@@ -9,13 +9,7 @@ from dlgrade.core.calls import Request
 from dlgrade.engine.oracle import Oracle, select_output
 from dlgrade.engine.student import StudentModule
 from dlgrade.kit.cases import Case, randn, seed_for
-from dlgrade.kit.checks import (
-    expect_close,
-    expect_layout,
-    expect_matching,
-    expect_unmodified,
-    fail,
-)
+from dlgrade.kit.checks import expect_close, expect_layout, expect_matching, expect_unmodified, fail
 
 
 def agree(
