@@ -17,7 +17,7 @@ from dlgrade.engine.answers import (
 )
 from dlgrade.engine.bundle import BundleError
 from dlgrade.engine.oracle import Oracle
-from dlgrade.engine.plugin import ModuleLoader
+from dlgrade.engine.references import ModuleLoader
 from dlgrade.kit.cases import randn
 from tests.support import ROOT
 

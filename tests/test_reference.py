@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from dlgrade.core.manifest import Course, load_course
 from dlgrade.engine.oracle import Oracle, select_output
-from dlgrade.engine.plugin import ModuleLoader
+from dlgrade.engine.references import ModuleLoader
 from tests.recording import OracleCall, record
 from tests.support import ROOT
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from dlgrade.core.manifest import Course
-from dlgrade.engine.plugin import ModuleLoader
+from dlgrade.engine.references import ModuleLoader
 from dlgrade.kit import judge
 from dlgrade.kit.cases import TRUTH_TABLES, corners, truth_table
 

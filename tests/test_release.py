@@ -22,11 +22,11 @@ from dlgrade.core.manifest import Course, load_course
 from dlgrade.core.result import GradeResult
 from dlgrade.engine.answers import AnswerBook, RecordingOracle
 from dlgrade.engine.bundle import DEFERRED_MESSAGE, load_bundle
-from dlgrade.engine.plugin import GradingSession, ModuleLoader
+from dlgrade.engine.references import ModuleLoader
 from dlgrade.engine.runner import grade, run_checks
+from dlgrade.engine.session import open_session
 from dlgrade.release.build import build_release
 from dlgrade.report.table import render_table
-from dlgrade.sandbox.pool import shared_sandbox
 from tests.support import ROOT, reference_copy, variants, with_appended
 
 IMPLEMENTATIONS = ["reference", "stubs", *(v.id for v in variants())]
@@ -200,15 +200,8 @@ def questions_per_check(course: Course) -> dict[str, tuple[bool, set[str]]]:
         books.append(AnswerBook())
         return RecordingOracle(loader.module(module), module, books[-1])
 
-    box = shared_sandbox(course.all_rule_patterns())
-    box.start()
-    session = GradingSession(
-        course=course,
-        folder=str(course.reference_dir()),
-        selected=course.exercises,
-        sandbox=box,
-        oracle=oracle,
-    )
+    session = open_session(course, course.reference_dir(), oracle=oracle, brief_reports=False, salted=False)
+    session.sandbox.start()
     try:
         run_checks(session)
     finally:

@@ -8,8 +8,8 @@ from dataclasses import replace
 
 from dlgrade.core.manifest import Course
 from dlgrade.core.result import GradeResult
-from dlgrade.engine.plugin import CheckRecord
 from dlgrade.engine.runner import _exercise_result, grade
+from dlgrade.engine.session import CheckRecord
 from tests.support import ROOT, reference_copy
 
 

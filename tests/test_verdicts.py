@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from dlgrade.core.manifest import Course
-from dlgrade.engine.plugin import CheckRecord
+from dlgrade.engine.session import CheckRecord
 from dlgrade.kit.checks import HINT_KINDS_DEFAULT, KINDS, CheckFailure, check, expect_close
 from tests.support import grade_folder, variant, with_appended
 

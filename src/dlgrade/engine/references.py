@@ -48,29 +48,32 @@ class AnswerSource:
 
     oracle: Callable[[str], Oracle]
     deferred: tuple[HiddenCheck, ...] = ()
+    loader: ModuleLoader | None = None  # the model solutions', when they are the answers
 
     def preload(self, modules: Iterable[str]) -> list[str]:
-        """Import what the modules' answers need now, before any student code runs
-        (docs/sandbox.md); one message per module that failed (its checks fail too)."""
+        """Import the model solutions now, before any student code runs (docs/sandbox.md);
+        one message per module that failed (its checks fail too)."""
+        if self.loader is None:
+            return []
         problems = []
         for module in dict.fromkeys(modules):
             try:
-                self.oracle(module)
+                self.loader.module(module)
             except Exception as exc:
                 problems.append(f"reference/{module}.py did not import: {exc!r}")
         return problems
 
 
-def model_solutions(folder: Path, prefix: str = "dlgrade_reference") -> Callable[[str], Oracle]:
+def model_solutions(folder: Path) -> AnswerSource:
     """The `reference` of a topic module: the model solution in `folder`, imported once."""
-    loader = ModuleLoader(folder, prefix)
-    return lambda module: Oracle(loader.module(module))
+    loader = ModuleLoader(folder)
+    return AnswerSource(lambda module: Oracle(loader.module(module)), loader=loader)
 
 
 def answer_source(course: Course) -> AnswerSource:
     """A bundle's recorded answers (hidden checks deferred), else the course's model solutions."""
     info = load_bundle(course.root)
     if info is None:
-        return AnswerSource(model_solutions(course.reference_dir()))
+        return model_solutions(course.reference_dir())
     book = AnswerBook.load(course.root / info.answers)
     return AnswerSource(lambda module: ReplayOracle(book, module), info.hidden)
