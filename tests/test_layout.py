@@ -181,3 +181,16 @@ def test_every_dotted_path_the_course_and_docs_name_resolves() -> None:
             if not resolves(path):
                 stale.add(f"{file.relative_to(ROOT)}: {path}")
     assert not stale, "paths that name nothing:\n" + "\n".join(sorted(stale))
+
+
+def test_every_test_file_the_course_and_docs_cite_exists() -> None:
+    cited = {
+        f"{file.relative_to(ROOT)}: {path}"
+        for file in WRITTEN
+        if file.is_file()
+        for path in re.findall(
+            r"(?<![\w/])tests/[\w/]+\.py", file.read_text(encoding="utf-8", errors="replace")
+        )
+        if not (ROOT / path).is_file()
+    }
+    assert not cited, "cited test files that do not exist:\n" + "\n".join(sorted(cited))
