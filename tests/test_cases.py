@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
+import pytest
 import torch
 
 from dlgrade.kit import cases
+from tests.support import ROOT
 
 
 def test_sizes_differ_within_each_assignment_and_ones_are_one() -> None:
@@ -32,11 +33,9 @@ def test_repeated_letters_are_one_axis() -> None:
 def test_sizes_are_the_same_in_a_fresh_process_and_leave_no_files(tmp_path) -> None:
     """Draws depend on neither the modules loaded (this test process holds many) nor the folder."""
     code = "import json, dlgrade.kit.cases as c; print(json.dumps(c.sizes('abcdef', 12, seed=7, high=11)))"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HYPOTHESIS")}
     out = subprocess.run(
         [sys.executable, "-c", code],
         cwd=tmp_path,
-        env=env,
         capture_output=True,
         text=True,
         check=True,
@@ -54,3 +53,34 @@ def test_shaped_and_label_all() -> None:
     assert cases.shaped("mn,np", {"m": 2, "n": 3, "p": 4}, seed=5)[0].equal(
         cases.shaped("mn,np", {"m": 2, "n": 3, "p": 4}, seed=5)[0]
     )
+
+
+def test_sizes_follow_the_seed_and_the_range() -> None:
+    one = cases.sizes("abc", 6, seed=1, low=3, high=7)
+    assert one == cases.sizes("abc", 6, seed=1, low=3, high=7)
+    assert one != cases.sizes("abc", 6, seed=2, low=3, high=7)
+    assert all(3 <= v <= 7 for d in one for v in d.values())
+    assert cases.sizes("abc", 2, seed=1, low=3, high=7) == one[:2]  # fewer: the same draw's first
+    few = cases.sizes("ab", 6, seed=1, low=2, high=3)  # only (2, 3) and (3, 2) exist
+    assert sorted(tuple(d.values()) for d in few) == [(2, 3), (3, 2)]
+    with pytest.raises(ValueError, match="cannot all differ"):
+        cases.sizes("abcd", 1, seed=1, low=2, high=4)
+
+
+def test_grading_needs_no_hypothesis() -> None:
+    """The graders draw from seeded generators of their own: the whole course grades with
+    hypothesis made unimportable, and nothing imports it."""
+    code = (
+        "import sys; sys.modules['hypothesis'] = None\n"
+        "from pathlib import Path\n"
+        "from dlgrade.core.manifest import load_course\n"
+        "from dlgrade.engine.runner import grade\n"
+        f"course = load_course(Path({str(ROOT)!r}))\n"
+        "r = grade(course, course.reference_dir())\n"
+        "assert not r.internal_errors, r.internal_errors\n"
+        "print(r.score, r.max_score, sys.modules['hypothesis'])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    score, max_score, module = done.stdout.split()
+    assert score == max_score and module == "None"

@@ -1,4 +1,4 @@
-"""Commands for course authors: `grade dev check|draws|secret|readme` and `grade doctor`."""
+"""Commands for course authors: `grade dev check|secret|readme` and `grade doctor`."""
 
 from __future__ import annotations
 
@@ -40,20 +40,6 @@ def dev_check_command(static_only: bool) -> None:
     click.echo(f"{len(problems)} problem(s) in {len(course.topics)} topics, {n} exercises", err=True)
     if problems:
         sys.exit(1)
-
-
-@dev_group.command("draws")
-def dev_draws_command() -> None:
-    """Record the hypothesis draws the graders use (draws.json), so grading skips hypothesis."""
-    from dlgrade.dev.check import record_draws
-    from dlgrade.engine.bundle import is_bundle
-
-    with domain_errors():
-        course = here_course()
-        if is_bundle(course.root):
-            raise click.UsageError("a student bundle has no model solutions; run dev draws in the course")
-        path, n = record_draws(course)
-    click.echo(f"{n} draws recorded in {path}")
 
 
 @dev_group.command("secret")

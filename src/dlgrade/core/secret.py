@@ -72,7 +72,7 @@ _HIDDEN: ContextVar[bytes | None] = ContextVar("dlgrade_hidden_inputs", default=
 @contextlib.contextmanager
 def hidden_inputs(secret: str | None) -> Iterator[None]:
     """Inputs drawn inside are a hidden check's: `dlgrade.kit.cases` salts their seeds with the
-    secret, and never draws them with hypothesis or records them in draws.json (both ship)."""
+    secret (the course's words and seeds ship in the bundle; the secret does not)."""
     key = hashlib.blake2b(secret.encode(), digest_size=32).digest() if secret else b""
     token = _HIDDEN.set(key)
     try:

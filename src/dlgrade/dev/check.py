@@ -5,8 +5,7 @@ solution define each exercise with the same signature; stubs are only a docstrin
 `# TODO` line and `raise NotImplementedError`. A stub module may also hold given code
 (constants, helper functions students call): it must be the same in the model solution,
 and nothing there may look like an undeclared stub. Grading part: the model solutions get
-full marks, the stubs grade as `not_started`, every exercise has a public check, and every
-hypothesis draw the graders asked for is recorded in draws.json (`grade dev draws`).
+full marks, the stubs grade as `not_started`, and every exercise has a public check.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from pathlib import Path
 
 from dlgrade.core.manifest import Course
 from dlgrade.dev import readme as course_docs
-from dlgrade.kit import draws
 
 
 @dataclass(frozen=True)
@@ -165,26 +163,4 @@ def grading_problems(course: Course) -> list[Problem]:
         for e in stubs.exercises
         if e.status != "not_started"
     ]
-    unrecorded = draws.missing()
-    if unrecorded:
-        out.append(
-            Problem(
-                "draws.json",
-                f"{len(unrecorded)} hypothesis draw(s) the graders use are not recorded "
-                "(grading draws them live, slower): run `grade dev draws`",
-            )
-        )
     return out
-
-
-def record_draws(course: Course) -> tuple[Path, int]:
-    """Grade the model solutions, then record every draw the graders asked for (draws.py)."""
-    from dlgrade.engine.runner import EngineError, grade
-    from dlgrade.kit.cases import draw_sizes
-
-    draws.asked.clear()
-    ref = grade(course, course.reference_dir(), label="reference")
-    if ref.internal_errors:
-        raise EngineError(f"draws not recorded: {ref.internal_errors[0]}")
-    keys = set(draws.asked)
-    return draws.write(keys, draw_sizes), len(keys)

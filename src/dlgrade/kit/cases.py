@@ -2,14 +2,12 @@
 
 Seeds come from the check's own words (`seed_for("logsumexp", "random")`), never from a
 global generator, so reordering or selecting checks cannot change any input. Shapes whose
-axes must all differ come from hypothesis, derandomised and seeded the same way (`sizes`).
+axes must all differ (`sizes`) come from a generator seeded the same way.
 """
 
 from __future__ import annotations
 
 import functools
-import os
-import tempfile
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,12 +17,8 @@ import torch
 
 from dlgrade.core.codec import dtype_name
 from dlgrade.core.secret import hidden, salted
-from dlgrade.kit import draws
 
 FLOAT_DTYPES: tuple[torch.dtype, ...] = (torch.float32, torch.float64)
-_HYPOTHESIS_STORAGE = os.path.join(
-    tempfile.gettempdir(), f"dlgrade-hypothesis-{getattr(os, 'getuid', lambda: 0)()}"
-)
 
 
 def seed_for(*parts: object) -> int:
@@ -139,71 +133,33 @@ def random_cases(
         yield Case(label(x, "random input", **kwargs), (x,), kwargs)
 
 
-def drawn(strategy: Any, n: int, *, seed: int) -> list[Any]:
-    """Up to `n` distinct values of a hypothesis strategy, the same on every run.
-
-    Hypothesis only draws here (derandomised, seeded, no database, no shrinking); the checks
-    then run on the list like on any other cases, so a student's failure reaches the grader
-    as it was raised, and no input is ever replayed or printed by hypothesis. The draws
-    depend on hypothesis's version, which pyproject.toml therefore pins. Hypothesis also
-    mixes in integer constants it harvests from local source files, but only ones of 100 or
-    more, so draws of sizes below 100 do not depend on which modules are loaded; its cache
-    of them goes to a temporary folder, not into the course (a student's folder).
-    """
-    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", _HYPOTHESIS_STORAGE)
-    from hypothesis import HealthCheck, Phase, given, settings
-    from hypothesis import seed as fixed_seed
-
-    out: list[Any] = []
-
-    @settings(
-        max_examples=n,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        phases=(Phase.explicit, Phase.generate),
-        suppress_health_check=list(HealthCheck),
-        report_multiple_bugs=False,
-        print_blob=False,
-    )
-    @fixed_seed(seed)
-    @given(strategy)
-    def collect(value: Any) -> None:
-        if value not in out:
-            out.append(value)
-
-    collect()
-    return out
-
-
 _POOL = 6  # draws per (axes, seed, range): checks that ask for fewer share one draw
-
-
-def _sizes(count: int, n: int, seed: int, low: int, high: int) -> tuple[tuple[int, ...], ...]:
-    if high - low + 1 < count:
-        raise ValueError(f"{count} axes cannot all differ within sizes {low}..{high}")
-    if hidden():  # a hidden check's sizes: salted, not hypothesis's, not recorded
-        g = generator(seed_for("sizes", count, seed, low, high))
-        return tuple(
-            tuple(int(v) + low for v in torch.randperm(high - low + 1, generator=g)[:count]) for _ in range(n)
-        )
-    hit = draws.lookup((count, n, seed, low, high))  # recorded by `grade dev draws`
-    return hit if hit is not None else draw_sizes(count, n, seed, low, high)
+_TRIES = 64  # per wanted draw, to find assignments that differ from the ones drawn before
 
 
 @functools.cache
-def draw_sizes(count: int, n: int, seed: int, low: int, high: int) -> tuple[tuple[int, ...], ...]:
-    """Hypothesis's draw of up to `n` lists of `count` distinct sizes in low..high."""
-    from hypothesis import strategies as st
-
-    unique = st.lists(st.integers(low, high), min_size=count, max_size=count, unique=True)
-    return tuple(tuple(d) for d in drawn(unique, n, seed=seed))
+def _sizes(
+    count: int, n: int, seed: int, low: int, high: int, salt: int | None
+) -> tuple[tuple[int, ...], ...]:
+    """Up to `n` different lists of `count` distinct sizes in low..high, from a seeded generator
+    (salted in a hidden check: `salt` keys the cache, so public and hidden draws never mix)."""
+    if high - low + 1 < count:
+        raise ValueError(f"{count} axes cannot all differ within sizes {low}..{high}")
+    g = generator(seed_for("sizes", count, seed, low, high))
+    out: list[tuple[int, ...]] = []
+    for _ in range(n * _TRIES):
+        draw = tuple(int(v) + low for v in torch.randperm(high - low + 1, generator=g)[:count])
+        if draw not in out:
+            out.append(draw)
+            if len(out) == n:
+                break
+    return tuple(out)
 
 
 def sizes(
     axes: str, n: int, *, seed: int, ones: str = "", low: int = 2, high: int = 8
 ) -> list[dict[str, int]]:
-    """`n` (or fewer) assignments of a size to each axis letter in `axes`, drawn by hypothesis.
+    """`n` (or fewer) different assignments of a size to each axis letter in `axes`.
 
     The sizes of one assignment all differ from one another (and from 1), so a swapped or
     transposed axis shows up as a wrong shape or wrong values; the axes in `ones` (a batch
@@ -213,7 +169,8 @@ def sizes(
     letters = "".join(dict.fromkeys(axes))
     free = [a for a in letters if a not in ones]
     out = []
-    for draw in _sizes(len(free), max(n, _POOL), seed, low, high)[:n]:
+    salt = salted(b"sizes") if hidden() else None
+    for draw in _sizes(len(free), max(n, _POOL), seed, low, high, salt)[:n]:
         assignment = dict(zip(free, draw, strict=True))
         out.append({a: 1 if a in ones else assignment[a] for a in letters})
     return out
