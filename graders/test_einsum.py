@@ -1,6 +1,6 @@
 """Graders for topic `einsum`: twelve contractions, each compared with the model solution.
 
-Inputs come from `cases.sizes`: hypothesis draws, derandomised, in which every axis has its
+Inputs come from `cases.sizes`: seeded draws in which every axis has its
 own size, so a swapped or transposed letter fails on shape or on values. The rules (one
 einsum, no loops, no matmul family, no @) are enforced by the engine from course.toml,
 before any check runs and again while the student's code runs.

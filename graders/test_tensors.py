@@ -1,6 +1,6 @@
 """Graders for topic `tensors`: permute, spatial mean and per-channel normalisation.
 
-Shapes come from `cases.sizes` (hypothesis, derandomised) with N, C, H and W all different,
+Shapes come from `cases.sizes` (seeded draws) with N, C, H and W all different,
 so a reshape where a permute belongs, or a reduction over the wrong axes, gives the wrong
 values or the wrong shape. The permute is compared exactly: it only moves values.
 """

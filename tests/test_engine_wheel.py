@@ -22,7 +22,7 @@ def test_the_wheel_holds_the_engine_and_installs_grade(tmp_path) -> None:
     info = f"dlgrade-{dlgrade.__version__}.dist-info"
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
-        assert sources <= names and {"dlgrade/py.typed", "dlgrade/draws.json"} <= names
+        assert sources <= names and {"dlgrade/py.typed", "dlgrade/engine/grading.ini"} <= names
         assert not [n for n in names if n.endswith((".pyc", ".pyo")) or "__pycache__" in n]
         assert all(n.startswith(("dlgrade/", f"{info}/")) for n in names)
         assert "Requires-Dist: torch<3,>=2.2" in zf.read(f"{info}/METADATA").decode().splitlines()  # a range;

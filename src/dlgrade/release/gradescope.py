@@ -2,7 +2,7 @@
 
 At the zip's root: setup.sh and run_autograder (from dlgrade/release/autograder/), the course
 (course.toml, exercises/, graders/, reference/; no caches, no bytecode), the grading engine as a
-wheel in wheels/ and requirements.txt pinning torch and hypothesis to the versions installed
+wheel in wheels/ and requirements.txt pinning torch to the version installed
 here. Gradescope unpacks it into /autograder/source.
 """
 

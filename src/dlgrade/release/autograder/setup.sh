@@ -2,7 +2,7 @@
 # Gradescope runs this once, as root, while it builds the autograder image (Ubuntu).
 # `grade gradescope build autograder.zip` writes the zip: this file, run_autograder, the course
 # (course.toml, exercises/, graders/, reference/), the grading engine as a wheel (wheels/) and
-# requirements.txt (the engine, torch and hypothesis pinned to the versions it was built with).
+# requirements.txt (the engine, and torch pinned to the version it was built with).
 set -euo pipefail
 
 AUTOGRADER_ROOT="${AUTOGRADER_ROOT:-/autograder}"
