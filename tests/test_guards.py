@@ -11,7 +11,8 @@ import torch
 from dlgrade.core.manifest import Course
 from dlgrade.engine.runner import grade
 from dlgrade.sandbox import guards
-from dlgrade.sandbox.pool import WorkerSpec, shared_sandbox
+from dlgrade.sandbox.handle import WorkerSpec
+from dlgrade.sandbox.shared import shared_sandbox
 
 SOURCE = """
 import torch

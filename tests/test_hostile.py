@@ -41,7 +41,7 @@ def _eventually(condition, seconds: float = 5.0) -> bool:
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc")
 def test_no_process_outlives_grading(course: Course, tmp_path) -> None:
     """With the kernel and audit layers off, spawned processes get out; the zygote still kills them all."""
-    from dlgrade.sandbox.pool import WorkerSpec
+    from dlgrade.sandbox.handle import WorkerSpec
 
     (tmp_path / "stability.py").write_text(
         "import os, time\n"
@@ -118,7 +118,7 @@ def _children_of(pid: int) -> list[int]:
 def test_grading_returns_with_no_worker_left(course: Course) -> None:
     """Workers are released without waiting and the next ones start ahead of need; none of
     them, not even a worker started for an exercise that never came, outlives the run."""
-    from dlgrade.sandbox.pool import WorkerSpec
+    from dlgrade.sandbox.handle import WorkerSpec
 
     box = Sandbox(course.all_rule_patterns())
     try:

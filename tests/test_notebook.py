@@ -16,7 +16,7 @@ from dlgrade.engine.runner import grade
 from dlgrade.notebook import cells as notebook
 from dlgrade.notebook.server import answer
 from dlgrade.report.table import exercise_lines, render_lines
-from dlgrade.sandbox.pool import shared_sandbox
+from dlgrade.sandbox.shared import shared_sandbox
 from tests.support import FIXTURES, ROOT
 
 SETUP = "import torch\nfrom dlgrade.notebook.cells import grade_cell, start_grader\n\nstart_grader()"

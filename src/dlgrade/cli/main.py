@@ -122,7 +122,7 @@ def entry() -> None:
     """
     import os
 
-    from dlgrade.sandbox.pool import close_shared
+    from dlgrade.sandbox.shared import close_shared
 
     try:
         main()

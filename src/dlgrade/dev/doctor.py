@@ -24,7 +24,8 @@ class Diagnosis:
 def diagnose(private: list[str]) -> Diagnosis:
     """Start a sandbox, spawn one worker on a trivial module and read what it applied."""
     from dlgrade.sandbox import kernel, policy
-    from dlgrade.sandbox.pool import Sandbox, WorkerSpec
+    from dlgrade.sandbox.handle import WorkerSpec
+    from dlgrade.sandbox.pool import Sandbox
 
     box = Sandbox([])
     try:

@@ -29,7 +29,8 @@ from dlgrade.core.calls import (
 )
 from dlgrade.core.manifest import Course, Exercise
 from dlgrade.engine import feedback
-from dlgrade.sandbox.pool import Sandbox, SandboxBroken, SandboxError, Worker, WorkerDied, WorkerSpec
+from dlgrade.sandbox.handle import Worker, WorkerDied, WorkerSpec
+from dlgrade.sandbox.pool import Sandbox, SandboxBroken, SandboxError
 
 MAX_RESPAWNS = 2
 PRINTED_CHARS = 200  # of what a check's calls printed, shown with its failure

@@ -4,7 +4,8 @@ a command can start the zygote (which imports torch) before it imports them itse
 from __future__ import annotations
 
 from dlgrade.core.manifest import Course
-from dlgrade.sandbox.pool import Sandbox, shared_sandbox
+from dlgrade.sandbox.pool import Sandbox
+from dlgrade.sandbox.shared import shared_sandbox
 
 
 def course_sandbox(course: Course, *, fresh: bool = False) -> Sandbox:

@@ -15,16 +15,16 @@ the autograd engine's own entry points have no graph to differentiate.
 
 from __future__ import annotations
 
-import builtins
 import fnmatch
 import functools
-import importlib
 import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
+
+from dlgrade.sandbox.resolve import resolve
 
 
 class ForbiddenCall(BaseException):
@@ -157,49 +157,6 @@ def shell(fn: Callable[..., Any], like: Any) -> Any:
 def is_wrapper(obj: Any) -> bool:
     """Whether `obj` is a guard's wrapper (in the grading process, nothing ever is)."""
     return type(obj).__name__ == "_lru_cache_wrapper" and type(obj).__module__ == "functools"
-
-
-def resolve(pattern: str) -> list[tuple[Any, str, str]]:
-    """(owner, attribute, dotted name) for each callable a dotted pattern names."""
-    parts = pattern.split(".")
-    head = [p for p in parts[:-1]]
-    if any(ch in "".join(head) for ch in "*?["):
-        return []
-    owner: Any = None
-    for i in range(len(head), 0, -1):
-        try:
-            owner = importlib.import_module(".".join(head[:i]))
-        except ImportError:
-            continue
-        try:
-            for p in head[i:]:
-                owner = getattr(owner, p)
-        except AttributeError:
-            return []
-        break
-    if owner is None:
-        owner = builtins if not head else None
-    if owner is None:
-        return []
-    last = parts[-1]
-    if any(ch in last for ch in "*?["):
-        # A wildcard names what the module defines, not the classes it merely imports
-        # (`torch.nn.init.*` must not guard torch.Tensor, which torch.nn.init imports).
-        names = [n for n in dir(owner) if fnmatch.fnmatchcase(n, last) and not _imported_class(owner, n)]
-    else:
-        names = [last] if hasattr(owner, last) else []
-    prefix = ".".join(head)
-    return [
-        (owner, n, f"{prefix}.{n}" if prefix else n)
-        for n in names
-        if callable(getattr(owner, n, None)) and not isinstance(getattr(owner, n), type(sys))
-    ]
-
-
-def _imported_class(owner: Any, name: str) -> bool:
-    value = getattr(owner, name, None)
-    home = getattr(owner, "__name__", None)
-    return isinstance(value, type) and isinstance(home, str) and not str(value.__module__).startswith(home)
 
 
 def _wrap(original: Any, dotted: str) -> Any:

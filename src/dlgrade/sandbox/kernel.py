@@ -34,20 +34,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dlgrade.sandbox import seccomp
+from dlgrade.sandbox import seccomp, syscall
+from dlgrade.sandbox.identity import drop_identity
+from dlgrade.sandbox.syscall import ConfineError, check
 
 UNPRIVILEGED_UID = 65534  # nobody
 LAYERS = ("identity", "no_new_privs", "landlock", "seccomp")
 
 _PR_SET_NO_NEW_PRIVS = 38
-_PR_CAPBSET_DROP = 24
-_PR_SET_KEEPCAPS = 8
-_PR_SET_SECUREBITS = 28
-_PR_CAP_AMBIENT = 47
-_PR_CAP_AMBIENT_CLEAR_ALL = 4
-_SECURE_BITS = 0x2F  # NOROOT, NO_SETUID_FIXUP and the three locks; KEEP_CAPS off and locked
-_CAP_VERSION_3 = 0x20080522
-_SYS_CAPSET = {"x86_64": 126, "aarch64": 91}
 
 # Landlock (include/uapi/linux/landlock.h); the three syscalls share numbers on every arch.
 _SYS_CREATE, _SYS_ADD_RULE, _SYS_RESTRICT = 444, 445, 446
@@ -81,10 +75,6 @@ SYSTEM_READ = (
 )
 
 
-class ConfineError(RuntimeError):
-    """A layer the kernel offers could not be applied: the worker must not run student code."""
-
-
 @dataclass(frozen=True)
 class Plan:
     """What one worker is confined to (built in the zygote, applied in each worker)."""
@@ -105,26 +95,12 @@ class Applied:
         return {"layers": dict(self.layers), "missing": dict(self.missing)}
 
 
-def _libc() -> Any:
-    lib = ctypes.CDLL(None, use_errno=True)
-    lib.syscall.restype = ctypes.c_long
-    lib.prctl.restype = ctypes.c_int
-    return lib
-
-
-def _check(ret: int, what: str) -> int:
-    if ret < 0:
-        err = ctypes.get_errno()
-        raise ConfineError(f"{what} failed: {os.strerror(err)}")
-    return ret
-
-
 def landlock_abi() -> int:
     """The Landlock ABI version the kernel offers, 0 if none."""
     if not sys.platform.startswith("linux"):
         return 0
     try:
-        v = _libc().syscall(_SYS_CREATE, None, ctypes.c_size_t(0), ctypes.c_uint32(_CREATE_VERSION))
+        v = syscall.libc().syscall(_SYS_CREATE, None, ctypes.c_size_t(0), ctypes.c_uint32(_CREATE_VERSION))
     except (OSError, AttributeError):
         return 0
     return max(int(v), 0)
@@ -234,10 +210,11 @@ def confine(plan: Plan, workdir: str) -> Applied:
     applied = assess(plan)
     if not sys.platform.startswith("linux"):
         return applied
-    libc = _libc()
+    libc = syscall.libc()
     if "identity" in applied.layers:
-        _identity(libc, plan, workdir)
-    _check(libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS")
+        assert plan.drop_to is not None
+        drop_identity(libc, *plan.drop_to, workdir)
+    check(libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS")
     if "landlock" in applied.layers:
         _landlock(libc, plan, workdir)
     if "seccomp" in applied.layers:
@@ -248,46 +225,6 @@ def confine(plan: Plan, workdir: str) -> Applied:
     return applied
 
 
-def _identity(libc: Any, plan: Plan, workdir: str) -> None:
-    assert plan.drop_to is not None
-    uid, gid = plan.drop_to
-    if uid != 0:
-        os.chown(workdir, uid, gid)
-        for name in os.listdir(workdir):
-            os.chown(os.path.join(workdir, name), uid, gid)
-    _check(libc.prctl(_PR_SET_KEEPCAPS, 0, 0, 0, 0), "PR_SET_KEEPCAPS")
-    for cap in range(64):
-        if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) < 0:
-            break  # past the last capability this kernel knows
-    libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
-    if uid == 0:
-        _check(libc.prctl(_PR_SET_SECUREBITS, _SECURE_BITS, 0, 0, 0), "PR_SET_SECUREBITS")
-    os.setgroups([])
-    os.setresgid(gid, gid, gid)
-    os.setresuid(uid, uid, uid)
-    _drop_capabilities(libc)
-    left = _effective_capabilities()
-    if left:
-        raise ConfineError(f"capabilities left after dropping them: {left:#x}")
-
-
-def _drop_capabilities(libc: Any) -> None:
-    nr = _SYS_CAPSET.get(platform.machine())
-    if nr is None:
-        raise ConfineError(f"capset: unknown architecture {platform.machine()}")
-    header = struct.pack("Ii", _CAP_VERSION_3, 0)
-    data = bytes(24)  # two {effective, permitted, inheritable} triples, all zero
-    _check(libc.syscall(nr, ctypes.c_char_p(header), ctypes.c_char_p(data)), "capset")
-
-
-def _effective_capabilities() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(("CapEff:", "CapPrm:")) and int(line.split()[1], 16):
-                return int(line.split()[1], 16)
-    return 0
-
-
 def _landlock(libc: Any, plan: Plan, workdir: str) -> None:
     abi = landlock_abi()
     handled = _FS_ALL_ABI1 | (_FS_REFER if abi >= 2 else 0) | (_FS_TRUNCATE if abi >= 3 else 0)
@@ -296,7 +233,7 @@ def _landlock(libc: Any, plan: Plan, workdir: str) -> None:
     scoped = _SCOPE_ALL if abi >= 6 else 0
     attr = struct.pack("QQQ", handled, net, scoped)
     size = 24 if abi >= 6 else 16 if abi >= 4 else 8
-    fd = _check(libc.syscall(_SYS_CREATE, ctypes.c_char_p(attr), ctypes.c_size_t(size), 0), "landlock")
+    fd = check(libc.syscall(_SYS_CREATE, ctypes.c_char_p(attr), ctypes.c_size_t(size), 0), "landlock")
     try:
         for path in plan.read:
             _allow(libc, fd, path, _READ_RIGHTS & handled)
@@ -304,7 +241,7 @@ def _landlock(libc: Any, plan: Plan, workdir: str) -> None:
         _allow(libc, fd, workdir, handled)
         for path in plan.write:
             _allow(libc, fd, path, handled)
-        _check(libc.syscall(_SYS_RESTRICT, fd, 0), "landlock_restrict_self")
+        check(libc.syscall(_SYS_RESTRICT, fd, 0), "landlock_restrict_self")
     finally:
         os.close(fd)
 
@@ -318,7 +255,7 @@ def _allow(libc: Any, ruleset: int, path: str, rights: int) -> None:
         if not stat.S_ISDIR(os.fstat(fd).st_mode):
             rights &= _FILE_RIGHTS
         attr = struct.pack("=Qi", rights, fd)
-        _check(
+        check(
             libc.syscall(_SYS_ADD_RULE, ruleset, _RULE_PATH_BENEATH, ctypes.c_char_p(attr), 0),
             f"landlock rule for {path}",
         )

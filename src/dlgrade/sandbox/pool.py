@@ -1,4 +1,5 @@
-"""Grader-side handles on the sandbox: start the zygote, spawn workers, call them with deadlines.
+"""The grader's side of the sandbox: start the zygote, spawn and reap workers (sandbox.handle
+talks to each worker), and the errors that mean the sandbox itself failed.
 
 Importing this module does not import torch, so `grade` can start the zygote (which imports
 torch) first and import torch itself while the zygote does.
@@ -6,7 +7,6 @@ torch) first and import torch itself while the zygote does.
 
 from __future__ import annotations
 
-import atexit
 import collections
 import contextlib
 import ctypes
@@ -19,14 +19,13 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from dlgrade.sandbox import wire
+from dlgrade.sandbox.handle import Worker, WorkerSpec
 
 START_TIMEOUT = 180.0
 REPLY_TIMEOUT = 10.0  # the zygote answers a spawn, reap or sweep in milliseconds; 10 s means it is stuck
-OUTPUT_BYTES = 1 << 20
 _PASS_THROUGH_ENV = ("CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "SYSTEMROOT")
 
 
@@ -39,25 +38,6 @@ class SandboxBroken(SandboxError):
 
     The submission in progress gets `error` for what is left; the next one gets a new zygote.
     """
-
-
-class WorkerDied(Exception):
-    """The worker's process ended or stopped answering during a request."""
-
-    def __init__(self, reason: str, timed_out: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.timed_out = timed_out
-
-
-@dataclass(frozen=True)
-class WorkerSpec:
-    folder: str
-    module: str
-    memory_mb: int
-    output_bytes: int = OUTPUT_BYTES
-    audit: bool = True  # False only in tests that prove process containment on its own
-    confine: bool = True  # kernel containment; False only in tests of the layers behind it
 
 
 def minimal_env() -> dict[str, str]:
@@ -314,150 +294,3 @@ class Sandbox:
                 self._proc = None
             self._ready = False
             self.broken = ""  # a later start() begins with a new zygote
-
-
-class Worker:
-    """One forked worker holding one imported student module."""
-
-    def __init__(self, sandbox: Sandbox, pid: int | None, sock: socket.socket) -> None:
-        self.sandbox = sandbox
-        self._pid = pid  # None until the zygote's answer to the spawn is read
-        self.sock = sock
-        self.alive = True
-
-    @property
-    def pid(self) -> int:
-        return self.sandbox.pid_of(self)
-
-    def hello(self, timeout: float) -> dict[str, Any]:
-        """Wait for the import to finish: {'kind': 'ready'} or {'kind': 'import_error', ...}."""
-        reply, _ = self._receive(time.monotonic() + timeout, timeout)
-        return reply
-
-    def request(self, request: dict[str, Any], timeout: float) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """Send one call; return the final reply and any guard reports that came before it."""
-        from dlgrade.core import codec  # torch: imported here so that starting a zygote does not wait for it
-
-        deadline = time.monotonic() + timeout
-        try:
-            self.sock.settimeout(timeout)
-            wire.send_frame(self.sock, codec.encode(request))
-        except (TimeoutError, OSError):
-            self._die()
-            raise WorkerDied("stopped reading its input", timed_out=True) from None
-        return self._receive(deadline, timeout)
-
-    def pipeline(self, requests: list[dict[str, Any]]) -> threading.Thread:
-        """Send several calls at once from a thread; read each answer with `receive`.
-
-        The worker runs them one after another while the grader judges the answers already
-        back, instead of both taking turns. Each answer still has the per-call time limit.
-        """
-        from dlgrade.core import codec
-
-        frames = [codec.encode(r) for r in requests]
-        self.sock.settimeout(None)  # the reader's deadlines bound the wait; a kill ends a blocked send
-
-        def send() -> None:
-            with contextlib.suppress(OSError):
-                for frame in frames:
-                    wire.send_frame(self.sock, frame)
-
-        sender = threading.Thread(target=send, name=f"dlgrade-send-{self._pid}", daemon=True)
-        sender.start()
-        return sender
-
-    def receive(self, timeout: float) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """The next answer of a pipeline, within `timeout` seconds from now."""
-        return self._receive(time.monotonic() + timeout, timeout)
-
-    def _receive(self, deadline: float, timeout: float) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        from dlgrade.core import codec
-
-        reports: list[dict[str, Any]] = []
-        overall = self.sandbox.deadline
-        if overall is not None and overall < deadline:
-            deadline = overall
-        while True:
-            try:
-                payload, _ = wire.recv_frame(self.sock, deadline)
-                msg = codec.decode(payload)
-            except wire.WireTimeout:
-                if overall is not None and time.monotonic() >= overall:
-                    self.alive = False
-                    raise self.sandbox._stuck(TimeoutError()) from None
-                self._die()
-                raise WorkerDied(f"ran past the {timeout:g} s time limit", timed_out=True) from None
-            except (wire.WireClosed, OSError):
-                status = self._die()
-                raise WorkerDied(describe_status(status)) from None
-            except codec.CodecError as exc:
-                self._die()
-                raise WorkerDied(f"sent data the grader cannot read ({exc})") from None
-            if not isinstance(msg, dict):
-                self._die()
-                raise WorkerDied("sent data the grader cannot read")
-            if msg.get("kind") == "violation":
-                reports.append(msg)
-                continue
-            return msg, reports
-
-    def _die(self) -> int | None:
-        if not self.alive:
-            return None
-        self.alive = False
-        with contextlib.suppress(OSError):
-            self.sock.close()
-        return self.sandbox.reap(self.pid)
-
-    def close(self) -> None:
-        """Done with this worker: kill it without waiting for it to be torn down."""
-        if not self.alive:
-            return
-        self.alive = False
-        with contextlib.suppress(OSError):
-            self.sock.close()
-        if not self.sandbox.broken:  # a broken zygote was killed with all its workers
-            self.sandbox.release(self.pid)
-
-
-def describe_status(status: int | None) -> str:
-    """One line for how a worker ended, from its wait status."""
-    if status is None:
-        return "ended during the call"
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        try:
-            name = signal.Signals(sig).name
-        except ValueError:
-            name = f"signal {sig}"
-        if sig == signal.SIGKILL:
-            return "was killed (SIGKILL; out of memory, or killed from inside)"
-        return f"crashed with {name}"
-    if os.WIFEXITED(status):
-        return f"ended the process with exit status {os.WEXITSTATUS(status)} (os._exit or a crash)"
-    return "ended during the call"
-
-
-_SHARED: dict[tuple[str, ...], Sandbox] = {}
-
-
-def shared_sandbox(guard_patterns: list[str]) -> Sandbox:
-    """A sandbox reused by every grading run in this process with the same guards (a broken
-    one is closed and replaced)."""
-    key = tuple(sorted(set(guard_patterns)))
-    box = _SHARED.get(key)
-    if box is not None and box.broken:
-        box.close()
-        box = None
-    if box is None:
-        box = _SHARED[key] = Sandbox(list(key))
-        box.start()
-    return box
-
-
-@atexit.register
-def close_shared() -> None:
-    for box in _SHARED.values():
-        box.close()
-    _SHARED.clear()

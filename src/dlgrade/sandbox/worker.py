@@ -15,12 +15,10 @@ import contextlib
 import importlib
 import importlib.abc
 import importlib.util
-import io
 import os
 import resource
 import signal
 import socket
-import stat
 import sys
 import traceback
 from pathlib import Path
@@ -30,13 +28,10 @@ import torch
 
 from dlgrade.core import codec
 from dlgrade.sandbox import audit, guards, kernel, wire
+from dlgrade.sandbox.output import CappedOutput
+from dlgrade.sandbox.sources import SubmissionModules, guarded_import, read_sources, under_prefix
 
 OUTPUT_NAME = "output.txt"
-PRINTED_BYTES = 2048  # of what one call printed, sent back with its answer
-MAX_MODULES = 64  # .py files of a submission folder a worker reads
-MAX_SOURCE_BYTES = 1 << 20
-# Imports a submission may not make itself, even of modules torch has already loaded.
-STUDENT_DENIED_IMPORTS = audit.DENIED_IMPORTS | {"importlib", "gc", "builtins", "inspect"}
 
 
 def serve(sock: socket.socket, spec: dict[str, Any], libc: Any) -> NoReturn:
@@ -84,39 +79,6 @@ def _isolate(sock: socket.socket, spec: dict[str, Any], libc: Any) -> Path:
     return workdir
 
 
-class CappedOutput(io.TextIOBase):
-    """stdout and stderr of a worker: written to `fd` up to `cap` bytes, the rest counted and
-    dropped (a print flood is not an error); the start of what each call prints is kept."""
-
-    def __init__(self, fd: int, cap: int) -> None:
-        self.fd, self.cap, self.used, self.dropped = fd, cap, 0, 0
-        self.recent = bytearray()
-
-    def writable(self) -> bool:
-        return True
-
-    @property
-    def encoding(self) -> str:  # type: ignore[override]
-        return "utf-8"
-
-    def write(self, s: str) -> int:
-        data = str(s).encode("utf-8", "replace")
-        room = max(self.cap - self.used, 0)
-        if room:
-            with contextlib.suppress(OSError):
-                os.write(self.fd, data[:room])
-        self.used += min(room, len(data))
-        self.dropped += len(data) - min(room, len(data))
-        if len(self.recent) < PRINTED_BYTES:
-            self.recent += data[: PRINTED_BYTES - len(self.recent)]
-        return len(s)
-
-    def take_recent(self) -> str:
-        """What was printed since the last call of this (its first PRINTED_BYTES bytes)."""
-        text, self.recent = self.recent.decode("utf-8", "replace"), bytearray()
-        return text
-
-
 def _confine(spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
     if not spec.get("confine", True):
         off = kernel.Applied(missing={layer: "turned off for this worker" for layer in kernel.LAYERS})
@@ -145,51 +107,6 @@ def _address_space() -> int:
         return 0
 
 
-def read_sources(folder: str) -> dict[str, tuple[str, bytes]]:
-    """module name -> (path, source) of the folder's modules, read before confinement: regular
-    files only, never through a link (a link could point at the course's answers)."""
-    folder = os.path.realpath(folder)
-    out: dict[str, tuple[str, bytes]] = {}
-    try:
-        names = sorted(n for n in os.listdir(folder) if n.endswith(".py"))
-    except OSError:
-        return out
-    for name in names[:MAX_MODULES]:
-        path = os.path.join(folder, name)
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-        except OSError:
-            continue
-        with os.fdopen(fd, "rb") as f:
-            info = os.fstat(f.fileno())
-            if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_SOURCE_BYTES:
-                out[name[:-3]] = (path, f.read(MAX_SOURCE_BYTES + 1))
-    return out
-
-
-class _SubmissionModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Imports the submission's modules from the sources read before confinement."""
-
-    def __init__(self, sources: dict[str, tuple[str, bytes]]) -> None:
-        self.sources = sources
-
-    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
-        if path is not None or fullname not in self.sources:
-            return None
-        spec = importlib.util.spec_from_loader(fullname, self, origin=self.sources[fullname][0])
-        if spec is not None:
-            spec.has_location = True
-        return spec
-
-    def create_module(self, spec: Any) -> None:
-        return None
-
-    def exec_module(self, module: Any) -> None:
-        path, source = self.sources[module.__name__]
-        module.__file__ = path
-        exec(compile(source, path, "exec", dont_inherit=True), module.__dict__)
-
-
 def _import_student(
     sock: socket.socket,
     spec: dict[str, Any],
@@ -200,9 +117,9 @@ def _import_student(
     folder = os.path.realpath(spec["folder"])
     guards.STATE.student_files = frozenset(path for path, _ in sources.values())
     guards.STATE.report = lambda v: _send(sock, {"kind": "violation", **v})
-    sys.path[:] = [p for p in sys.path if p and os.path.isabs(p) and _under_prefix(p)]
-    sys.meta_path.insert(0, _SubmissionModules(sources))
-    builtins.__import__ = _guarded_import(builtins.__import__, guards.STATE)
+    sys.path[:] = [p for p in sys.path if p and os.path.isabs(p) and under_prefix(p)]
+    sys.meta_path.insert(0, SubmissionModules(sources))
+    builtins.__import__ = guarded_import(builtins.__import__, guards.STATE)
     roots = [
         sys.prefix,
         sys.base_prefix,
@@ -227,43 +144,6 @@ def _import_student(
         return None
     _send(sock, {"kind": "ready", "isolation": isolation})
     return module
-
-
-def _under_prefix(path: str) -> bool:
-    real = os.path.realpath(path)
-    return any(real.startswith(os.path.realpath(p)) for p in {sys.prefix, sys.base_prefix})
-
-
-def _guarded_import(real_import: Any, state: guards.GuardState) -> Any:
-    def guarded_import(
-        name: str,
-        globals: Any = None,
-        locals: Any = None,
-        fromlist: Any = (),
-        level: int = 0,
-    ) -> Any:
-        if level == 0 and isinstance(globals, dict):
-            here = globals.get("__file__")
-            top = str(name).partition(".")[0]
-            if (
-                top in STUDENT_DENIED_IMPORTS
-                and isinstance(here, str)
-                and os.path.realpath(here) in state.student_files
-            ):
-                detail = f"imports {top}, which graded code may not use"
-                if state.report is not None:
-                    state.report(
-                        {
-                            "rule": "sandbox",
-                            "why": "graded code runs in a sandbox",
-                            "where": "",
-                            "detail": detail,
-                        }
-                    )
-                raise ImportError(detail)
-        return real_import(name, globals, locals, fromlist, level)
-
-    return guarded_import
 
 
 def _on_deny(sock: socket.socket) -> Any:

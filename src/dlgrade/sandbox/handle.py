@@ -1,0 +1,176 @@
+"""One worker as the grader holds it: send calls, read answers within deadlines, know how it ended.
+
+Importing this module does not import torch (the codec is imported on the first call).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from dlgrade.sandbox import wire
+
+OUTPUT_BYTES = 1 << 20
+
+
+class WorkerDied(Exception):
+    """The worker's process ended or stopped answering during a request."""
+
+    def __init__(self, reason: str, timed_out: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.timed_out = timed_out
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    folder: str
+    module: str
+    memory_mb: int
+    output_bytes: int = OUTPUT_BYTES
+    audit: bool = True  # False only in tests that prove process containment on its own
+    confine: bool = True  # kernel containment; False only in tests of the layers behind it
+
+
+class Host(Protocol):
+    """What a worker needs of the sandbox that spawned it (sandbox.pool.Sandbox)."""
+
+    deadline: float | None
+    broken: str
+
+    def pid_of(self, worker: Worker) -> int: ...
+
+    def reap(self, pid: int) -> int | None: ...
+
+    def release(self, pid: int) -> None: ...
+
+    def _stuck(self, exc: BaseException) -> Exception: ...
+
+
+class Worker:
+    """One forked worker holding one imported student module."""
+
+    def __init__(self, sandbox: Host, pid: int | None, sock: socket.socket) -> None:
+        self.sandbox = sandbox
+        self._pid = pid  # None until the zygote's answer to the spawn is read
+        self.sock = sock
+        self.alive = True
+
+    @property
+    def pid(self) -> int:
+        return self.sandbox.pid_of(self)
+
+    def hello(self, timeout: float) -> dict[str, Any]:
+        """Wait for the import to finish: {'kind': 'ready'} or {'kind': 'import_error', ...}."""
+        reply, _ = self._receive(time.monotonic() + timeout, timeout)
+        return reply
+
+    def request(self, request: dict[str, Any], timeout: float) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Send one call; return the final reply and any guard reports that came before it."""
+        from dlgrade.core import codec  # torch: imported here so that starting a zygote does not wait for it
+
+        deadline = time.monotonic() + timeout
+        try:
+            self.sock.settimeout(timeout)
+            wire.send_frame(self.sock, codec.encode(request))
+        except (TimeoutError, OSError):
+            self._die()
+            raise WorkerDied("stopped reading its input", timed_out=True) from None
+        return self._receive(deadline, timeout)
+
+    def pipeline(self, requests: list[dict[str, Any]]) -> threading.Thread:
+        """Send several calls at once from a thread; read each answer with `receive`.
+
+        The worker runs them one after another while the grader judges the answers already
+        back, instead of both taking turns. Each answer still has the per-call time limit.
+        """
+        from dlgrade.core import codec
+
+        frames = [codec.encode(r) for r in requests]
+        self.sock.settimeout(None)  # the reader's deadlines bound the wait; a kill ends a blocked send
+
+        def send() -> None:
+            with contextlib.suppress(OSError):
+                for frame in frames:
+                    wire.send_frame(self.sock, frame)
+
+        sender = threading.Thread(target=send, name=f"dlgrade-send-{self._pid}", daemon=True)
+        sender.start()
+        return sender
+
+    def receive(self, timeout: float) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The next answer of a pipeline, within `timeout` seconds from now."""
+        return self._receive(time.monotonic() + timeout, timeout)
+
+    def _receive(self, deadline: float, timeout: float) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        from dlgrade.core import codec
+
+        reports: list[dict[str, Any]] = []
+        overall = self.sandbox.deadline
+        if overall is not None and overall < deadline:
+            deadline = overall
+        while True:
+            try:
+                payload, _ = wire.recv_frame(self.sock, deadline)
+                msg = codec.decode(payload)
+            except wire.WireTimeout:
+                if overall is not None and time.monotonic() >= overall:
+                    self.alive = False
+                    raise self.sandbox._stuck(TimeoutError()) from None
+                self._die()
+                raise WorkerDied(f"ran past the {timeout:g} s time limit", timed_out=True) from None
+            except (wire.WireClosed, OSError):
+                status = self._die()
+                raise WorkerDied(describe_status(status)) from None
+            except codec.CodecError as exc:
+                self._die()
+                raise WorkerDied(f"sent data the grader cannot read ({exc})") from None
+            if not isinstance(msg, dict):
+                self._die()
+                raise WorkerDied("sent data the grader cannot read")
+            if msg.get("kind") == "violation":
+                reports.append(msg)
+                continue
+            return msg, reports
+
+    def _die(self) -> int | None:
+        if not self.alive:
+            return None
+        self.alive = False
+        with contextlib.suppress(OSError):
+            self.sock.close()
+        return self.sandbox.reap(self.pid)
+
+    def close(self) -> None:
+        """Done with this worker: kill it without waiting for it to be torn down."""
+        if not self.alive:
+            return
+        self.alive = False
+        with contextlib.suppress(OSError):
+            self.sock.close()
+        if not self.sandbox.broken:  # a broken zygote was killed with all its workers
+            self.sandbox.release(self.pid)
+
+
+def describe_status(status: int | None) -> str:
+    """One line for how a worker ended, from its wait status."""
+    if status is None:
+        return "ended during the call"
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = f"signal {sig}"
+        if sig == signal.SIGKILL:
+            return "was killed (SIGKILL; out of memory, or killed from inside)"
+        return f"crashed with {name}"
+    if os.WIFEXITED(status):
+        return f"ended the process with exit status {os.WEXITSTATUS(status)} (os._exit or a crash)"
+    return "ended during the call"
