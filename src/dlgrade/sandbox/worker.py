@@ -1,8 +1,8 @@
 """A sandbox worker: a forked child that imports one student module and runs calls on request.
 
 It runs with its own session, a memory cap, stdin closed, output captured to a capped file and
-an empty private working folder. It reads the submission's modules into memory, then confines
-itself with the kernel (`kernel.py`: uid and capabilities, no_new_privs, Landlock, seccomp)
+an empty private working folder. It reads the submission's modules into memory (`sources.py`),
+then confines itself with the kernel (`kernel.py`: identity, no_new_privs, Landlock, seccomp)
 before any student code runs; the audit policy of `audit.py` and the call guards of `guards.py`
 are a second line inside Python. It only ever sends plain data (see `codec.py`); the grader
 judges it.
