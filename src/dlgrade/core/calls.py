@@ -149,3 +149,27 @@ def describe_call(fn: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str
 
     parts = [word(a) for a in args] + [f"{k}={word(v)}" for k, v in kwargs.items()]
     return f"{fn}({', '.join(parts)})"
+
+
+class Answers:
+    """The interface graders call on both sides: `side.fn(*args)` answers a call,
+    `side.grad(fn, *args, ...)` a call with gradients. The student's module (in the sandbox)
+    and the model solutions (run, recorded or replayed) implement `gradient`; `grad` is
+    declared once, here."""
+
+    def grad(
+        self,
+        fn: str,
+        *args: Any,
+        wrt: tuple[int, ...] = (0,),
+        grad_output: Any = None,
+        output: int | None = None,
+        **kwargs: Any,
+    ) -> Call:
+        """Call `fn` with `args[i]` (i in `wrt`) requiring grad and backpropagate `grad_output`
+        (default: ones) through the result, or through its `output`-th item when `fn` returns
+        a tuple; the gradients come back in `Call.grads`, in the order of `wrt`."""
+        return self.gradient(fn, Request(args, kwargs, wrt, grad_output, output))
+
+    def gradient(self, fn: str, request: Request) -> Call:
+        raise NotImplementedError

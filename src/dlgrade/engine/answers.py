@@ -24,7 +24,7 @@ from typing import Any
 import torch
 
 from dlgrade.core import codec
-from dlgrade.core.calls import Call, describe_call
+from dlgrade.core.calls import Call, Request, describe_call
 from dlgrade.engine.bundle import BundleError
 from dlgrade.engine.oracle import Oracle
 
@@ -114,8 +114,14 @@ class AnswerBook:
         return cls(answers)
 
 
-def _grad_payload(args: tuple[Any, ...], kwargs: dict[str, Any], **options: Any) -> Any:
-    return {"args": list(args), "kwargs": kwargs, **options}
+def _grad_payload(r: Request) -> Any:
+    return {
+        "args": list(r.args),
+        "kwargs": r.kwargs,
+        "wrt": list(r.wrt),
+        "grad_output": r.grad_output,
+        "output": r.output,
+    }
 
 
 def _call_record(call: Call) -> dict[str, Any]:
@@ -149,18 +155,9 @@ class RecordingOracle(Oracle):
 
         return ask
 
-    def grad(
-        self,
-        fn: str,
-        *args: Any,
-        wrt: tuple[int, ...] = (0,),
-        grad_output: Any = None,
-        output: int | None = None,
-        **kwargs: Any,
-    ) -> Call:
-        payload = _grad_payload(args, kwargs, wrt=list(wrt), grad_output=grad_output, output=output)
-        key = question_key(self._topic, "grad", fn, payload)
-        call = super().grad(fn, *args, wrt=wrt, grad_output=grad_output, output=output, **kwargs)
+    def gradient(self, fn: str, request: Request) -> Call:
+        key = question_key(self._topic, "grad", fn, _grad_payload(request))
+        call = super().gradient(fn, request)
         self._book.put(key, _call_record(call), f"reference.grad({fn})")
         return call
 
@@ -199,18 +196,9 @@ class ReplayOracle(Oracle):
 
         return ask
 
-    def grad(
-        self,
-        fn: str,
-        *args: Any,
-        wrt: tuple[int, ...] = (0,),
-        grad_output: Any = None,
-        output: int | None = None,
-        **kwargs: Any,
-    ) -> Call:
-        payload = _grad_payload(args, kwargs, wrt=list(wrt), grad_output=grad_output, output=output)
-        asked = f"the gradient of {describe_call(fn, args, kwargs)}"
-        got = self._answer("grad", fn, payload, asked)
+    def gradient(self, fn: str, request: Request) -> Call:
+        asked = f"the gradient of {describe_call(fn, request.args, request.kwargs)}"
+        got = self._answer("grad", fn, _grad_payload(request), asked)
         return Call(
             value=got["value"],
             args_after=tuple(got["args_after"]),

@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from dlgrade.core.calls import Call
+from dlgrade.core.calls import Answers, Call, Request
 
 
 def select_output(value: Any, output: int | None) -> Any:
@@ -25,7 +25,7 @@ def select_output(value: Any, output: int | None) -> Any:
     return value[output]
 
 
-class Oracle:
+class Oracle(Answers):
     """`reference.fn(*args)` calls the model solution; `reference.grad(...)` backpropagates."""
 
     def __init__(self, module: ModuleType) -> None:
@@ -36,22 +36,16 @@ class Oracle:
             raise AttributeError(name)
         return getattr(self._module, name)
 
-    def grad(
-        self,
-        fn: str,
-        *args: Any,
-        wrt: tuple[int, ...] = (0,),
-        grad_output: Any = None,
-        output: int | None = None,
-        **kwargs: Any,
-    ) -> Call:
-        """Like `student.grad`: gradients of sum(result * grad_output) for `args[i]`, i in wrt."""
+    def gradient(self, fn: str, request: Request) -> Call:
+        """Like the student's: gradients of sum(result * grad_output) for `args[i]`, i in wrt."""
+        args, kwargs, wrt = request.args, request.kwargs, request.wrt
         leaves = [
             a.detach().clone().requires_grad_(i in wrt) if isinstance(a, torch.Tensor) else a
             for i, a in enumerate(args)
         ]
         value = getattr(self._module, fn)(*leaves, **kwargs)
-        out = select_output(value, output)
-        target = out.sum() if grad_output is None else (out * grad_output).sum()
+        out = select_output(value, request.output)
+        g = request.grad_output
+        target = out.sum() if g is None else (out * g).sum()
         grads = torch.autograd.grad(target, [leaves[i] for i in wrt], allow_unused=True)
         return Call(value=value, args_after=tuple(leaves), kwargs_after=kwargs, grads=tuple(grads))

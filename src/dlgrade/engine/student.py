@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from dlgrade.core.calls import Call, Request
+from dlgrade.core.calls import Answers, Call, Request
 from dlgrade.engine.exercise_sandbox import ExerciseSandbox
 
 
-class StudentModule:
+class StudentModule(Answers):
     """`student.fn(*args)` calls the student's `fn`; `student.call(...)` and `.grad(...)` say more."""
 
     def __init__(self, box: ExerciseSandbox) -> None:
@@ -37,15 +37,6 @@ class StudentModule:
         """`fn` on each request in turn, sent together (faster, same verdicts as one by one)."""
         return self._box.calls(fn, requests)
 
-    def grad(
-        self,
-        fn: str,
-        *args: Any,
-        wrt: tuple[int, ...] = (0,),
-        grad_output: Any = None,
-        output: int | None = None,
-        **kwargs: Any,
-    ) -> Call:
-        """Call `fn` with `args[i]` (i in `wrt`) requiring grad and backpropagate `grad_output`
-        through the result (or through its `output`-th item when `fn` returns a tuple)."""
-        return self._box.call(fn, args, kwargs, wrt=wrt, grad_output=grad_output, output=output)
+    def gradient(self, fn: str, request: Request) -> Call:
+        r = request
+        return self._box.call(fn, r.args, r.kwargs, wrt=r.wrt, grad_output=r.grad_output, output=r.output)
