@@ -274,7 +274,7 @@ def test_no_autograd_calls_run_without_grad_mode(hostile_call) -> None:
 
 
 def test_a_wildcard_guards_what_the_module_defines_not_the_classes_it_imports() -> None:
-    from dlgrade.sandbox.guards import resolve
+    from dlgrade.sandbox.resolve import resolve
 
     names = {dotted for _owner, _attr, dotted in resolve("torch.nn.init.*")}
     assert "torch.nn.init.xavier_uniform_" in names
