@@ -183,14 +183,16 @@ def test_every_dotted_path_the_course_and_docs_name_resolves() -> None:
     assert not stale, "paths that name nothing:\n" + "\n".join(sorted(stale))
 
 
-def test_every_test_file_the_course_and_docs_cite_exists() -> None:
+CITED = re.compile(r"(?<![\w/])(?:tests/[\w/]+\.py|src/dlgrade/[\w/.]*\w)")
+
+
+def test_every_file_the_course_docs_and_tests_cite_exists() -> None:
+    """Test files and `src/dlgrade/` paths named in graders, docs, the engine and the tests."""
     cited = {
         f"{file.relative_to(ROOT)}: {path}"
-        for file in WRITTEN
+        for file in [*WRITTEN, *ROOT.glob("tests/*.py")]
         if file.is_file()
-        for path in re.findall(
-            r"(?<![\w/])tests/[\w/]+\.py", file.read_text(encoding="utf-8", errors="replace")
-        )
-        if not (ROOT / path).is_file()
+        for path in CITED.findall(file.read_text(encoding="utf-8", errors="replace"))
+        if not (ROOT / path).exists()
     }
-    assert not cited, "cited test files that do not exist:\n" + "\n".join(sorted(cited))
+    assert not cited, "cited files that do not exist:\n" + "\n".join(sorted(cited))

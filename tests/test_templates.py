@@ -25,7 +25,7 @@ from tests.support import ROOT, reference_copy, variant, with_appended
 
 TEMPLATES = ROOT / "templates"
 WORKFLOWS = sorted((TEMPLATES / "github").glob("*.yml"))
-AUTOGRADER = ROOT / "src" / "dlgrade" / "autograder"
+AUTOGRADER = ROOT / "src" / "dlgrade" / "release" / "autograder"
 SCRIPTS = [AUTOGRADER / "setup.sh", AUTOGRADER / "run_autograder"]
 DOCS = [ROOT / "docs" / "ci.md", ROOT / "docs" / "batch.md"]
 _SEPARATORS = re.compile(r"\s(?:\|\||&&|[|;])\s")
