@@ -104,7 +104,7 @@ def _patched(rec: Recording) -> Iterator[None]:
             rec._props.add("autograd")
         return real_request(self, fn, r)
 
-    real_getattr, real_grad = Oracle.__getattr__, Oracle.grad
+    real_getattr, real_gradient = Oracle.__getattr__, Oracle.gradient
 
     def oracle_getattr(self: Oracle, name: str) -> Any:
         target = real_getattr(self, name)
@@ -118,14 +118,9 @@ def _patched(rec: Recording) -> Iterator[None]:
 
         return called
 
-    def oracle_grad(self: Oracle, fn: str, *args: Any, **kwargs: Any) -> Any:
-        extra = {k: kwargs.pop(k) for k in ("wrt", "grad_output", "output") if k in kwargs}
-        rec._oracle.append(
-            OracleCall(
-                fn, args, dict(kwargs), extra.get("wrt", (0,)), extra.get("grad_output"), extra.get("output")
-            )
-        )
-        return real_grad(self, fn, *args, **extra, **kwargs)
+    def oracle_gradient(self: Oracle, fn: str, r: Request) -> Any:
+        rec._oracle.append(OracleCall(fn, r.args, dict(r.kwargs), r.wrt, r.grad_output, r.output))
+        return real_gradient(self, fn, r)
 
     real_unmodified = checks.expect_unmodified
 
@@ -150,7 +145,7 @@ def _patched(rec: Recording) -> Iterator[None]:
 
     patch(ExerciseSandbox, "_request", request)
     patch(Oracle, "__getattr__", oracle_getattr)
-    patch(Oracle, "grad", oracle_grad)
+    patch(Oracle, "gradient", oracle_gradient)
     for module in (checks, patterns, backprop):
         if hasattr(module, "expect_unmodified"):
             patch(module, "expect_unmodified", unmodified)
