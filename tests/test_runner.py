@@ -104,3 +104,22 @@ def test_a_bundle_score_with_every_public_check_passed_is_the_public_maximum(cou
     assert e.status == "passed"
     assert e.score == result.score == result.public_max_score == 4.2858
     assert result.deferred_summary() == {"count": 2, "points": 1.7142}
+
+
+def test_a_submission_past_its_deadline_is_abandoned_not_an_engine_error(course: Course, monkeypatch) -> None:
+    """Past the submission's overall deadline, what is left could not be graded (each check says
+    so); starting the next exercise's worker ahead of need must not turn that into grader errors."""
+    from dlgrade.engine import runner
+    from dlgrade.sandbox.pool import Sandbox
+
+    monkeypatch.setattr(runner, "DEADLINE_BASE_S", -3600.0)  # the deadline has passed at the start
+    box = Sandbox(course.all_rule_patterns())
+    try:
+        result = grade(course, course.reference_dir(), ["stability"], sandbox=box)
+    finally:
+        box.close()
+    assert result.internal_errors == ()
+    checks = [c for e in result.exercises for c in e.checks]
+    assert checks and not any(c.passed for c in checks)
+    public = [c for c in checks if c.visibility == "public"]
+    assert public and all("could not be graded" in c.message for c in public)

@@ -8,6 +8,7 @@ opens its sessions here.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,7 +114,10 @@ class GradingSession:
                 continue
             e = self.course.exercise(later)
             if e.module not in self.import_failures:
-                self.sandbox.prespawn(ExerciseSandbox.spec_for(e, self.folder))
+                # Only a head start: if the sandbox broke or the submission's deadline passed,
+                # that exercise's own first call says so (its checks: "could not be graded").
+                with contextlib.suppress(SandboxError):
+                    self.sandbox.prespawn(ExerciseSandbox.spec_for(e, self.folder))
             return
 
     def close(self) -> None:
