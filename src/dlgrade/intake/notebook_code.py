@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from dlgrade.core.spans import span
+
 KEPT = (
     ast.Import,
     ast.ImportFrom,
@@ -45,17 +47,12 @@ def _definitions(cell: str) -> str:
     for node in tree.body:
         if not isinstance(node, KEPT) or _is_notebook_api(node) or _uses_ipython(node):
             continue
-        first, last = _span(node)
-        if any(_span(o)[0] <= last and _span(o)[1] >= first for o in tree.body if o is not node):
+        first, last = span(node)
+        if any(span(o)[0] <= last and span(o)[1] >= first for o in tree.body if o is not node):
             out.append(ast.unparse(node))  # shares a line with another statement: `x = 1; f(x)`
         else:
             out.append("\n".join(lines[first - 1 : last]))
     return "\n".join(out)
-
-
-def _span(node: ast.stmt) -> tuple[int, int]:
-    first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-    return first, node.end_lineno or node.lineno
 
 
 def _is_notebook_api(node: ast.stmt) -> bool:

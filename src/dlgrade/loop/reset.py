@@ -15,6 +15,7 @@ from pathlib import Path
 
 from dlgrade.core.atomic import write_atomic
 from dlgrade.core.manifest import Course, Exercise
+from dlgrade.core.spans import segment, span
 from dlgrade.engine.bundle import is_bundle
 from dlgrade.loop.state import state_dir
 
@@ -59,13 +60,13 @@ def reset_exercise(course: Course, exercise: Exercise) -> Reset:
     stub_fn = _function(ast.parse(stub), exercise.function)
     if stub_fn is None:
         raise ResetError(f"{STUBS_DIR}/{exercise.module}.py does not define {exercise.function}")
-    new = _segment(stub.split("\n"), stub_fn)
+    new = segment(stub.split("\n"), stub_fn)
     lines = mine.split("\n")
     own = _function(tree, exercise.function)
     if own is None:
         text = mine.rstrip("\n") + "\n\n\n" + new + "\n"
     else:
-        first, last = _span(own)
+        first, last = span(own)
         text = "\n".join([*lines[: first - 1], new, *lines[last:]])
     backup = _backup(course, target)
     return Reset(write_atomic(target, text), backup)
@@ -92,13 +93,3 @@ def _function(tree: ast.Module, name: str) -> ast.FunctionDef | ast.AsyncFunctio
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
             found = node
     return found
-
-
-def _span(node: ast.stmt) -> tuple[int, int]:
-    first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-    return first, node.end_lineno or node.lineno
-
-
-def _segment(lines: list[str], node: ast.stmt) -> str:
-    first, last = _span(node)
-    return "\n".join(lines[first - 1 : last])

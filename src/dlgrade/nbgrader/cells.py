@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import ast
 
+from dlgrade.core.spans import segment, span
+
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -30,7 +32,7 @@ def setup_source(stub: str, functions: set[str]) -> str:
     tree = ast.parse(stub)
     lines = stub.split("\n")
     kept = [
-        _segment(lines, node)
+        segment(lines, node)
         for node in tree.body
         if not (isinstance(node, _DEFS) and node.name in functions) and not _is_docstring(node)
     ]
@@ -45,10 +47,10 @@ def solution_source(stub: str, reference: str, function: str) -> str:
     last = stub_fn.body[-1]
     if not isinstance(last, ast.Raise):
         raise SourceError(f"the stub of {function} does not end with `raise NotImplementedError`")
-    first, _ = _span(stub_fn)
+    first, _ = span(stub_fn)
     head = stub_lines[first - 1 : last.lineno - 1]
     indent = " " * last.col_offset
-    needed = [_segment(ref_lines, node) for node in _needed(ref_tree, stub_tree, ref_fn)]
+    needed = [segment(ref_lines, node) for node in _needed(ref_tree, stub_tree, ref_fn)]
     region = [*(line for block in needed for line in block.split("\n")), *_body(ref_lines, ref_fn)]
     body = [indent + line if line.strip() else "" for line in region]
     return "\n".join([*head, indent + BEGIN_SOLUTION, *body, indent + END_SOLUTION])
@@ -132,13 +134,3 @@ def _is_docstring(node: ast.stmt) -> bool:
         and isinstance(node.value, ast.Constant)
         and isinstance(node.value.value, str)
     )
-
-
-def _span(node: ast.stmt) -> tuple[int, int]:
-    first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-    return first, node.end_lineno or node.lineno
-
-
-def _segment(lines: list[str], node: ast.stmt) -> str:
-    first, last = _span(node)
-    return "\n".join(lines[first - 1 : last])
