@@ -32,11 +32,12 @@ EXIT_INTERRUPTED = 130
 @contextlib.contextmanager
 def domain_errors() -> Iterator[None]:
     """Turn the library's exceptions into one-line click errors with the right exit code."""
+    from dlgrade.engine.devices import DeviceError
     from dlgrade.sandbox.pool import SandboxError
 
     try:
         yield
-    except (ManifestError, SubmissionError) as exc:
+    except (ManifestError, SubmissionError, DeviceError) as exc:
         raise click.UsageError(str(exc)) from None
     except FileNotFoundError as exc:
         raise click.UsageError(str(exc)) from None

@@ -45,6 +45,7 @@ class ExerciseSandbox:
     exercise: Exercise
     folder: str
     import_failures: dict[str, str]
+    device: str = "cpu"
     _worker: Worker | None = None
     _respawns: int = 0
     _timed_out: str = ""
@@ -52,8 +53,8 @@ class ExerciseSandbox:
     printed: list[str] = field(default_factory=list)  # what the calls of the current check printed
 
     @staticmethod
-    def spec_for(exercise: Exercise, folder: str) -> WorkerSpec:
-        return WorkerSpec(folder, exercise.module, exercise.memory_limit_mb)
+    def spec_for(exercise: Exercise, folder: str, device: str = "cpu") -> WorkerSpec:
+        return WorkerSpec(folder, exercise.module, exercise.memory_limit_mb, device=device)
 
     def _ensure_worker(self) -> Worker:
         if self._pipeline is not None:
@@ -72,7 +73,7 @@ class ExerciseSandbox:
                 )
             self._respawns += 1
         try:
-            worker = self.sandbox.spawn(self.spec_for(self.exercise, self.folder))
+            worker = self.sandbox.spawn(self.spec_for(self.exercise, self.folder, self.device))
             hello = worker.hello(self.exercise.time_limit)
         except WorkerDied as exc:
             reason = f"{module}.py did not finish importing: it {exc.reason}"
@@ -85,6 +86,9 @@ class ExerciseSandbox:
         if hello.get("kind") == "confine_error":
             worker.close()
             raise SandboxError(f"a worker could not confine itself: {hello.get('message', '')}")
+        if hello.get("kind") == "device_error":
+            worker.close()
+            raise SandboxError(f"a worker could not use {self.device}: {hello.get('message', '')}")
         if hello.get("kind") != "ready":
             output = str(hello.get("output", "")).strip()
             said = f" (it printed: {output.splitlines()[-1][:120]})" if output else ""
@@ -204,6 +208,8 @@ class ExerciseSandbox:
                 detached=bool(reply.get("detached")),
                 grad_error=str(reply.get("grad_error", "")),
             )
+        if kind == "unreadable":  # the worker could not decode the call: the engine's failure
+            raise SandboxError(f"the sandbox could not read a call of {fn}: {reply.get('message', '')}")
         if kind == "not_implemented":
             raise NotStarted(fn, str(reply.get("where", "")))
         if kind == "missing":

@@ -20,6 +20,7 @@ from dlgrade.core.calls import StudentError
 from dlgrade.core.declare import HINT_KINDS_DEFAULT
 from dlgrade.core.manifest import Course, Exercise
 from dlgrade.core.result import Outcome
+from dlgrade.engine.devices import usable_device
 from dlgrade.engine.exercise_sandbox import ExerciseSandbox
 from dlgrade.engine.oracle import Oracle
 from dlgrade.engine.references import AnswerSource, answer_source
@@ -100,6 +101,7 @@ class GradingSession:
                 self.course.exercise(exercise_id),
                 self.folder,
                 self.import_failures,
+                self.device,
             )
             self._opened.add(exercise_id)
             self._prefetch_after(exercise_id)
@@ -117,7 +119,7 @@ class GradingSession:
                 # Only a head start: if the sandbox broke or the submission's deadline passed,
                 # that exercise's own first call says so (its checks: "could not be graded").
                 with contextlib.suppress(SandboxError):
-                    self.sandbox.prespawn(ExerciseSandbox.spec_for(e, self.folder))
+                    self.sandbox.prespawn(ExerciseSandbox.spec_for(e, self.folder, self.device))
             return
 
     def close(self) -> None:
@@ -148,7 +150,7 @@ def open_session(
         folder=str(folder.resolve()),
         selected=chosen,
         sandbox=sandbox if sandbox is not None else course_sandbox(course),
-        device=device,
+        device=usable_device(device),
         blocked=analyse(course, folder, chosen),
         brief_reports=brief_reports,
         visibility=visibility,

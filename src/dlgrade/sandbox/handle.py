@@ -36,6 +36,7 @@ class WorkerSpec:
     output_bytes: int = OUTPUT_BYTES
     audit: bool = True  # False only in tests that prove process containment on its own
     confine: bool = True  # kernel containment; False only in tests of the layers behind it
+    device: str = "cpu"  # where the graders' inputs go; a GPU is opened before confinement
 
 
 class Host(Protocol):

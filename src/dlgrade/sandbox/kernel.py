@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dlgrade.sandbox import seccomp, syscall
+from dlgrade.sandbox import resources, seccomp, syscall
 from dlgrade.sandbox.identity import drop_identity
 from dlgrade.sandbox.syscall import ConfineError, check
 
@@ -82,6 +82,8 @@ class Plan:
     read: tuple[str, ...]
     write: tuple[str, ...] = ()
     drop_to: tuple[int, int] | None = None  # (uid, gid) when running as root; None: keep uid
+    gpu_devices: tuple[str, ...] = ()  # /dev/nvidia*: granted only to workers on a GPU
+    gpu_read: tuple[str, ...] = ()
 
 
 @dataclass
@@ -162,7 +164,12 @@ def make_plan() -> Plan:
     if sys.platform.startswith("linux") and os.geteuid() == 0:
         drop = (UNPRIVILEGED_UID, UNPRIVILEGED_UID) if installation_readable_by_others() else (0, 0)
     read = [*python_roots(), *(p for p in SYSTEM_READ if os.path.exists(p))]
-    return Plan(read=tuple(read), drop_to=drop)
+    return Plan(
+        read=tuple(read),
+        drop_to=drop,
+        gpu_devices=tuple(resources.gpu_devices()),
+        gpu_read=tuple(p for p in resources.GPU_READ if os.path.exists(p)),
+    )
 
 
 def exposed(read: Iterable[str], private: Iterable[str]) -> list[str]:
@@ -205,8 +212,9 @@ def assess(plan: Plan) -> Applied:
     return applied
 
 
-def confine(plan: Plan, workdir: str) -> Applied:
-    """Apply every layer `assess(plan)` lists, in order; raise ConfineError if one fails."""
+def confine(plan: Plan, workdir: str, *, gpu: bool = False) -> Applied:
+    """Apply every layer `assess(plan)` lists, in order; raise ConfineError if one fails.
+    With `gpu`, Landlock also grants the plan's GPU files (a worker grading on a GPU)."""
     applied = assess(plan)
     if not sys.platform.startswith("linux"):
         return applied
@@ -216,16 +224,23 @@ def confine(plan: Plan, workdir: str) -> Applied:
         drop_identity(libc, *plan.drop_to, workdir)
     check(libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS")
     if "landlock" in applied.layers:
-        _landlock(libc, plan, workdir)
+        _landlock(libc, plan, workdir, gpu)
     if "seccomp" in applied.layers:
         try:
-            seccomp.install(libc, os.getpid())
+            seccomp.install(libc, os.getpid(), all_threads=_threads() > 1)
         except OSError as exc:
             raise ConfineError(str(exc)) from None
     return applied
 
 
-def _landlock(libc: Any, plan: Plan, workdir: str) -> None:
+def _threads() -> int:
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 1
+
+
+def _landlock(libc: Any, plan: Plan, workdir: str, gpu: bool = False) -> None:
     abi = landlock_abi()
     handled = _FS_ALL_ABI1 | (_FS_REFER if abi >= 2 else 0) | (_FS_TRUNCATE if abi >= 3 else 0)
     handled |= _FS_IOCTL_DEV if abi >= 5 else 0
@@ -241,6 +256,11 @@ def _landlock(libc: Any, plan: Plan, workdir: str) -> None:
         _allow(libc, fd, workdir, handled)
         for path in plan.write:
             _allow(libc, fd, path, handled)
+        if gpu:
+            for path in plan.gpu_read:
+                _allow(libc, fd, path, _READ_RIGHTS & handled)
+            for path in plan.gpu_devices:
+                _allow(libc, fd, path, (_FS_READ_FILE | _FS_WRITE_FILE | _FS_IOCTL_DEV) & handled)
         check(libc.syscall(_SYS_RESTRICT, fd, 0), "landlock_restrict_self")
     finally:
         os.close(fd)

@@ -204,6 +204,7 @@ class Sandbox:
                         "output_bytes": spec.output_bytes,
                         "audit": spec.audit and self.audit,
                         "confine": spec.confine and self.confine,
+                        "device": spec.device,
                     },
                     fds=(theirs.fileno(),),
                 )

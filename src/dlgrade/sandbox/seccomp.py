@@ -20,6 +20,8 @@ from typing import Any
 
 _PR_SET_SECCOMP = 22
 _SECCOMP_MODE_FILTER = 2
+_SECCOMP_SYSCALL = {"x86_64": 317, "aarch64": 277}  # seccomp(2), for SECCOMP_FILTER_FLAG_TSYNC
+_SECCOMP_SET_MODE_FILTER, _SECCOMP_FILTER_FLAG_TSYNC = 1, 1
 _RET_KILL_PROCESS = 0x80000000
 _RET_ERRNO = 0x00050000
 _RET_ALLOW = 0x7FFF0000
@@ -176,11 +178,25 @@ def program(pid: int) -> bytes:
     return a.assemble()
 
 
-def install(libc: Any, pid: int) -> None:
-    """Load the filter into this (single-threaded, no_new_privs) process; raise OSError on failure."""
+def install(libc: Any, pid: int, *, all_threads: bool = False) -> None:
+    """Load the filter into this no_new_privs process; raise OSError on failure.
+
+    A worker is single-threaded when it confines itself, except on a GPU, whose driver starts
+    threads when it is opened: `all_threads` then puts every thread under the filter at once
+    (seccomp(2) with SECCOMP_FILTER_FLAG_TSYNC)."""
     code = program(pid)
     buf = ctypes.create_string_buffer(code, len(code))
     prog = struct.pack("@HP", len(code) // 8, ctypes.addressof(buf))
+    if all_threads:
+        nr = _SECCOMP_SYSCALL.get(ARCH)
+        if nr is None:
+            raise OSError(0, f"seccomp filter not loaded: no seccomp(2) number for {ARCH}")
+        rc = libc.syscall(nr, _SECCOMP_SET_MODE_FILTER, _SECCOMP_FILTER_FLAG_TSYNC, ctypes.c_char_p(prog))
+        if rc != 0:
+            err = ctypes.get_errno() if rc < 0 else 0
+            why = os.strerror(err) if rc < 0 else f"thread {rc} could not take it"
+            raise OSError(err, f"seccomp filter not loaded on every thread: {why}")
+        return
     if libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.c_char_p(prog), 0, 0) != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"seccomp filter not loaded: {os.strerror(err)}")

@@ -16,7 +16,6 @@ import importlib
 import importlib.abc
 import importlib.util
 import os
-import resource
 import signal
 import socket
 import sys
@@ -27,7 +26,7 @@ from typing import Any, NoReturn
 import torch
 
 from dlgrade.core import codec
-from dlgrade.sandbox import audit, guards, kernel, wire
+from dlgrade.sandbox import audit, guards, kernel, resources, wire
 from dlgrade.sandbox.output import CappedOutput
 from dlgrade.sandbox.sources import SubmissionModules, guarded_import, read_sources, under_prefix
 
@@ -40,6 +39,13 @@ def serve(sock: socket.socket, spec: dict[str, Any], libc: Any) -> NoReturn:
     try:
         workdir = _isolate(sock, spec, libc)
         sources = read_sources(spec["folder"])
+        try:
+            resources.open_device(str(spec.get("device", "cpu")))
+        except Exception as exc:  # the driver's failure, whatever it raises
+            _send(sock, {"kind": "device_error", "message": _first_line(exc) or type(exc).__name__})
+            os._exit(72)
+        # after the device: the cap is added to the address space a GPU driver maps
+        resources.limit(int(spec["memory_mb"]), int(spec["output_bytes"]))
         try:
             isolation = _confine(spec, workdir)
         except (kernel.ConfineError, OSError) as exc:
@@ -73,7 +79,6 @@ def _isolate(sock: socket.socket, spec: dict[str, Any], libc: Any) -> Path:
     os.closerange(keep + 1, 65536)
     # Python's own prints stop quietly at the cap (RLIMIT_FSIZE stops native writes there).
     sys.stdout = sys.stderr = CappedOutput(1, max(int(spec["output_bytes"]) - (64 << 10), 4096))
-    _limit(spec)
     os.chdir(workdir)
     os.environ.update({"HOME": str(workdir), "TMPDIR": str(workdir)})
     return workdir
@@ -83,28 +88,8 @@ def _confine(spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
     if not spec.get("confine", True):
         off = kernel.Applied(missing={layer: "turned off for this worker" for layer in kernel.LAYERS})
         return off.to_dict()
-    return kernel.confine(spec["plan"], str(workdir)).to_dict()
-
-
-def _limit(spec: dict[str, Any]) -> None:
-    def setlimit(which: int, value: int) -> None:
-        # Not every platform enforces every limit; the time limit holds regardless.
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(which, (value, value))
-
-    setlimit(resource.RLIMIT_CORE, 0)
-    setlimit(resource.RLIMIT_FSIZE, int(spec["output_bytes"]))
-    used = _address_space()
-    if used:  # the cap is on top of what torch already maps; unknown size (no /proc): no cap
-        setlimit(resource.RLIMIT_AS, used + (int(spec["memory_mb"]) << 20))
-
-
-def _address_space() -> int:
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[0]) * resource.getpagesize()
-    except OSError:
-        return 0
+    gpu = torch.device(str(spec.get("device", "cpu"))).type != "cpu"
+    return kernel.confine(spec["plan"], str(workdir), gpu=gpu).to_dict()
 
 
 def _import_student(
@@ -169,7 +154,11 @@ def _loop(sock: socket.socket, module: Any) -> None:
             payload, _ = wire.recv_frame(sock)
         except wire.WireClosed:
             return
-        request = codec.decode(payload)
+        try:
+            request = codec.decode(payload)
+        except codec.CodecError as exc:  # e.g. a tensor on a device this worker cannot use
+            _send(sock, {"kind": "unreadable", "message": str(exc)[:300]})
+            continue
         if request.get("op") != "call":
             return
         if isinstance(sys.stdout, CappedOutput):
