@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import gc
 import os
 import select
 import shutil
@@ -53,6 +54,9 @@ def main(argv: list[str]) -> int:
     from dlgrade.sandbox import guards, kernel, worker
 
     installed = guards.install(list(config.get("guards", [])))
+    # Everything imported so far outlives every worker: out of the collector's sight, a
+    # worker's first full collection no longer touches (and copies) the zygote's memory.
+    gc.freeze()
     workroot = tempfile.mkdtemp(prefix="dlgrade-sandbox-")
     plan = kernel.make_plan()
     if plan.drop_to is not None and plan.drop_to[0] != 0:
