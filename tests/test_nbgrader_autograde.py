@@ -1,4 +1,5 @@
-"""The autograde steps around nbgrader's Execute: check cells score what `grade` gives the notebook's code.
+"""The autograde steps in place of nbgrader's Execute: check cells score what `grade` gives the
+notebook's code, and no student cell runs outside the sandbox.
 
 These run the two steps on notebooks built here (the released stubs, the model solutions, a
 known-wrong file) with outputs a hostile kernel could have produced, and score the cells
@@ -27,6 +28,7 @@ from dlgrade.intake.notebook_code import code_cells, module_source
 from dlgrade.nbgrader.autograde import (
     RESOURCE,
     RecordRegrade,
+    RegradeError,
     RegradeNotebook,
     autograde_preprocessors,
     check_cells,
@@ -107,11 +109,31 @@ def grade_code(course: Course, nb: Any, tmp_path: Path) -> GradeResult:
     return grade_folder(course, tmp_path, TOPIC)
 
 
-def test_the_steps_sit_around_nbgraders_execute() -> None:
-    steps = autograde_preprocessors()
-    at = steps.index(Execute)
-    assert steps[at - 1 : at + 2] == [RegradeNotebook, Execute, RecordRegrade]
+def test_the_steps_replace_nbgraders_execute_or_sit_around_it() -> None:
+    from nbgrader.converters import Autograde
+
+    stock = list(Autograde.autograde_preprocessors.default())
+    at = stock.index(Execute)
+    steps = autograde_preprocessors()  # the student's cells never run in a kernel
+    assert steps == [*stock[:at], RegradeNotebook, RecordRegrade, *stock[at + 1 :]]
+    kept = autograde_preprocessors(run_student_cells=True)
+    assert kept == [*stock[:at], RegradeNotebook, Execute, RecordRegrade, *stock[at + 1 :]]
     assert steps[-1].__name__ == "CheckCellMetadata"  # nbgrader's other steps are all there
+
+
+def test_a_graded_cell_dlgrade_does_not_grade_fails_the_notebook_unless_it_ran(course: Course) -> None:
+    """nbgrader gives a graded cell without output full points: one nobody ran must not get them."""
+    nb = with_answers(released(course), model_answers(source(course)))
+    own = new_code_cell(
+        "assert False", metadata={"nbgrader": {"grade": True, "grade_id": "mine", "points": 1}}
+    )
+    nb.cells.append(own)
+    with pytest.raises(RegradeError, match="'mine' is not a dlgrade check cell"):
+        autograded(nb)
+    own.execution_count = 1  # Execute ran it (run_student_cells=True): nbgrader scores its outputs
+    own.outputs = [new_output("error", ename="AssertionError", evalue="", traceback=[])]
+    done = autograded(nb)
+    assert points(done)["mine"] == 0.0
 
 
 def test_a_patched_grade_cell_scores_nothing_for_stubs(course: Course, tmp_path: Path) -> None:

@@ -6,7 +6,8 @@
 exercise, the gradebook must hold exactly what `dlgrade.engine.runner.grade` gives the code of the
 submitted notebook (`dlgrade.intake.notebook_code`), and each check cell must print `grade`'s lines,
 also for hostile notebooks whose own cells patch the check cells, print, stdout, IPython's
-display hooks or nbgrader in the kernel (`dlgrade.nbgrader.autograde` grades out of band).
+display hooks or nbgrader in the kernel, or write files (`dlgrade.nbgrader.autograde` grades
+out of band and, unless the config asks for it, runs no student cell in a kernel).
 
 Only topic `stability` goes through nbgrader here: every student costs a kernel and a
 grading process, and the point is the pipeline, not the topics (tests/test_nbgrader_course.py
@@ -21,6 +22,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,13 +74,23 @@ get_ipython().showtraceback = lambda *a, **k: None
 get_ipython().displayhook.write_output_prompt = lambda *a, **k: None
 get_ipython().events.register("post_run_cell", lambda result: setattr(result, "error_in_exec", None))
 """
-HOSTILE = {"patches_checks": PATCH_CHECKS, "patches_output": PATCH_OUTPUT}
+# A cell a kernel would run as the user running nbgrader: it writes beside the course.
+WRITES_FILE = "import pathlib\npathlib.Path(r'{marker}').write_text('a student cell ran here')\n"
+HOSTILE = {"patches_checks": PATCH_CHECKS, "patches_output": PATCH_OUTPUT, "writes_file": WRITES_FILE}
+RUN_STUDENT_CELLS = "autograde_preprocessors(run_student_cells=True)"
 
 
-@pytest.fixture(scope="module")
-def autograded(course: Course, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An nbgrader course with every submission autograded and the grades exported."""
-    where = tmp_path_factory.mktemp("nbgrader") / "course"
+def marker(where: Path) -> Path:
+    return where.parent / "written-by-a-student-cell.txt"
+
+
+def hostile_cells(where: Path) -> dict[str, str]:
+    return {name: cell.replace("{marker}", str(marker(where))) for name, cell in HOSTILE.items()}
+
+
+def nbgrader_course(where: Path, *, run_student_cells: bool = False) -> dict[str, str]:
+    """`grade nbgrader` and `nbgrader generate_assignment` in `where`; the released notebook's
+    solutions: grade id -> model answer. `run_student_cells` edits the config as docs say."""
     subprocess.run(
         [
             Path(sys.executable).with_name("grade"),
@@ -92,9 +104,21 @@ def autograded(course: Course, tmp_path_factory: pytest.TempPathFactory) -> Path
         check=True,
         capture_output=True,
     )
+    if run_student_cells:
+        config = where / "nbgrader_config.py"
+        text = config.read_text()
+        assert "autograde_preprocessors()" in text
+        config.write_text(text.replace("autograde_preprocessors()", RUN_STUDENT_CELLS))
     nbgrader(where, "generate_assignment", TOPIC)
+    return model_answers(read_notebook(where / "source" / TOPIC / f"{TOPIC}.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def autograded(course: Course, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An nbgrader course with every submission autograded and the grades exported."""
+    where = tmp_path_factory.mktemp("nbgrader") / "course"
+    answers = nbgrader_course(where)
     release = read_notebook(where / "release" / TOPIC / f"{TOPIC}.ipynb")
-    answers = model_answers(read_notebook(where / "source" / TOPIC / f"{TOPIC}.ipynb"))
     submissions = {
         "reference": filled(release, answers),
         "stubs": release,
@@ -109,7 +133,7 @@ def autograded(course: Course, tmp_path_factory: pytest.TempPathFactory) -> Path
     }
     for name in WRONG:
         submissions[name] = filled(release, with_variant(answers, FIXTURES / "wrong" / TOPIC / f"{name}.py"))
-    for name, cell in HOSTILE.items():
+    for name, cell in hostile_cells(where).items():
         submissions[name] = with_cell(release, cell, after="setup")
     for student, notebook in submissions.items():
         submit(where, student, TOPIC, TOPIC, notebook)
@@ -159,28 +183,65 @@ def test_the_submissions_span_full_partial_and_no_marks(course: Course, autograd
     assert totals["stubs"] == 0
     assert all(0 < totals[name] < full for name in WRONG)
     points = gradebook_points(autograded, TOPIC, TOPIC, "looping")
-    # The top-level loop was cut by the cell timeout and is not graded code; the function
-    # that loops when called is cut by the sandbox: that exercise alone loses its points.
-    assert points == {
-        "logsumexp_checks": 5.0,
-        "stable_softmax_checks": 5.0,
-        "log_softmax_checks": 0.0,
-        "clip_grad_norm_checks": 5.0,
-    }
+    # The top-level loop is not graded code (and no kernel runs it); the function that loops
+    # when called is cut by the sandbox: that exercise alone loses its points.
+    assert points == LOOPING_POINTS
     looping = read_notebook(autograded / "autograded" / "looping" / TOPIC / f"{TOPIC}.ipynb")
-    cut = next(c for c in looping.cells if c.get("id") == "stable_softmax")
-    assert "CellTimeoutError" in [o.get("ename") for o in cut.outputs if o.output_type == "error"]
+    loop = next(c for c in looping.cells if c.get("id") == "stable_softmax")
+    assert loop.execution_count is None and loop.outputs == []
+
+
+LOOPING_POINTS = {
+    "logsumexp_checks": 5.0,
+    "stable_softmax_checks": 5.0,
+    "log_softmax_checks": 0.0,
+    "clip_grad_norm_checks": 5.0,
+}
+
+
+def added_cell(where: Path, student: str, cell: str) -> Any:
+    notebook = read_notebook(where / "autograded" / student / TOPIC / f"{TOPIC}.ipynb")
+    return next(c for c in notebook.cells if c.source in (cell, cell.rstrip("\n")))
 
 
 def test_hostile_notebooks_get_what_their_code_gets(autograded: Path, graded: dict[str, GradeResult]) -> None:
-    """Stubs plus a cell that patches the check cells, or the kernel's output, in the kernel:
-    0 points, as `grade` gives their code, and the patches did run in the kernel."""
+    """Stubs plus a cell that patches the check cells or the kernel's output, or writes a file:
+    0 points, as `grade` gives their code; no student cell ran outside the sandbox."""
     totals = {s: score for (_, s), (score, _) in exported_totals(autograded / "grades.csv").items()}
-    for student, cell in HOSTILE.items():
+    for student, cell in hostile_cells(autograded).items():
         assert totals[student] == graded[student].score == 0, student
-        notebook = read_notebook(autograded / "autograded" / student / TOPIC / f"{TOPIC}.ipynb")
-        added = next(c for c in notebook.cells if c.source == cell.rstrip("\n") or c.source == cell)
+        added = added_cell(autograded, student, cell)
+        assert added.execution_count is None and added.outputs == [], student
+    assert not marker(autograded).exists()
+
+
+def test_cells_run_in_a_kernel_only_where_the_config_asks(
+    course: Course, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """`autograde_preprocessors(run_student_cells=True)`: nbgrader's Execute runs the student's
+    cells (unconfined: the file gets written) and cuts a looping one; the points stay dlgrade's."""
+    where = tmp_path_factory.mktemp("nbgrader-run-cells") / "course"
+    answers = nbgrader_course(where, run_student_cells=True)
+    release = read_notebook(where / "release" / TOPIC / f"{TOPIC}.ipynb")
+    loops = {
+        **answers,
+        "stable_softmax": answers["stable_softmax"] + LOOP_AT_TOP_LEVEL,
+        "log_softmax": LOOP_WHEN_CALLED,
+    }
+    cells = hostile_cells(where)
+    submit(where, "looping", TOPIC, TOPIC, filled(release, loops))
+    for name in ("patches_checks", "writes_file"):
+        submit(where, name, TOPIC, TOPIC, with_cell(release, cells[name], after="setup"))
+    nbgrader(where, "autograde", TOPIC)
+    assert gradebook_points(where, TOPIC, TOPIC, "looping") == LOOPING_POINTS
+    looping = read_notebook(where / "autograded" / "looping" / TOPIC / f"{TOPIC}.ipynb")
+    cut = next(c for c in looping.cells if c.get("id") == "stable_softmax")
+    assert "CellTimeoutError" in [o.get("ename") for o in cut.outputs if o.output_type == "error"]
+    for name in ("patches_checks", "writes_file"):
+        assert set(gradebook_points(where, TOPIC, TOPIC, name).values()) == {0.0}, name
+        added = added_cell(where, name, cells[name])
         assert added.execution_count and not [o for o in added.outputs if o.output_type == "error"]
+    assert marker(where).read_text() == "a student cell ran here"
 
 
 def test_check_cells_print_the_lines_grade_prints(autograded: Path, graded: dict[str, GradeResult]) -> None:

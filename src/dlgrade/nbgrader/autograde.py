@@ -1,21 +1,30 @@
-"""nbgrader autograde steps that take each check cell's points from dlgrade, never from the student's kernel.
+"""nbgrader autograde steps that take each check cell's points from dlgrade, and run no student
+code outside dlgrade's sandbox.
 
 nbgrader scores a test cell from the outputs the notebook's kernel gave it, and that kernel
-runs the student's cells: a cell that replaces `dlgrade.notebook.cells.grade_cell`, `print`,
-`sys.stdout` or IPython's display hooks would choose its own points. The nbgrader_config.py
+runs the student's cells as the user running nbgrader, with nothing confining them: a cell
+that replaces `dlgrade.notebook.cells.grade_cell`, `print`, `sys.stdout` or IPython's
+display hooks would choose its own points, and one that writes files or signals processes
+reaches the gradebook, the course and the grading of later notebooks. The nbgrader_config.py
 that `grade nbgrader` writes therefore sets `c.Autograde.autograde_preprocessors =
-autograde_preprocessors()`: nbgrader's own steps with two more around its Execute step.
+autograde_preprocessors()`: nbgrader's own steps with its Execute step replaced by two.
 
-- `RegradeNotebook`, before Execute (so before the notebook's kernel starts): the code of the
+- `RegradeNotebook` (where Execute was; before it, when Execute is kept): the code of the
   sanitized submission (nbgrader has put the instructor's locked cells back) becomes the
   topic's module (`dlgrade.intake.notebook_code`), as under "Checking a gradebook against `grade`"
   in docs/nbgrader.md, and is graded with every check like `grade --submission FOLDER`, in
   a grading process (`dlgrade.notebook.server`) that nbgrader's process starts and keeps for
   all notebooks. It sets $DLGRADE_OUT_OF_BAND, so the kernel's check cells grade nothing.
-- `RecordRegrade`, after Execute: each check cell's outputs become that grading's: the
-  exercise's lines from `grade`'s table, then its score as the cell's value (nbgrader's
-  partial credit) or an AssertionError when it has no points. nbgrader's SaveAutoGrades
-  then records them, and its feedback shows them.
+- `RecordRegrade` (after Execute, when kept): each check cell's outputs become that
+  grading's: the exercise's lines from `grade`'s table, then its score as the cell's value
+  (nbgrader's partial credit) or an AssertionError when it has no points. nbgrader's
+  SaveAutoGrades then records them, and its feedback shows them. A graded cell that is not
+  one of dlgrade's check cells and never ran would get full points from nbgrader (no output,
+  no error): that notebook fails instead.
+
+`autograde_preprocessors(run_student_cells=True)` keeps nbgrader's Execute between the two,
+for instructors who want the student cells' own outputs in feedback and run nbgrader in a
+container or as a user who owns nothing else (docs/nbgrader.md, "Limits").
 
 A grading process that stops answering (killed, or stopped by a process an earlier
 notebook's kernel left behind) is replaced once; it has `RegradeNotebook.timeout` seconds
@@ -66,14 +75,16 @@ class CellGrade:
     status: str
 
 
-def autograde_preprocessors() -> list[Any]:
-    """nbgrader's autograde steps with RegradeNotebook before Execute and RecordRegrade after it."""
+def autograde_preprocessors(*, run_student_cells: bool = False) -> list[Any]:
+    """nbgrader's autograde steps with its Execute step replaced by RegradeNotebook and
+    RecordRegrade, or, with `run_student_cells`, with those two around it (module docstring)."""
     from nbgrader.converters import Autograde
     from nbgrader.preprocessors import Execute
 
     steps = list(Autograde.autograde_preprocessors.default())
     at = steps.index(Execute)
-    return [*steps[:at], RegradeNotebook, Execute, RecordRegrade, *steps[at + 1 :]]
+    kept = [Execute] if run_student_cells else []
+    return [*steps[:at], RegradeNotebook, *kept, RecordRegrade, *steps[at + 1 :]]
 
 
 def check_cells(notebook: NotebookNode, course: Course) -> dict[str, str]:
@@ -163,7 +174,18 @@ class RecordRegrade(NbGraderPreprocessor):
     def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
         grades: dict[str, CellGrade] = resources.get(RESOURCE, {})
         for cell in nb.cells:
-            gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-            if cell.cell_type == "code" and gid in grades:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            gid = meta.get("grade_id")
+            if cell.cell_type != "code":
+                continue
+            if gid in grades:
                 cell.outputs = cell_outputs(grades[gid], cell.get("execution_count"))
+            elif meta.get("grade") and cell.get("execution_count") is None:
+                # nbgrader would give it full points (no output, no error) for code nobody ran.
+                why = (
+                    f"graded cell {gid!r} is not a dlgrade check cell, and the student's cells are "
+                    "not run (autograde_preprocessors(run_student_cells=True) runs them, unconfined)"
+                )
+                self.log.error("dlgrade: %s", why)
+                raise RegradeError(why)
         return nb, resources

@@ -94,8 +94,11 @@ c.CourseDirectory.course_id = "{course_id}"
 os.environ["DLGRADE_COURSE"] = os.path.normpath(os.path.join(here, {dlgrade_course!r}))
 
 # The points of the check cells: `nbgrader autograde` grades each submitted notebook's code
-# with dlgrade before the student's kernel starts, and records those points and lines in
-# place of what the kernel printed (a student's cell can rewrite that). Keep these lines.
+# with dlgrade, in dlgrade's sandbox, and records those points and lines in the check cells.
+# The student's cells are not run in a kernel: nothing confines a kernel on this machine.
+# `autograde_preprocessors(run_student_cells=True)` runs them too (their outputs then show in
+# feedback), as the user running nbgrader: only in a container or as a user who owns nothing
+# else (dlgrade's docs/nbgrader.md, "Limits"). Keep these lines.
 from dlgrade.nbgrader.autograde import autograde_preprocessors  # noqa: E402
 
 c.Autograde.autograde_preprocessors = autograde_preprocessors()
@@ -105,8 +108,9 @@ c.RegradeNotebook.timeout = {timeout}  # seconds per exercise for that grading t
 c.KernelManager.transport = "tcp"
 c.KernelManager.ip = "127.0.0.1"
 
-# A cell running longer than this is interrupted (a student's loop, say) and autograding
-# goes on with the next cell. Keep it above the slowest exercise's grading time.
+# A cell running longer than this is interrupted (a student's loop, say) and the run goes on
+# with the next cell: `nbgrader validate`, and autograde with run_student_cells=True. Keep it
+# above the slowest exercise's grading time.
 c.Execute.timeout = {timeout}
 c.Execute.interrupt_on_timeout = True
 c.Execute.startup_timeout = 120  # seconds for a kernel to start on a busy machine
