@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 from dataclasses import replace
@@ -10,6 +11,8 @@ from dlgrade.core.manifest import Course
 from dlgrade.core.result import GradeResult
 from dlgrade.engine.runner import _exercise_result, grade
 from dlgrade.engine.session import CheckRecord
+from dlgrade.sandbox.handle import Worker, WorkerSpec
+from dlgrade.sandbox.pool import Sandbox
 from tests.support import ROOT, reference_copy
 
 
@@ -123,3 +126,37 @@ def test_a_submission_past_its_deadline_is_abandoned_not_an_engine_error(course:
     assert checks and not any(c.passed for c in checks)
     public = [c for c in checks if c.visibility == "public"]
     assert public and all("could not be graded" in c.message for c in public)
+
+
+class _Recording(Sandbox):
+    """A real sandbox that logs which worker each prespawn started and each spawn handed out."""
+
+    def __init__(self, patterns: list[str]) -> None:
+        super().__init__(patterns)
+        self.log: list[tuple[str, str, int]] = []
+
+    def prespawn(self, spec: WorkerSpec, key: str = "") -> None:
+        super().prespawn(spec, key)
+        self.log.append(("prespawn", key, id(self._spares.get((spec, key)))))
+
+    def spawn(self, spec: WorkerSpec, key: str = "") -> Worker:
+        worker = super().spawn(spec, key)
+        self.log.append(("spawn", key, id(worker)))
+        return worker
+
+
+def test_each_exercise_gets_the_worker_started_for_it_while_the_one_before_was_graded(
+    course: Course,
+) -> None:
+    """The exercises of one module share a worker spec: the worker started ahead for the next
+    exercise must not be taken by the current one (which would wait for it to start)."""
+    box = _Recording(course.all_rule_patterns())
+    try:
+        grade(course, course.reference_dir(), ["stability"], sandbox=box)
+    finally:
+        box.close()
+    spawns = [(i, key, worker) for i, (what, key, worker) in enumerate(box.log) if what == "spawn"]
+    assert [key for _, key, _ in spawns] == [e.id for e in course.topic("stability").exercises]
+    prespawned = {(k, w): i for i, (what, k, w) in enumerate(box.log) if what == "prespawn"}
+    for (before, _, _), (_, key, worker) in itertools.pairwise(spawns):
+        assert prespawned.get((key, worker), len(box.log)) < before, (key, box.log)

@@ -73,7 +73,8 @@ class ExerciseSandbox:
                 )
             self._respawns += 1
         try:
-            worker = self.sandbox.spawn(self.spec_for(self.exercise, self.folder, self.device))
+            spec = self.spec_for(self.exercise, self.folder, self.device)
+            worker = self.sandbox.spawn(spec, self.exercise.id)
             hello = worker.hello(self.exercise.time_limit)
         except WorkerDied as exc:
             reason = f"{module}.py did not finish importing: it {exc.reason}"

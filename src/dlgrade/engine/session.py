@@ -119,7 +119,7 @@ class GradingSession:
                 # Only a head start: if the sandbox broke or the submission's deadline passed,
                 # that exercise's own first call says so (its checks: "could not be graded").
                 with contextlib.suppress(SandboxError):
-                    self.sandbox.prespawn(ExerciseSandbox.spec_for(e, self.folder, self.device))
+                    self.sandbox.prespawn(ExerciseSandbox.spec_for(e, self.folder, self.device), later)
             return
 
     def close(self) -> None:

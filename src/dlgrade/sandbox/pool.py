@@ -92,9 +92,10 @@ class Sandbox:
         # Called with this sandbox before the first worker of a grading run (the containment
         # policy, dlgrade.sandbox.policy); raises SandboxError to refuse.
         self.admission: Callable[[Sandbox], None] | None = None
-        # Workers started ahead of need (`prespawn`): each imports its module while the
+        # Workers started ahead of need (`prespawn`), by spec and by whom they are for (the
+        # exercises of one module share a spec): each imports its module while the
         # grader is busy with the exercise before; `spawn` hands one out if its spec matches.
-        self._spares: dict[WorkerSpec, Worker] = {}
+        self._spares: dict[tuple[WorkerSpec, str], Worker] = {}
         self._unanswered: collections.deque[Worker] = collections.deque()  # spawns sent, pid not read
 
     def start(self) -> None:
@@ -170,11 +171,13 @@ class Sandbox:
         lines = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
         return lines[-1] if lines else "no output"
 
-    def prespawn(self, spec: WorkerSpec) -> None:
-        """Start a worker for `spec` now, for a later `spawn(spec)` to hand out. Returns without
-        waiting for the zygote's answer (the pid): the zygote forks while the grader goes on."""
-        if spec not in self._spares:
-            self._spares[spec] = self._spawn(spec, wait=False)
+    def prespawn(self, spec: WorkerSpec, key: str = "") -> None:
+        """Start a worker for `spec` now, for a later `spawn(spec, key)` to hand out (`key`: whom
+        it is for, say an exercise, so that another user of the same spec does not take it).
+        Returns without waiting for the zygote's answer (the pid): the zygote forks while the
+        grader goes on."""
+        if (spec, key) not in self._spares:
+            self._spares[(spec, key)] = self._spawn(spec, wait=False)
 
     def release_spares(self) -> None:
         """Stop every worker started ahead of need (a later run may see changed files)."""
@@ -182,8 +185,8 @@ class Sandbox:
         for worker in spares:
             worker.close()
 
-    def spawn(self, spec: WorkerSpec) -> Worker:
-        spare = self._spares.pop(spec, None)
+    def spawn(self, spec: WorkerSpec, key: str = "") -> Worker:
+        spare = self._spares.pop((spec, key), None)
         if spare is not None and spare.alive:
             return spare
         return self._spawn(spec)
