@@ -94,7 +94,7 @@ class Sandbox:
         self.admission: Callable[[Sandbox], None] | None = None
         # Workers started ahead of need (`prespawn`), by spec and by whom they are for (the
         # exercises of one module share a spec): each imports its module while the
-        # grader is busy with the exercise before; `spawn` hands one out if its spec matches.
+        # grader is busy with the exercise before; `spawn` hands one out if spec and key match.
         self._spares: dict[tuple[WorkerSpec, str], Worker] = {}
         self._unanswered: collections.deque[Worker] = collections.deque()  # spawns sent, pid not read
 
