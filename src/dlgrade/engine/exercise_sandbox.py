@@ -84,12 +84,11 @@ class ExerciseSandbox:
             raise Abandoned(self.exercise.id, str(exc)) from None
         if hello.get("isolation"):
             self.sandbox.isolation = dict(hello["isolation"])
-        if hello.get("kind") == "confine_error":
+        could_not = {"confine_error": "confine itself", "device_error": f"use {self.device}"}
+        failed = could_not.get(str(hello.get("kind")))
+        if failed:  # the engine's failure, not the student's code
             worker.close()
-            raise SandboxError(f"a worker could not confine itself: {hello.get('message', '')}")
-        if hello.get("kind") == "device_error":
-            worker.close()
-            raise SandboxError(f"a worker could not use {self.device}: {hello.get('message', '')}")
+            raise SandboxError(f"a worker could not {failed}: {hello.get('message', '')}")
         if hello.get("kind") != "ready":
             output = str(hello.get("output", "")).strip()
             said = f" (it printed: {output.splitlines()[-1][:120]})" if output else ""
