@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from dlgrade.core.spans import span
+from dlgrade.core.spans import segment, span
 
 KEPT = (
     ast.Import,
@@ -51,7 +51,7 @@ def _definitions(cell: str) -> str:
         if any(span(o)[0] <= last and span(o)[1] >= first for o in tree.body if o is not node):
             out.append(ast.unparse(node))  # shares a line with another statement: `x = 1; f(x)`
         else:
-            out.append("\n".join(lines[first - 1 : last]))
+            out.append(segment(lines, node))
     return "\n".join(out)
 
 
