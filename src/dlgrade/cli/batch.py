@@ -135,6 +135,8 @@ def batch_command(
     click.echo(run.summary(), err=True)
     if notes:
         click.echo(f"{len(notes)} feedback files (Markdown and HTML) in {feedback}", err=True)
+    where = ", ".join(str(Path(p).resolve()) for p in written)
+    click.echo(f"gradebook: {where} (--csv chooses where)", err=True)
     for path in written:
         click.echo(str(path))
     if run.failed:
@@ -161,12 +163,17 @@ def export_command(gradebook: Path, target: str, output: Path, assignment: str |
 
     with _errors():
         book = read_gradebook(gradebook)
+        if target != "csv" and not book.roster.students:
+            raise click.UsageError(
+                f"{gradebook} has no roster, and {target} matches students by their {target} ids: "
+                f"grade the batch with --roster ROSTER.csv (docs/batch.md), or export --to csv"
+            )
         done = TARGETS[target](book, assignment or book.course)
         write_atomic(output, done.text)
     if done.skipped:
         click.echo(
             f"left out {len(done.skipped)} submission(s) the roster does not identify: "
-            f"{', '.join(done.skipped[:5])}",
+            f"{', '.join(done.skipped)}",
             err=True,
         )
     click.echo(str(output))

@@ -39,8 +39,10 @@ def domain_errors() -> Iterator[None]:
         yield
     except (ManifestError, SubmissionError, DeviceError) as exc:
         raise click.UsageError(str(exc)) from None
-    except FileNotFoundError as exc:
-        raise click.UsageError(str(exc)) from None
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError, FileExistsError) as exc:
+        # a path the user gave that cannot be used: their mistake, said in one line
+        said = f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)
+        raise click.UsageError(said) from None
     except SandboxError as exc:
         raise EngineFailure(str(exc)) from None
     except Exception as exc:
@@ -52,7 +54,11 @@ def domain_errors() -> Iterator[None]:
 
 
 def here_course() -> Course:
-    return load_course(find_course_root(Path.cwd()))
+    """The course the command runs in; outside one, a one-line usage error (exit 2)."""
+    try:
+        return load_course(find_course_root(Path.cwd()))
+    except ManifestError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 def emit(result: object, fmt: str, output: Path | None) -> None:

@@ -15,6 +15,7 @@ from dlgrade.cli import dev as cli_dev
 from dlgrade.cli import student as cli_student
 from dlgrade.cli import submissions as cli_submissions
 from dlgrade.cli.common import EXIT_ENGINE, EXIT_FAIL_UNDER, domain_errors, emit, here_course
+from dlgrade.cli.group import DefaultGroup, complete_names
 from dlgrade.cli.options import (
     containment_option,
     device_option,
@@ -26,35 +27,18 @@ from dlgrade.cli.options import (
 from dlgrade.core.manifest import Course
 
 
-class DefaultGroup(click.Group):
-    """`grade NAMES...` means `grade check NAMES...`: grading is the default command.
-
-    Shell completion parses the words before the one being completed (resiliently): with none,
-    the group itself completes, so `grade <TAB>` offers the subcommands.
-    """
-
-    default_command = "check"
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if ctx.resilient_parsing and not args:
-            return super().parse_args(ctx, args)
-        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help", "--version")):
-            args = [self.default_command, *args]
-        return super().parse_args(ctx, args)
-
-
 @click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="grade")
 def main() -> None:
     """Grade the exercises of a dlgrade course.
 
     `grade` grades every exercise; `grade TOPIC` or `grade EXERCISE` (several allowed)
-    grades some. Run it anywhere inside a course.
+    grades some; `grade list` shows them all. Run it anywhere inside a course.
     """
 
 
 @main.command("check")
-@click.argument("names", nargs=-1)
+@click.argument("names", nargs=-1, shell_complete=complete_names)
 @submission_option
 @format_option
 @output_option

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from dlgrade.cli.group import complete_names
 from dlgrade.cli.options import device_option
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ def list_command() -> None:
 
 
 @click.command("hint")
-@click.argument("exercise")
+@click.argument("exercise", shell_complete=complete_names)
 def hint_command(exercise: str) -> None:
     """Show the next hint tier of EXERCISE (nudge, then method, then close to the answer)."""
     from dlgrade.cli.common import here_course
@@ -61,23 +62,27 @@ def hint_command(exercise: str) -> None:
 
 
 @click.command("reset")
-@click.argument("exercise")
+@click.argument("exercise", shell_complete=complete_names)
 @click.option("--all", "whole", is_flag=True, help="Restore the whole module EXERCISE is in (asks first).")
 @click.option("--yes", is_flag=True, help="With --all: do not ask.")
 def reset_command(exercise: str, whole: bool, yes: bool) -> None:
     """Put EXERCISE's stub back (your version is saved in .dlgrade/backup/ first)."""
     from dlgrade.cli.common import here_course
-    from dlgrade.loop.reset import reset_exercise, reset_module
+    from dlgrade.loop.reset import reset_exercise, reset_module, stub_path
+    from dlgrade.loop.state import forget_last
 
     with _errors():
         course = here_course()
         spec = _exercise(course, exercise, topics=whole)
+        stub_path(course, spec.module)  # refuses here, before asking, where nothing can be reset
         if whole:
             if not yes:
                 click.confirm(f"Restore all of exercises/{spec.module}.py to the stubs?", abort=True)
             done = reset_module(course, spec.module)
         else:
             done = reset_exercise(course, spec)
+        restored = [e.id for e in course.exercises if e.module == spec.module] if whole else [spec.id]
+        forget_last(course, restored)
     if done.backup is not None:
         click.echo(f"saved your version as {done.backup.relative_to(course.root).as_posix()}")
     what = f"every exercise in {done.path.name}" if whole else spec.id
@@ -85,7 +90,7 @@ def reset_command(exercise: str, whole: bool, yes: bool) -> None:
 
 
 @click.command("watch")
-@click.argument("names", nargs=-1)
+@click.argument("names", nargs=-1, shell_complete=complete_names)
 @device_option
 def watch_command(names: tuple[str, ...], device: str) -> None:
     """Regrade on every save of an exercise module (keys: n next, h hint, l list, q quit)."""
@@ -108,8 +113,14 @@ def _exercise(course: Course, name: str, *, topics: bool = False) -> Exercise:
     try:
         return course.exercise(name)
     except KeyError:
-        close = did_you_mean(name, [e.id for e in course.exercises])
-        raise ManifestError(f"unknown exercise {name!r}{close} (`grade list` shows every exercise)") from None
+        pass
+    if name in {t.id for t in course.topics}:
+        raise ManifestError(
+            f"{name!r} is a topic; `grade reset {name} --all` restores its whole module, "
+            f"`grade reset EXERCISE` one exercise"
+        )
+    close = did_you_mean(name, [e.id for e in course.exercises])
+    raise ManifestError(f"unknown exercise {name!r}{close} (`grade list` shows every exercise)")
 
 
 COMMANDS = (list_command, hint_command, reset_command, watch_command)

@@ -80,3 +80,11 @@ def save_last(course: Course, result: GradeResult) -> None:
     data = {k: v for k, v in _read(state_dir(course) / LAST_FILE).items() if k in known}
     data.update({e.id: e.to_dict() for e in result.exercises})
     _write(course, LAST_FILE, data)
+
+
+def forget_last(course: Course, exercise_ids: list[str]) -> None:
+    """Drop the remembered results of exercises whose stub was put back (`grade reset`)."""
+    path = state_dir(course) / LAST_FILE
+    data = _read(path)
+    if any(eid in data for eid in exercise_ids):
+        _write(course, LAST_FILE, {k: v for k, v in data.items() if k not in exercise_ids})

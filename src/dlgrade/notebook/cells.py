@@ -57,8 +57,13 @@ def find_course() -> Course:
         if not (root / MANIFEST_NAME).is_file():
             raise ManifestError(f"{COURSE_ENV}={named} holds no {MANIFEST_NAME}")
         return load_course(root)
-    except ManifestError as exc:
-        raise NotebookGradingError(f"no dlgrade course for the check cells: {exc}") from None
+    except ManifestError:
+        where = f"{COURSE_ENV}={named}" if named else f"{Path.cwd()} (nor any folder above it)"
+        raise NotebookGradingError(
+            f"this notebook found no dlgrade course in {where}: start Jupyter inside the course "
+            f"folder (the one with {MANIFEST_NAME}), or set it first in a cell: "
+            f"import os; os.environ[{COURSE_ENV!r}] = '/path/to/course'"
+        ) from None
 
 
 def start_grader() -> None:

@@ -73,9 +73,9 @@ def build_release(course: Course, out_dir: Path, *, force: bool = False) -> Path
 
 def _check_target(course: Course, out_dir: Path, force: bool) -> None:
     if out_dir == course.root or out_dir in course.root.parents:
-        raise ReleaseError(f"{out_dir} holds the course itself; choose a new folder for the bundle")
+        raise OutputExists(f"{out_dir} holds the course itself; choose a new folder for the bundle")
     if not out_dir.parent.is_dir():
-        raise ReleaseError(f"cannot write {out_dir}: folder {out_dir.parent} does not exist")
+        raise OutputExists(f"cannot write {out_dir}: folder {out_dir.parent} does not exist")
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputExists(f"{out_dir} is a file, not a folder")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
