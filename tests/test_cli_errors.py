@@ -152,3 +152,20 @@ def test_the_console_script_prints_one_line_outside_a_course(tmp_path) -> None:
         assert done.stderr.strip().splitlines() == [
             f"Error: no course.toml in {tmp_path} or any folder above it; run grade inside a course"
         ]
+
+
+@pytest.mark.parametrize("target", ["canvas", "gradescope"])
+def test_export_to_a_tool_without_a_roster_refuses(target, tmp_path, monkeypatch) -> None:
+    import json
+
+    from dlgrade.batch.gradebook import Gradebook
+
+    book = tmp_path / "grades.json"
+    empty = Gradebook(course="c", exercises=(), max_score=1.0, rows=(), universe="0", submissions=0)
+    book.write_text(json.dumps(empty.to_dict()))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["export", str(book), "--to", target, "--output", "out.csv"])
+    _one_line_error(result)
+    assert "--roster" in result.stderr and not (tmp_path / "out.csv").exists()
+    plain = CliRunner().invoke(main, ["export", str(book), "--to", "csv", "--output", "out.csv"])
+    assert plain.exit_code == 0, plain.output

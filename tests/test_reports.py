@@ -134,3 +134,36 @@ def test_markdown_escapes_student_text(wrong_result: GradeResult) -> None:
     text = FORMATS["markdown"](replace(wrong_result, exercises=(exercise,)))
     assert "<script>" not in text and "&lt;script&gt;" in text
     assert r"\| &lt;script&gt; \*\*x\*\* \[a\]\(b\)" in text
+
+
+def test_the_hidden_note_says_not_full_marks_only_where_true(course, tmp_path) -> None:
+    """All passed: no warning. Public all passed but a hidden one failed: the warning. Public failures
+    too: just the count (every reporter says the same sentence)."""
+    from dataclasses import replace
+
+    from dlgrade.report.hidden_note import hidden_note
+    from tests.support import grade_folder, reference_copy
+
+    full = grade_folder(course, reference_copy(course, tmp_path), "stability")
+    assert hidden_note(full).endswith("; all passed.")
+
+    def failing(visibility: str):
+        def exercise(e):
+            checks = tuple(
+                replace(c, passed=False, score=0.0) if c.visibility == visibility else c for c in e.checks
+            )
+            return replace(e, checks=checks)
+
+        return replace(full, exercises=tuple(exercise(e) for e in full.exercises))
+
+    assert "passing every public check is not full marks" in hidden_note(failing("hidden"))
+    both = failing("public")
+    both = replace(
+        both,
+        exercises=tuple(
+            replace(e, checks=tuple(replace(c, passed=False) for c in e.checks)) for e in both.exercises
+        ),
+    )
+    assert "not full marks" not in hidden_note(both) and "of them failed." in hidden_note(both)
+    for render in (FORMATS["table"], FORMATS["markdown"], FORMATS["html"]):
+        assert hidden_note(full) in render(full)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from dlgrade.core.result import ExerciseResult, GradeResult
+from dlgrade.report.hidden_note import hidden_note
 from dlgrade.report.markdown import STATUS_LABEL
 
 _STYLE = (
@@ -52,11 +53,7 @@ def render_html(result: GradeResult) -> str:
     problems = [line for e in result.exercises for line in _problems(e)]
     if problems:
         parts += ["<h2>What to fix</h2><ul>", *problems, "</ul>"]
-    hidden = result.hidden_summary()
-    if hidden["count"]:
-        parts.append(
-            f"<p>{hidden['count']:g} checks ({hidden['points']:g} points) are hidden and counted above; "
-            f"{hidden['failed']:g} of them failed. Passing every public check is not full marks.</p>"
-        )
+    if note := hidden_note(result):
+        parts.append(f"<p>{escape(note)}</p>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from dlgrade.core.result import ExerciseResult, GradeResult
+from dlgrade.report.hidden_note import hidden_note
 
 STATUS_LABEL = {
     "passed": "✅ passed",
@@ -59,13 +60,8 @@ def render_markdown(result: GradeResult) -> str:
     problems = [line for e in result.exercises for line in _problems(e)]
     if problems:
         lines += ["", "### What to fix", "", *problems]
-    hidden = result.hidden_summary()
-    if hidden["count"]:
-        lines += [
-            "",
-            f"{hidden['count']:g} checks ({hidden['points']:g} points) are hidden and counted above; "
-            f"{hidden['failed']:g} of them failed. Passing every public check is not full marks.",
-        ]
+    if note := hidden_note(result):
+        lines += ["", note]
     if result.internal_errors:
         lines += ["", f"**{len(result.internal_errors)} grader error(s)**: this grade is incomplete."]
     lines += ["", f"Points {_points(result.score, result.max_score)}"]

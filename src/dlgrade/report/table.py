@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.text import Text
 
 from dlgrade.core.result import ExerciseResult, GradeResult
+from dlgrade.report.hidden_note import hidden_note
 
 STATUS_STYLE = {
     "passed": ("✓ passed", "green"),
@@ -91,7 +92,6 @@ def _summary(result: GradeResult) -> list[Text]:
         )
     ]
     hidden = result.hidden_summary()
-    total_checks = sum(len(e.checks) for e in result.exercises)
     deferred = result.deferred_summary()
     if deferred["count"]:
         lines.append(
@@ -103,14 +103,7 @@ def _summary(result: GradeResult) -> list[Text]:
             )
         )
     elif hidden["count"]:
-        failed = f"; {hidden['failed']:g} of them failed" if hidden["failed"] else "; all passed"
-        lines.append(
-            Text(
-                f"{hidden['count']:g} of {total_checks} checks ({hidden['points']:g} points) are hidden "
-                f"and counted above{failed}. Passing every public check is not full marks.",
-                style="magenta",
-            )
-        )
+        lines.append(Text(hidden_note(result), style="magenta"))
     if result.internal_errors:
         lines.append(Text(f"{len(result.internal_errors)} grader error(s); see stderr", style="bold red"))
     return lines
