@@ -1,31 +1,41 @@
 # The two set-up commands of the README: `make grade` and `make test`.
-# Both create .venv on first use and install the project into it, with the exact versions of
-# constraints.txt (the CPU build of torch that lies on the course machines' disk).
+# Each creates .venv on first use and installs what its command needs, with the exact versions of
+# constraints.txt (the CPU build of torch that lies on the course machines' disk):
+#   make grade   the engine alone (torch, numpy, pytest, click, rich, watchfiles)
+#   make test    the engine with the dev extra (matplotlib, nbgrader and Jupyter, ruff, mypy)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+CORE := $(VENV)/.installed-core
+DEV := $(VENV)/.installed-dev
 
 .PHONY: grade test lint bench clean
 
-$(STAMP): pyproject.toml constraints.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(CORE): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+	touch $(CORE)
+
+$(DEV): pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
-	touch $(STAMP)
+	touch $(CORE) $(DEV)
 
-grade: $(STAMP)
+grade: $(CORE)
 	$(BIN)/grade $(ARGS)
+	@echo "(grade is $(BIN)/grade: 'source $(BIN)/activate' puts it on your PATH for the commands in README.md)" >&2
 
-test: $(STAMP)
+test: $(DEV)
 	$(BIN)/python -m pytest $(ARGS)
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: $(DEV)
 	$(BIN)/python bench/bench_grade.py $(ARGS)
 
 clean:

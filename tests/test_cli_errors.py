@@ -169,3 +169,24 @@ def test_export_to_a_tool_without_a_roster_refuses(target, tmp_path, monkeypatch
     assert "--roster" in result.stderr and not (tmp_path / "out.csv").exists()
     plain = CliRunner().invoke(main, ["export", str(book), "--to", "csv", "--output", "out.csv"])
     assert plain.exit_code == 0, plain.output
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["release", "OUT/bundle"], ["nbgrader", "OUT/nb"], ["gradescope", "build", "OUT/autograder.zip"]],
+    ids=["release", "nbgrader", "gradescope"],
+)
+def test_commands_that_build_for_students_refuse_edited_stubs_alike(argv, tmp_path, monkeypatch) -> None:
+    """A student who edited the course's own exercises/ (or an instructor who tried a solution there)
+    gets the same one line from every command that would ship exercises/ to students."""
+    (tmp_path / "course").mkdir()
+    course = course_copy(tmp_path / "course")
+    stub = course / "exercises" / "stability.py"
+    stub.write_text(stub.read_text().replace("raise NotImplementedError", "return x", 1))
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.chdir(course)
+    result = CliRunner().invoke(main, [argv[0], *argv[1:-1], argv[-1].replace("OUT", str(out))])
+    _one_line_error(result)
+    assert "exercises/ is not the stubs (" in result.stderr and "git checkout -- exercises/" in result.stderr
+    assert list(out.iterdir()) == []

@@ -81,3 +81,30 @@ def test_notebook_cells_turn_magics_into_python(tmp_path: Path) -> None:
     source = module_source(cells)
     assert "get_ipython" not in source  # kernel-only calls are left out, assignments too
     assert run(source)["y"] == 2
+
+
+def test_grade_on_a_notebook_grades_what_it_defines(tmp_path: Path) -> None:
+    """`grade --submission my.ipynb` (the real command): the exercises the notebook defines, not
+    the whole course with every other exercise as an error."""
+    import subprocess
+    import sys
+
+    from tests.support import ROOT
+
+    solution = (ROOT / "reference" / "stability.py").read_text()
+    notebook = {
+        "cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "source": solution}],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path = tmp_path / "mine.ipynb"
+    path.write_text(json.dumps(notebook))
+    grade = str(Path(sys.executable).with_name("grade"))
+    done = subprocess.run(
+        [grade, "--submission", str(path), "--format", "json"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert {e["topic"] for e in result["exercises"]} == {"stability"}
+    assert result["score"] == result["max_score"] == 20

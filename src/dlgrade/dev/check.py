@@ -14,8 +14,27 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-from dlgrade.core.manifest import Course
+from dlgrade.core.manifest import Course, ManifestError
 from dlgrade.dev import readme as course_docs
+
+
+class EditedStubs(ManifestError):
+    """exercises/ holds filled-in stubs where a command builds something for students (one line)."""
+
+
+def require_stubs(course: Course, building: str) -> None:
+    """Refuse to build `building` (which ships exercises/ to students) from edited stubs."""
+    edited = []
+    for topic in course.topics:
+        stub = _functions(course.exercises_dir() / f"{topic.module}.py") or {}
+        edited += [e.id for e in topic.exercises if e.function in stub and not _only_raises(stub[e.function])]
+    if edited:
+        more = f" and {len(edited) - 3} more" if len(edited) > 3 else ""
+        raise EditedStubs(
+            f"exercises/ is not the stubs ({', '.join(edited[:3])}{more} filled in), and {building} "
+            "ships it to students: restore it (`git checkout -- exercises/`); students work in "
+            "the bundle that `grade release OUT_DIR` writes"
+        )
 
 
 @dataclass(frozen=True)

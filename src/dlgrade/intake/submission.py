@@ -17,6 +17,9 @@ REFERENCE = "reference"
 class Submission:
     folder: Path  # holds the exercise modules (stability.py, ...)
     label: str  # how reports name it
+    # A notebook's: the exercises its cells define (a student's `grade` grades those alone);
+    # None for folders and zips of modules, which stand for the whole course.
+    defines: tuple[str, ...] | None = None
 
 
 def resolve_submission(course: Course, spec: str | None) -> Submission:
@@ -86,7 +89,8 @@ def open_submission(course: Course, spec: str | None, workdir: Path | None = Non
 
     with archive.private_folder(workdir) as folder:
         if path.suffix == ".ipynb":
-            yield Submission(_from_notebooks(course, [path], folder, str(spec)), str(spec))
+            modules = _from_notebooks(course, [path], folder, str(spec))
+            yield Submission(modules, str(spec), _defined(course, modules))
             return
         if not archive.is_zip(path):
             raise archive.ArchiveError(f"{path.name} is not a zip archive or a notebook (.ipynb)")
@@ -97,9 +101,19 @@ def open_submission(course: Course, spec: str | None, workdir: Path | None = Non
             notebooks = sorted(p for p in folder.rglob("*.ipynb") if p.is_file() and not p.is_symlink())
             if not notebooks:
                 raise
-            yield Submission(
-                _from_notebooks(course, notebooks, folder / "notebook-modules", str(spec)), str(spec)
-            )
+            modules = _from_notebooks(course, notebooks, folder / "notebook-modules", str(spec))
+            yield Submission(modules, str(spec), _defined(course, modules))
+
+
+def _defined(course: Course, folder: Path) -> tuple[str, ...]:
+    """The exercises whose functions the modules made from notebooks define, in course order."""
+    import ast
+
+    functions: dict[str, set[str]] = {}
+    for path in folder.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        functions[path.stem] = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    return tuple(e.id for e in course.exercises if e.function in functions.get(e.module, ()))
 
 
 def _from_notebooks(course: Course, notebooks: list[Path], folder: Path, label: str) -> Path:

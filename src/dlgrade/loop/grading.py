@@ -16,12 +16,16 @@ def grade_submission(
 ) -> GradeResult:
     """Grade one submission (None: the course's exercises/; 'reference'; a folder; a zip; a notebook).
 
+    A notebook (alone, or in a zip of notebooks) is graded on the exercises it defines, as
+    `%grade` with no names is in Jupyter; name exercises to grade others too.
     The sandbox's zygote starts before this process imports torch, so both imports overlap.
     Grading the course's own exercises/ is the student's loop: the result records the hint
     tiers opened, and each exercise's result is remembered in .dlgrade/ for `grade list`.
     """
     course.select(list(names))  # unknown names fail before any work starts
     with open_submission(course, submission) as sub:
+        if not names and sub.defines is not None:
+            names = sub.defines  # a notebook is graded on what it defines, like `%grade`
         box = course_sandbox(course)
         from dlgrade.engine.runner import grade  # imports torch and pytest
 

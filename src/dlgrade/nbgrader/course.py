@@ -18,6 +18,7 @@ from pathlib import Path
 
 from dlgrade.core.atomic import write_atomic
 from dlgrade.core.manifest import Course, ManifestError, Topic
+from dlgrade.dev.check import require_stubs
 from dlgrade.nbgrader.cells import SourceError
 from dlgrade.nbgrader.notebook import topic_notebook
 
@@ -42,6 +43,7 @@ def write_nbgrader_course(
 ) -> list[Path]:
     """Write the config and one source notebook per topic (all topics unless named); return the files."""
     chosen = _topics(course, topics)
+    require_stubs(course, "an nbgrader course")
     if cell_timeout <= 0:
         raise NbgraderCourseError(
             f"the cell timeout must be a positive number of seconds, not {cell_timeout}"

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from dlgrade import __version__
 from dlgrade.core.manifest import MANIFEST_NAME, Course, load_course
-from dlgrade.dev.check import static_problems
+from dlgrade.dev.check import require_stubs, static_problems
 from dlgrade.engine.answers import AnswerBook, RecordingOracle
 from dlgrade.engine.bundle import ANSWERS_FILE, BUNDLE_FILE, BundleInfo, HiddenCheck, is_bundle
 from dlgrade.engine.oracle import Oracle
@@ -54,6 +54,7 @@ def build_release(course: Course, out_dir: Path, *, force: bool = False) -> Path
     if is_bundle(course.root):
         raise ReleaseError("this is a student bundle; release from the course's own repository")
     _check_target(course, out_dir, force)
+    require_stubs(course, "a student bundle")
     problems = static_problems(course)
     if problems:
         raise ReleaseError(f"the course does not pass `grade dev check`: {problems[0]}")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from dlgrade.core.atomic import write_atomic
 from dlgrade.core.manifest import Course
+from dlgrade.dev.check import require_stubs
 from dlgrade.release.wheel import build_engine_wheel, engine_requirements
 
 SCRIPTS = Path(__file__).with_name("autograder")
@@ -59,6 +60,7 @@ def run_autograder_text(hidden_until_due: bool) -> str:
 
 def build_autograder(course: Course, out: Path, *, hidden_until_due: bool = False) -> Path:
     """Write the autograder zip to `out` (atomically) and return its path."""
+    require_stubs(course, "the Gradescope autograder")
     buf = io.BytesIO()
     with tempfile.TemporaryDirectory(prefix="dlgrade-gradescope-") as tmp:
         wheel = build_engine_wheel(Path(tmp))
