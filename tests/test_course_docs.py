@@ -62,3 +62,17 @@ def test_a_readme_without_the_block_is_a_one_line_error(tmp_path, monkeypatch) -
     result = CliRunner().invoke(main, ["dev", "readme"])
     assert result.exit_code == 1 and "no generated topic block" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_dev_check_wants_at_least_two_hint_tiers(tmp_path) -> None:
+    root = _course_copy(tmp_path)
+    toml = root / "course.toml"
+    text = toml.read_text()
+    start = text.index('id = "tanh_forward"')
+    block_end = text.index("]\n", text.index("hints = [", start)) + 2
+    block = text[start:block_end]
+    toml.write_text(text[:start] + block[: block.index("hints = [")] + text[block_end:])
+    found = [str(p) for p in static_problems(load_course(root))]
+    assert found == [
+        "course.toml::tanh_forward: needs at least two hint tiers: `hint` (a nudge), then `hints = [...]`"
+    ]

@@ -61,6 +61,8 @@ def static_problems(course: Course) -> list[Problem]:
             Problem(f"{folder}/{name}", "declared in course.toml but missing") for name in expected - present
         ]
         out += [Problem(f"{folder}/{name}", "not declared in course.toml") for name in present - expected]
+    tiers = "needs at least two hint tiers: `hint` (a nudge), then `hints = [...]`"
+    out += [Problem(f"course.toml::{e.id}", tiers) for e in course.exercises if len(set(e.hints)) < 2]
     for topic in course.topics:
         stub = _functions(course.exercises_dir() / f"{topic.module}.py")
         ref = _functions(course.reference_dir() / f"{topic.module}.py")
