@@ -12,6 +12,7 @@ from dlgrade import __version__
 from dlgrade.cli import batch as cli_batch
 from dlgrade.cli import course as cli_course
 from dlgrade.cli import dev as cli_dev
+from dlgrade.cli import insight as cli_insight
 from dlgrade.cli import similarity as cli_similarity
 from dlgrade.cli import student as cli_student
 from dlgrade.cli import submissions as cli_submissions
@@ -97,6 +98,7 @@ cli_student.register(main)  # list, hint, reset, watch
 cli_course.register(main)  # release, nbgrader
 cli_dev.register(main)  # dev, doctor
 main.add_command(cli_similarity.similarity_command)
+main.add_command(cli_insight.insight_command)
 
 
 def entry() -> None:
