@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -14,7 +15,15 @@ from dlgrade.cli import course as cli_course
 from dlgrade.cli import dev as cli_dev
 from dlgrade.cli import student as cli_student
 from dlgrade.cli import submissions as cli_submissions
-from dlgrade.cli.common import EXIT_ENGINE, EXIT_FAIL_UNDER, domain_errors, emit, here_course
+from dlgrade.cli.common import (
+    EXIT_ENGINE,
+    EXIT_FAIL_UNDER,
+    domain_errors,
+    emit,
+    here_course,
+    printable_errors,
+    say,
+)
 from dlgrade.cli.options import (
     containment_option,
     device_option,
@@ -41,6 +50,14 @@ class DefaultGroup(click.Group):
         if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help", "--version")):
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with printable_errors():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with printable_errors():
+            return super().invoke(ctx)
 
 
 @click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -87,7 +104,7 @@ def check_command(
         if plots is not None:
             draw_plots(here_course(), submission, names, plots)
     for line in result.internal_errors:
-        click.echo(f"grader error: {line}", err=True)
+        say(f"grader error: {line}", err=True)
     if result.internal_errors:
         sys.exit(EXIT_ENGINE)
     if fail_under is not None and result.percent < fail_under:
@@ -103,7 +120,7 @@ def draw_plots(course: Course, submission: str | None, names: tuple[str, ...], f
     except PlotError as exc:
         raise click.UsageError(str(exc)) from None
     for line in lines:
-        click.echo(line, err=True)
+        say(line, err=True)
 
 
 cli_submissions.register(main)  # package, verify, merge, report
@@ -131,7 +148,7 @@ def entry() -> None:
     else:  # pragma: no cover - click's standalone mode always exits
         code = 0
     if code is not None and not isinstance(code, int):
-        click.echo(str(code), err=True)
+        say(str(code), err=True)
         code = 1
     try:
         close_shared()
