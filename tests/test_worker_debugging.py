@@ -59,6 +59,25 @@ def test_printing_tensors_keeps_the_grade_and_shows_the_prints(course: Course, t
     assert "TypeError" not in messages
 
 
+MATVEC_PRINTS = """
+_model_matvec = matvec
+
+
+def matvec(A, x):
+    print(A, f"{x}", repr(torch.nn.Parameter(x)))
+    return _model_matvec(A, x)
+"""
+
+
+def test_printing_tensors_where_iterating_a_tensor_is_forbidden(course: Course, tmp_path) -> None:
+    """torch's text of a tensor iterates and reduces it; einsum's rules forbid that to the
+    student (no_loops), not to print."""
+    folder = _appended(course, "einsum_tasks", MATVEC_PRINTS, tmp_path / "sub")
+    (matvec,) = _grade(folder, "matvec")["exercises"]
+    assert matvec["status"] == "passed", matvec
+    assert matvec["score"] == matvec["max_score"] > 0
+
+
 FORWARD_MODE = (ROOT / "tests" / "fixtures" / "right" / "layers" / "forward_mode.py").read_text()
 
 

@@ -196,7 +196,7 @@ def _wrap(original: Any, dotted: str) -> Any:
 def install(patterns: list[str]) -> list[str]:
     """Wrap every callable the patterns name, wherever torch's modules hold it; return the names.
     Also installs the look-up guards (`sandbox/lookups.py`); runs in the zygote only."""
-    from dlgrade.sandbox import lookups
+    from dlgrade.sandbox import lookups, output
 
     wrapped: dict[int, Any] = {}
     names: list[str] = []
@@ -217,6 +217,7 @@ def install(patterns: list[str]) -> list[str]:
     _replace_aliases(wrapped)
     _script_builtins(wrapped)
     lookups.install(STATE, shell)
+    output.install_tensor_text(STATE, shell)
     return names
 
 
