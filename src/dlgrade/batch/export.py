@@ -7,13 +7,12 @@ roster who handed nothing in get a blank score. docs/batch.md lists the columns.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from dlgrade.batch.entries import Row
-from dlgrade.batch.gradebook import Gradebook, cell, number
+from dlgrade.batch.gradebook import Gradebook, number
+from dlgrade.core.sheets import csv_text
 
 # Roster columns each tool's columns are taken from (compared case- and space-insensitively).
 ALIASES = {
@@ -60,11 +59,9 @@ def _people(book: Gradebook) -> list[tuple[str, Row | None]]:
 
 
 def _tool(book: Gradebook, columns: tuple[str, ...], keys: tuple[str, ...], head: list[str]) -> Export:
-    buf = io.StringIO()
-    out = csv.writer(buf, lineterminator="\n")
-    out.writerow([*columns, *head])
+    rows = [[*columns, *head]]
     if columns == CANVAS:
-        out.writerow(["Points Possible", "", "", "", "", number(book.max_score)])
+        rows.append(["Points Possible", "", "", "", "", number(book.max_score)])
     skipped = []
     for sid, row in _people(book):
         values = [_pick(book.roster.fields(sid), c) for c in columns]
@@ -72,8 +69,8 @@ def _tool(book: Gradebook, columns: tuple[str, ...], keys: tuple[str, ...], head
             skipped.append(sid)
             continue
         tail = [score(row)] if columns == CANVAS else [score(row), number(book.max_score)]
-        out.writerow([*(cell(v) for v in values), *tail])
-    return Export(buf.getvalue(), tuple(skipped))
+        rows.append([*values, *tail])
+    return Export(csv_text(rows), tuple(skipped))
 
 
 def canvas(book: Gradebook, assignment: str) -> Export:
@@ -88,16 +85,13 @@ def gradescope(book: Gradebook, assignment: str) -> Export:
 
 def plain(book: Gradebook, assignment: str) -> Export:
     """Every submission and roster student: id, roster columns, status, score, max, percent."""
-    buf = io.StringIO()
-    out = csv.writer(buf, lineterminator="\n")
-    out.writerow(["id", *book.roster.columns, "status", "score", "max_score", "percent"])
+    rows = [["id", *book.roster.columns, "status", "score", "max_score", "percent"]]
     for sid, row in _people(book):
         got = score(row)
         percent = number(100 * float(got) / book.max_score) if got and book.max_score else ""
         status = row.status if row else "missing"
-        who = [cell(v) for v in book.roster.fields(sid).values()]
-        out.writerow([cell(sid), *who, status, got, number(book.max_score), percent])
-    return Export(buf.getvalue(), ())
+        rows.append([sid, *book.roster.fields(sid).values(), status, got, number(book.max_score), percent])
+    return Export(csv_text(rows), ())
 
 
 TARGETS: dict[str, Callable[[Gradebook, str], Export]] = {

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from html import escape as html_escape
 from pathlib import Path
 
 from dlgrade.batch.entries import Row
 from dlgrade.batch.gradebook import GRADEBOOK_FORMAT, Gradebook, GradebookError, read_gradebook
 from dlgrade.core.atomic import write_atomic
 from dlgrade.core.result import GradeResult
+from dlgrade.report.html import escape as html_escape
 from dlgrade.report.html import render_html
 from dlgrade.report.json_report import ResultFileError, read_result
 from dlgrade.report.markdown import escape, render_markdown

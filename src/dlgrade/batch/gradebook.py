@@ -6,8 +6,6 @@ the batch, so `merge` can refuse shards of different batches, overlapping or mis
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,6 +14,7 @@ from typing import Any
 from dlgrade.batch.entries import Row
 from dlgrade.batch.roster import Roster
 from dlgrade.core.atomic import write_atomic
+from dlgrade.core.sheets import csv_text
 
 GRADEBOOK_FORMAT = "dlgrade-gradebook"
 GRADEBOOK_VERSION = 1
@@ -23,11 +22,6 @@ GRADEBOOK_VERSION = 1
 
 class GradebookError(ValueError):
     """A gradebook cannot be read or merged; the message is one line."""
-
-
-def cell(text: str) -> str:
-    """Text a spreadsheet will not run as a formula (ids and reasons come from students' files)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def number(x: float) -> str:
@@ -78,20 +72,18 @@ class Gradebook:
 
     def csv_text(self) -> str:
         """id, the roster's columns, status, total, max_score, one column per exercise, reason,
-        digest. Blank points: not graded."""
-        buf = io.StringIO()
-        out = csv.writer(buf, lineterminator="\n")
+        digest. Blank points: not graded. Every cell as core.sheets writes it (no formulas)."""
         students = self.roster.columns
-        out.writerow(["id", *students, "status", "total", "max_score", *self.exercises, "reason", "digest"])
+        rows = [["id", *students, "status", "total", "max_score", *self.exercises, "reason", "digest"]]
         for row in self.rows:
             points = {e.id: e.score for e in row.result.exercises} if row.result else {}
             total = number(row.result.score) if row.status == "graded" and row.result else ""
             graded = row.status == "graded"
             cells = [number(points[x]) if graded and x in points else "" for x in self.exercises]
-            who = [cell(v) for v in self.roster.fields(row.id).values()]
-            head = [cell(row.id), *who, row.status, total, number(self.max_score)]
-            out.writerow([*head, *cells, cell(row.reason), row.digest])
-        return buf.getvalue()
+            who = list(self.roster.fields(row.id).values())
+            head = [row.id, *who, row.status, total, number(self.max_score)]
+            rows.append([*head, *cells, row.reason, row.digest])
+        return csv_text(rows)
 
     def json_text(self) -> str:
         return json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"

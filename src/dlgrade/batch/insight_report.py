@@ -11,6 +11,7 @@ from pathlib import Path
 
 from dlgrade.batch.insight import Insight
 from dlgrade.core.atomic import write_atomic
+from dlgrade.core.printable import printable
 
 STATUS_COLOURS = (
     ("passed", "#3a9d5d"),
@@ -21,7 +22,7 @@ STATUS_COLOURS = (
 
 
 def _clean(text: str) -> str:
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return printable(text)
 
 
 def summary(ins: Insight, *, top: int = 8) -> list[str]:

@@ -17,6 +17,7 @@ from rich.progress import (
 )
 
 from dlgrade.batch.entries import Row
+from dlgrade.core.printable import printable
 
 
 class BatchProgress:
@@ -31,7 +32,7 @@ class BatchProgress:
         if self.task is not None:
             self.progress.advance(self.task)
         if row.status != "graded":
-            line = f"{row.id}: {row.status}: {row.reason}"
+            line = printable(f"{row.id}: {row.status}: {row.reason}")
             self.progress.console.print(line, highlight=False, markup=False)
 
 

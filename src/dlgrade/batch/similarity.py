@@ -28,12 +28,6 @@ WINDOW = 1
 MAX_SOURCE = 1 << 20  # bytes read of one module
 
 
-def printable(text: str, keep: str = "") -> str:
-    """No control character from a submission (ids are file names) reaches a terminal or page:
-    each is shown escaped (`\\x1b`), except those in `keep` (newlines and tabs of code)."""
-    return "".join(c if c.isprintable() or c in keep else repr(c)[1:-1] for c in text)
-
-
 class SimilarityError(ValueError):
     """The comparison cannot run (the detector is not installed); one line."""
 

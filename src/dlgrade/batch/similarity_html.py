@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime
 from html import escape as _escape
 
-from dlgrade.batch.similarity import Match, Similarity, printable
+from dlgrade.batch.similarity import Match, Similarity
+from dlgrade.core.printable import lines
 
 
 def escape(text: str) -> str:
-    return _escape(printable(text, keep="\n\t"))
+    return _escape(lines(text))
 
 
 STYLE = """

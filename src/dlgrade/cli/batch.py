@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from dlgrade.cli.common import EXIT_INTERRUPTED
+from dlgrade.cli.common import EXIT_INTERRUPTED, say
 from dlgrade.cli.options import containment_option, device_option
 from dlgrade.cli.submissions import _course, _csv_option, _errors
 from dlgrade.core.manifest import Course
@@ -130,15 +130,15 @@ def batch_command(
             written = write_gradebook(run.book, csv_path)
             notes = write_feedback(run.book, feedback) if feedback else []
     except KeyboardInterrupt:
-        click.echo(f"interrupted: no gradebook written; {csv_path} is unchanged", err=True)
+        say(f"interrupted: no gradebook written; {csv_path} is unchanged", err=True)
         sys.exit(EXIT_INTERRUPTED)
-    click.echo(run.summary(), err=True)
+    say(run.summary(), err=True)
     if notes:
-        click.echo(f"{len(notes)} feedback files (Markdown and HTML) in {feedback}", err=True)
+        say(f"{len(notes)} feedback files (Markdown and HTML) in {feedback}", err=True)
     where = ", ".join(str(Path(p).resolve()) for p in written)
-    click.echo(f"gradebook: {where} (--csv chooses where)", err=True)
+    say(f"gradebook: {where} (--csv chooses where)", err=True)
     for path in written:
-        click.echo(str(path))
+        say(str(path))
     if run.failed:
         sys.exit(EXIT_ENGINE)
 
@@ -171,12 +171,12 @@ def export_command(gradebook: Path, target: str, output: Path, assignment: str |
         done = TARGETS[target](book, assignment or book.course)
         write_atomic(output, done.text)
     if done.skipped:
-        click.echo(
+        say(
             f"left out {len(done.skipped)} submission(s) the roster does not identify: "
             f"{', '.join(done.skipped)}",
             err=True,
         )
-    click.echo(str(output))
+    say(str(output))
 
 
 def register(group: click.Group) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from dlgrade.core.manifest import Course, ManifestError, find_course_root, load_course
+from dlgrade.core.printable import printable
 from dlgrade.intake.errors import SubmissionError
 
 EXIT_FAIL_UNDER = 1
@@ -27,6 +28,12 @@ class EngineFailure(click.ClickException):
 
 
 EXIT_INTERRUPTED = 130
+
+
+def say(text: str, err: bool = False, nl: bool = True) -> None:
+    """Echo one line that may quote others' text (submission ids, file names, messages):
+    control and invisible characters shown, never acted on (core.printable), newlines too."""
+    click.echo(printable(text, keep="\t"), err=err, nl=nl)
 
 
 @contextlib.contextmanager
@@ -71,7 +78,7 @@ def emit(result: object, fmt: str, output: Path | None) -> None:
     assert isinstance(result, GradeResult)
     if output is not None:
         write_atomic(output, FORMATS[fmt](result))
-        click.echo(f"wrote {output}", err=True)
+        say(f"wrote {output}", err=True)
     if output is None and fmt != "table":
         click.echo(FORMATS[fmt](result), nl=False)
     else:

@@ -33,7 +33,9 @@ def complete_names(ctx: click.Context, param: object, incomplete: str) -> list[C
 
 def one_line(exc: click.ClickException, ctx: click.Context | None) -> str:
     """The error as one line, with where to read more (the command the user typed)."""
-    message = " ".join(exc.format_message().split())
+    from dlgrade.core.printable import printable
+
+    message = printable(" ".join(exc.format_message().split()))
     if not isinstance(exc, click.NoSuchOption | click.BadParameter):
         return f"Error: {message}"
     where = _typed_path(ctx)

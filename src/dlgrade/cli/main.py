@@ -16,7 +16,7 @@ from dlgrade.cli import insight as cli_insight
 from dlgrade.cli import similarity as cli_similarity
 from dlgrade.cli import student as cli_student
 from dlgrade.cli import submissions as cli_submissions
-from dlgrade.cli.common import EXIT_ENGINE, EXIT_FAIL_UNDER, domain_errors, emit, here_course
+from dlgrade.cli.common import EXIT_ENGINE, EXIT_FAIL_UNDER, domain_errors, emit, here_course, say
 from dlgrade.cli.group import DefaultGroup, complete_names
 from dlgrade.cli.options import (
     containment_option,
@@ -73,7 +73,7 @@ def check_command(
         if plots is not None:
             draw_plots(here_course(), submission, names, plots)
     for line in result.internal_errors:
-        click.echo(f"grader error: {line}", err=True)
+        say(f"grader error: {line}", err=True)
     if result.internal_errors:
         sys.exit(EXIT_ENGINE)
     if fail_under is not None and result.percent < fail_under:
@@ -89,7 +89,7 @@ def draw_plots(course: Course, submission: str | None, names: tuple[str, ...], f
     except PlotError as exc:
         raise click.UsageError(str(exc)) from None
     for line in lines:
-        click.echo(line, err=True)
+        say(line, err=True)
 
 
 cli_submissions.register(main)  # package, verify, merge, report
@@ -119,7 +119,7 @@ def entry() -> None:
     else:  # pragma: no cover - click's standalone mode always exits
         code = 0
     if code is not None and not isinstance(code, int):
-        click.echo(str(code), err=True)
+        say(str(code), err=True)
         code = 1
     try:
         close_shared()

@@ -41,10 +41,11 @@ def similarity_command(
     """Rank pairs of submissions (zips or folders) in SUBMISSIONS by the code they share, per
     exercise and per module, leaving out the code the stubs give everyone. A signal for a person
     to look at, not a verdict (docs/similarity.md)."""
-    from dlgrade.batch.similarity import compare, printable
+    from dlgrade.batch.similarity import compare
     from dlgrade.batch.similarity_html import render
     from dlgrade.cli.common import domain_errors, here_course
     from dlgrade.core.atomic import write_atomic
+    from dlgrade.core.printable import printable
 
     with domain_errors():
         course = here_course()

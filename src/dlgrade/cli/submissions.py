@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from dlgrade.cli.common import say
 from dlgrade.cli.options import (
     containment_option,
     device_option,
@@ -108,13 +109,13 @@ def verify_command(package: Path, fmt: str, output: Path | None, device: str) ->
         checked = verify_package(_course(), package, device=device)
         emit(checked.regrade, fmt, output)
     for line in checked.regrade.internal_errors:
-        click.echo(f"grader error: {line}", err=True)
+        say(f"grader error: {line}", err=True)
     if checked.regrade.internal_errors:
         sys.exit(EXIT_ENGINE)
     for problem in checked.problems:
-        click.echo(f"integrity: {problem}", err=True)
+        say(f"integrity: {problem}", err=True)
     for diff in checked.differences:
-        click.echo(f"differs: {diff.describe()}", err=True)
+        say(f"differs: {diff.describe()}", err=True)
     total = f"{checked.regrade.score:g}/{checked.regrade.max_score:g}"
     if checked.ok:
         click.echo(f"verified: every claimed score matches the regrade ({total})", err=True)
@@ -136,7 +137,7 @@ def merge_command(shards: tuple[Path, ...], csv_path: Path) -> None:
     with _errors():
         book = merge([read_gradebook(p) for p in shards])
         written = write_gradebook(book, csv_path)
-    click.echo(f"merged {len(shards)} shards: {len(book.rows)} submissions", err=True)
+    say(f"merged {len(shards)} shards: {len(book.rows)} submissions", err=True)
     for path in written:
         click.echo(str(path))
 

@@ -24,6 +24,7 @@ from dlgrade.core.manifest import Course
 from dlgrade.core.result import GradeResult
 from dlgrade.engine.sandboxes import course_sandbox
 from dlgrade.loop.screen import Screen, screen_lines, unsolved_after
+from dlgrade.report.table import shown
 from dlgrade.sandbox.pool import Sandbox
 
 DEBOUNCE_MS = 20  # editors write a file in bursts; watchfiles waits this long for quiet
@@ -157,7 +158,7 @@ def _key(screen: Screen, key: str) -> None:
 def _draw(console: Console, screen: Screen) -> None:
     console.clear()
     for line in screen_lines(screen):
-        console.print(line)
+        console.print(shown(line))
 
 
 @contextlib.contextmanager

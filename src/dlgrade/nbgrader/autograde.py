@@ -46,6 +46,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Float
 
 from dlgrade.core.manifest import Course
+from dlgrade.core.printable import printable
 from dlgrade.core.result import ExerciseResult, GradeResult
 from dlgrade.intake.notebook_code import code_cells, module_source
 from dlgrade.nbgrader.notebook import CHECKS_SUFFIX
@@ -162,7 +163,7 @@ class RegradeNotebook(NbGraderPreprocessor):
         try:
             grades = regrade(nb, find_course(), self.timeout)
         except (RegradeError, NotebookGradingError) as exc:
-            self.log.error("dlgrade: %s", exc)
+            self.log.error("dlgrade: %s", printable(str(exc)))
             raise
         resources[RESOURCE] = grades
         return nb, resources

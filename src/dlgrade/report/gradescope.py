@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from dlgrade.core import printable
 from dlgrade.core.result import CheckResult, ExerciseResult, GradeResult
 
 # Hidden checks: name and points are known up front; the result shows after the due date.
@@ -111,6 +112,9 @@ def gradescope_document(result: GradeResult, *, hidden_until_due: bool = False) 
     if hidden_until_due:
         del doc["score"]  # Gradescope totals the tests; hidden ones show after the due date
         del extra["statuses"]  # an exercise's status says how its hidden checks went
+    doc["output"] = printable.lines(doc["output"])  # what Gradescope shows: control characters visible
+    for test in tests:
+        test["name"], test["output"] = printable.lines(test["name"]), printable.lines(test["output"])
     return doc
 
 

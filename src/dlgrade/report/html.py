@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from html import escape
+from html import escape as _escape
 
+from dlgrade.core.printable import lines
 from dlgrade.core.result import ExerciseResult, GradeResult
 from dlgrade.report.hidden_note import hidden_note
 from dlgrade.report.markdown import STATUS_LABEL
@@ -13,6 +14,11 @@ _STYLE = (
     "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em}"
     "td.n{text-align:right}li{margin:.3em 0}"
 )
+
+
+def escape(text: str) -> str:
+    """Text as HTML that shows as itself, control and invisible characters made visible."""
+    return _escape(lines(text))
 
 
 def _problems(e: ExerciseResult) -> list[str]:

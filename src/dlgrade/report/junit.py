@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+from dlgrade.core.printable import lines
 from dlgrade.core.result import CheckResult, ExerciseResult, GradeResult
 
 HIDDEN_MESSAGE = "hidden check failed (details withheld)"
@@ -23,7 +24,7 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def clean(text: str) -> str:
-    return _NOT_XML.sub("\ufffd", text)
+    return lines(_NOT_XML.sub("\ufffd", text))
 
 
 def _points(score: float, max_score: float) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from dlgrade.core.printable import printable
 from dlgrade.core.result import ExerciseResult, GradeResult
 from dlgrade.report.hidden_note import hidden_note
 
@@ -20,7 +21,7 @@ _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
 
 def escape(text: str) -> str:
     """Plain text as Markdown that renders as itself on one line."""
-    text = " ".join(text.split())
+    text = printable(" ".join(text.split()))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _SPECIAL.sub(r"\\\1", text)
 

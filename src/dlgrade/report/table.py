@@ -10,6 +10,7 @@ import io
 from rich.console import Console
 from rich.text import Text
 
+from dlgrade.core.printable import printable
 from dlgrade.core.result import ExerciseResult, GradeResult
 from dlgrade.report.hidden_note import hidden_note
 
@@ -125,5 +126,15 @@ def render_lines(lines: list[Text], color: bool = False) -> str:
         width=200,
     )
     for line in lines:
-        console.print(line)
+        console.print(shown(line))
     return buf.getvalue()
+
+
+def shown(line: Text) -> Text:
+    """The line with every control or invisible character visible (core.printable): one for
+    one, so its styles stay in place. Ids, paths and messages in it may be a student's."""
+    if line.plain.isprintable():
+        return line
+    out = line.copy()
+    out.plain = printable(line.plain)
+    return out

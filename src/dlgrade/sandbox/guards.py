@@ -162,11 +162,18 @@ def is_wrapper(obj: Any) -> bool:
 def _wrap(original: Any, dotted: str) -> Any:
     if isinstance(original, type):
         init = original.__init__  # type: ignore[misc]
+        # A class built by its __new__ alone (a namedtuple such as forward_ad's
+        # UnpackedDualTensor) inherits object.__init__, which refuses arguments once the class
+        # defines an __init__ of its own: the guard then calls it with none.
+        bare = init is object.__init__
 
         def guarded_init(self: Any, *args: Any, **kwargs: Any) -> None:
             if STATE.armed:
                 STATE.seen(dotted)
-            init(self, *args, **kwargs)
+            if bare:
+                init(self)
+            else:
+                init(self, *args, **kwargs)
 
         original.__init__ = shell(guarded_init, init)  # type: ignore[misc]
         return original
@@ -189,7 +196,7 @@ def _wrap(original: Any, dotted: str) -> Any:
 def install(patterns: list[str]) -> list[str]:
     """Wrap every callable the patterns name, wherever torch's modules hold it; return the names.
     Also installs the look-up guards (`sandbox/lookups.py`); runs in the zygote only."""
-    from dlgrade.sandbox import lookups
+    from dlgrade.sandbox import lookups, output
 
     wrapped: dict[int, Any] = {}
     names: list[str] = []
@@ -208,8 +215,24 @@ def install(patterns: list[str]) -> list[str]:
                 setattr(owner, attr, replacement)
             names.append(dotted)
     _replace_aliases(wrapped)
+    _script_builtins(wrapped)
     lookups.install(STATE, shell)
+    output.install_tensor_text(STATE, shell)
     return names
+
+
+def _script_builtins(wrapped: dict[int, Any]) -> None:
+    """TorchScript maps a torch function to its operator by identity; torch's own scripted
+    code (forward AD's decompositions, loaded by the first `make_dual`) must find a wrapper
+    where it finds its original. Students cannot script (the `sandbox` rules refuse torch.jit)."""
+    table = getattr(sys.modules.get("torch.jit._builtins"), "_get_builtin_table", None)
+    if table is None:
+        return
+    ops = table()
+    for key, replacement in wrapped.items():
+        op = ops.get(key)
+        if op is not None:
+            ops[id(replacement)] = op
 
 
 def _replace_aliases(wrapped: dict[int, Any]) -> None:
