@@ -12,7 +12,11 @@ torch.randn / Tensor.uniform_ / Tensor.normal_), so the same generator state giv
 weights and the global seed (torch.manual_seed) changes nothing.
 The grader judges the samplers by statistics that a correct sampler passes with probability
 above 1 - 1e-9 (bounds, the variance and the shape of the distribution over many draws), not
-by the exact numbers drawn.
+by the exact numbers drawn. The fans are exact, no + 1 or - 1: the variance is judged on
+(2, 20000) weights too (fans far apart), a uniform sampler's largest |w| must come close to a
+on many draws, and several shapes of 24 weights each are drawn from generators in the same
+state: a sampler that turns the same draws into weights the same way for any shape gives
+weights that differ only by the scale, whose ratio must then follow the formula within 1e-4.
 Not allowed: torch.nn.init.*.
 Run `grade init` to check your work.
 """

@@ -92,11 +92,17 @@ def shape_matches(fn: str, case: str, w: torch.Tensor) -> None:
     eps = sampling.dkw_epsilon(w.numel())
     if fn == "xavier_uniform":
         a = math.sqrt(3 * var)
-        biggest = float(w.abs().max())
+        biggest, gap = float(w.abs().max()), sampling.edge_gap(w.numel())
         if biggest > a * (1 + 1e-6):
             fail(
                 f"{case}: an entry of size {biggest:.4g} lies outside ±a = ±{a:.4g}",
                 "an entry lies outside ±a",
+            )
+        if biggest < a * (1 - gap):
+            fail(
+                f"{case}: the largest entry is {biggest:.6g}, short of a = {a:.6g}: {w.numel()} draws of "
+                f"U(-a, a) reach beyond {a * (1 - gap):.6g} with probability 1 - 1e-10",
+                "the entries stop short of ±a",
             )
         dist, words = sampling.ks_distance(w, sampling.uniform_cdf(a)), f"U(-{a:.4g}, {a:.4g})"
     else:
@@ -109,7 +115,10 @@ def shape_matches(fn: str, case: str, w: torch.Tensor) -> None:
         )
 
 
-BIG = [(120, 250)]
+# 30,000 and 40,000 weights; fans far apart: at (2, 20000) a fan-in off by one changes He's
+# variance by a factor 2/3 or 2, far outside bounds of about ±5 %; at (120, 250) a fan sum off by
+# one moves Xavier's a by 1/740 while 30,000 uniform draws come within 23/30,000 of a (edge_gap).
+BIG = [(120, 250), (2, 20000)]
 
 
 @check_each(
@@ -188,6 +197,47 @@ def test_generator(student, reference, device, fn):
             "draw from `generator`, not from the global RNG",
             "other generator states gave the same weights",
         )
+
+
+EQUAL_SIZE = [(1, 24), (2, 12), (3, 8), (4, 6), (8, 3), (24, 1)]  # 24 weights each, fans 25, 14, 11, 10
+
+
+def scale_of(fn: str, n_in: int, n_out: int) -> float:
+    return math.sqrt(target_var(fn, n_in, n_out))
+
+
+@check_each(
+    SAMPLERS,
+    "the scale follows the fans exactly",
+    points=1,
+    hint="the scale uses the fans exactly as the docstring says: no + 1 or - 1",
+)
+def test_scale_exact(student, reference, device, fn):
+    """The same generator state and the same number of weights: a sampler that turns its standard
+    draws into weights the same way for every shape gives the same numbers up to the scale, in
+    some order. Where they are (sorted, proportional within 1e-4), the ratio of two shapes' scales
+    must be the formula's within 1e-4: a fan off by one moves it by 3 % or more here. A sampler
+    whose draws depend on the shape in another way gets no verdict from this check."""
+    seed = seed_for(fn, "equal sizes")
+    calls = student.calls(fn, [Request((a, b, generator(seed))) for a, b in EQUAL_SIZE])
+    ws = [
+        expect_tensor(c.value, what="the weights").detach().cpu().to(torch.float64).reshape(-1) for c in calls
+    ]
+    if any(w.numel() != 24 for w in ws):
+        return  # the shape check says so
+    flat = [w.sort().values for w in ws]
+    base, base_scale = flat[0], scale_of(fn, *EQUAL_SIZE[0])
+    ratios = [float((w @ base) / (base @ base)) for w in flat]
+    if any(float((w - r * base).norm()) > 1e-4 * float(w.norm()) for w, r in zip(flat, ratios, strict=True)):
+        return
+    for (a, b), r in zip(EQUAL_SIZE, ratios, strict=True):
+        want = scale_of(fn, a, b) / base_scale
+        if abs(r / want - 1) > 1e-4:
+            fail(
+                f"{fn}({a}, {b}, generator) and {fn}{EQUAL_SIZE[0]} from generators in the same state: the "
+                f"same draws scaled {r:.6g} times as much; {FORMULA[fn]} says {want:.6g}",
+                "the scale does not follow the fans",
+            )
 
 
 @check_each(SAMPLERS, "variance and distribution on other layer sizes", points=1, hidden=True)
