@@ -78,7 +78,7 @@ def train_xor_mlp(
     from different initialisations keeping the best.
     The arguments count: steps=0 returns the initial parameters drawn from `seed` (another seed,
     others), every step moves them by an amount scaled by lr (lr=0 leaves them where they start),
-    and steps=3 at lr=0.1 moves them.
+    and steps=3 at lr=0.1 moves them; `hidden` sets the width (graded with 3, 4 and 6).
     """
     # TODO: initialise from `seed`, train, return the parameters of the trained network.
     raise NotImplementedError

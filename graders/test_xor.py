@@ -505,16 +505,22 @@ def same(a: torch.Tensor, b: torch.Tensor) -> bool:
     return a.shape == b.shape and bool(torch.allclose(a, b, rtol=1e-9, atol=1e-12))
 
 
-def expect_budget_and_seed(student: StudentModule, fn: str, spec, x: torch.Tensor, y: torch.Tensor) -> None:
+def expect_budget_and_seed(
+    student: StudentModule, fn: str, spec, x: torch.Tensor, y: torch.Tensor, **extra: int
+) -> None:
     """steps=0 returns the start for `seed`; lr=0 leaves the start where it is (3 steps); 3 steps
-    at lr=0.1 move it; another seed starts elsewhere."""
+    at lr=0.1 move it; another seed starts elsewhere. `extra` goes to every call."""
     runs = {
         "steps=0, seed=0": {"steps": 0, "seed": 0},
         "steps=3, lr=0.0, seed=0": {"steps": 3, "lr": 0.0, "seed": 0},
         "steps=3, lr=0.1, seed=0": {"steps": 3, "lr": 0.1, "seed": 0},
         "steps=0, seed=1": {"steps": 0, "seed": 1},
     }
-    got = {w: flat(student.call(fn, x, y, **kw).value, spec, x, f"{fn}(XOR, {w})") for w, kw in runs.items()}
+    shown = "".join(f", {k}={v}" for k, v in extra.items())
+    got = {
+        w: flat(student.call(fn, x, y, **kw, **extra).value, spec, x, f"{fn}(XOR{shown}, {w})")
+        for w, kw in runs.items()
+    }
     start, frozen, moved, other = got.values()
     if not same(start, frozen):
         fail(
@@ -536,16 +542,15 @@ def expect_budget_and_seed(student: StudentModule, fn: str, spec, x: torch.Tenso
 
 @check(
     "train_xor_mlp",
-    "honours steps, lr and seed (steps 0 and 3, lr 0, seeds 0 and 1)",
+    "honours steps, lr, seed and hidden (steps 0 and 3, lr 0, seeds 0 and 1, hidden 3)",
     points=1,
     hint="use the arguments, not constants of your own: steps=0 returns the seed's initial parameters, lr "
-    "scales every step (lr=0 moves nothing), the seed draws the start",
+    "scales every step (lr=0 moves nothing), the seed draws the start, hidden sets the width",
 )
 def test_mlp_budget(student, reference, device):
-    spec = [("W1", (4, 2)), ("b1", (4,)), ("W2", (1, 4)), ("b2", (1,))]
-    expect_budget_and_seed(
-        student, "train_xor_mlp", spec, corners(device=device), truth_table("XOR", device=device)
-    )
+    spec = [("W1", (3, 2)), ("b1", (3,)), ("W2", (1, 3)), ("b2", (1,))]
+    x, y = corners(device=device), truth_table("XOR", device=device)
+    expect_budget_and_seed(student, "train_xor_mlp", spec, x, y, hidden=3)
 
 
 @check(
