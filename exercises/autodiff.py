@@ -11,7 +11,11 @@ the operation and whose other items are indices of earlier nodes, or numbers for
     ("tanh", i)    tanh(a)              ("relu", i)    max(a, 0) (derivative 0 at a = 0)
     ("pow", i, p)  a ** p (p a number)
 where a is node i's value and b node j's. The last node is the output f(x); x is a 1-d
-float64 tensor holding the inputs. Example (the lesson's): z = x**2 + x*y + y**2 is
+float64 tensor holding the inputs. Input nodes may stand anywhere in the list and in any
+order (("input", k) is x[k], whatever its position), the same ("input", k) may appear more
+than once (each is x[k]; all of them count toward k's derivative), and some inputs may not
+appear at all (derivative 0). relu at exactly 0 has derivative 0, as in torch.
+Example (the lesson's): z = x**2 + x*y + y**2 is
     [("input", 0), ("input", 1), ("pow", 0, 2), ("mul", 0, 1), ("pow", 1, 2),
      ("add", 2, 3), ("add", 5, 4)]
 and at x = (2, 3) gives z = 19 with gradient (7, 8).
@@ -36,7 +40,8 @@ def jvp(graph: Graph, x: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, t
     (a b)' = a' b + a b' (product rule), (a / b)' = (a' b - a b') / b**2, exp(a)' = exp(a) a',
     log(a)' = a' / a, sin(a)' = cos(a) a', tanh(a)' = (1 - tanh(a)**2) a',
     relu(a)' = a' where a > 0 else 0, (a**p)' = p a**(p - 1) a'.
-    Shapes: x (n,) float64, v (n,) float64 -> y and dy, both 0-d float64 tensors.
+    Shapes: x (n,) float64, v (n,) float64 (any real numbers, not only 0 and 1) -> y and dy,
+    both 0-d float64 tensors.
     Example: f(x) = x**2 + 2x + 1 at x = 3 with v = 1 gives (16, 8).
     """
     # TODO: one sweep over the nodes with a (value, tangent) pair per node.

@@ -74,7 +74,7 @@ def batchnorm_inference(
 ) -> torch.Tensor:
     """Eval-mode batch norm; equals nn.BatchNorm1d in eval mode.
 
-    Math: out = gamma * (x - running_mean) / sqrt(running_var + eps) + beta.
+    Math: out = gamma * (x - running_mean) / sqrt(running_var + eps) + beta, for any eps.
     Shapes: x (N, D), the others (D,) -> out (N, D). Works for a batch of one.
     """
     # TODO: normalise with the running statistics, not with the batch's own.

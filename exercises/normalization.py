@@ -34,7 +34,9 @@ def layernorm_backward(dout: torch.Tensor, cache: Any) -> tuple[torch.Tensor, to
     """Gradients of layernorm_forward: (dx, dgamma, dbeta).
 
     Math: dbeta = sum_n dout, dgamma = sum_n dout * x_hat; with dx_hat = dout * gamma,
-    dx = (dx_hat - mean_d dx_hat - x_hat * mean_d (dx_hat * x_hat)) / sqrt(var + eps).
+    dx = (dx_hat - mean_d dx_hat - x_hat * mean_d (dx_hat * x_hat)) / sqrt(var + eps), with
+    the eps the forward was called with (any eps, not only the default: keep what you need in
+    the cache).
     Shapes: dout (N, D) -> dx (N, D), dgamma (D,), dbeta (D,).
     """
     # TODO: the row's mean and variance depend on every entry of the row: three paths into dx.

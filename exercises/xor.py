@@ -54,7 +54,10 @@ def fit_linear(
         scaled by lr. Shapes: Phi (n, k), y (n,) -> w (k,), b a 0-d tensor. Phi and y are float32
     or float64 (both graded): make w and b in Phi's dtype and on its device; leave Phi and y unchanged.
         Graded on the grader's own data with steps=500 or 1000 and lr=0.1: the MSE of (w, b)
-        must come within 1e-3 of the least-squares optimum.
+        must come within 1e-3 of the least-squares optimum. The arguments count, and so does the
+        method: steps=0 returns the start, small weights drawn from `seed` (another seed, another
+        start), and steps=1 with another lr (0.05) must give exactly one gradient step from it:
+        w - lr * 2/n * Phi.T @ r and b - lr * 2 * mean(r), r = Phi @ w + b - y.
     """
     # TODO: start from small weights (seeded), then repeat: residuals, gradient, step.
     raise NotImplementedError
@@ -73,6 +76,9 @@ def train_xor_mlp(
     off on every corner never learns again): make it robust, e.g. with a better optimiser
     (Adam), an initialisation that keeps every unit active on some corners, or several starts
     from different initialisations keeping the best.
+    The arguments count: steps=0 returns the initial parameters drawn from `seed` (another seed,
+    others), every step moves them by an amount scaled by lr (lr=0 leaves them where they start),
+    and steps=3 at lr=0.1 moves them; `hidden` sets the width (graded with 3, 4 and 6).
     """
     # TODO: initialise from `seed`, train, return the parameters of the trained network.
     raise NotImplementedError
@@ -86,7 +92,9 @@ def train_xor_linear(
     Without the ReLU the network is one linear layer in disguise (see collapse_linear), so on
     XOR its loss settles at 0.25, and on any target at the least-squares optimum. Graded with
     steps=500, lr=0.1 on XOR and other targets and seeds, X and y in float32 or float64 (both
-    graded): within 2e-3 of that optimum.
+    graded): within 2e-3 of that optimum. The arguments count: steps=0 returns the loss at the
+    start drawn from `seed` (another seed, another loss), lr=0 leaves the loss where it starts,
+    and steps=3 at lr=0.1 changes it.
     """
     # TODO: train Linear(2, h) -> Linear(h, 1) (or one Linear(2, 1)) and return loss.item().
     raise NotImplementedError

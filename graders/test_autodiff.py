@@ -3,8 +3,10 @@
 The expected side is torch itself, not the model solutions: each graph is evaluated with torch
 ops in float64 and differentiated by `torch.autograd.grad`; forward mode is judged against that
 gradient dotted with v (see dlgrade.kit.graphs). Graphs are the lesson's two worked examples, one tiny
-graph per operation, seeded random graphs, and one large graph (6,000 nodes over 3,000
-inputs). On that graph one call of the model solution takes 0.2-0.7 s on a loaded 2-core
+graph per operation (relu at exactly 0 included), graphs of every layout (inputs late, out of
+order, repeated and unused), seeded random graphs of every layout, and one large graph (about
+6,000 nodes over 3,000 inputs). Directions v are unit vectors, all-ones and real numbers.
+On the large graph one call of the model solution takes 0.2-0.7 s on a loaded 2-core
 machine, almost all of it sending the graph to the sandbox and back; the time limit is 4 s
 (course.toml), at least 5x that; one forward sweep per input (jvp along every unit vector)
 takes ~13 s. Graphs are plain Python data and x stays on the CPU whatever `--device` says.
@@ -39,12 +41,16 @@ def lesson() -> list[Case]:
 
 
 def directions(cases: list[Case]) -> list[Case]:
-    """Each case once per direction: every unit vector and all-ones (jvp's third argument)."""
+    """Each case once per direction (jvp's third argument): the first unit vectors, all-ones
+    and real numbers of either sign drawn from the case's words (v is not a mask)."""
     out = []
     for c in cases:
         graph, x = c.args
         n = x.numel()
-        vs = [torch.eye(n, dtype=F64, device=x.device)[k] for k in range(min(n, 2))] + [torch.ones_like(x)]
+        gen = torch.Generator().manual_seed(seed_for("autodiff", "direction", c.label))
+        real = (torch.rand(n, generator=gen, dtype=F64) * 4 - 2).round(decimals=3)
+        units = [torch.eye(n, dtype=F64)[k] for k in range(min(n, 2))]
+        vs = [*units, torch.ones_like(x), real]
         out += [Case(f"{c.label}, v = {tuple(v.tolist())}", (graph, x, v)) for v in vs]
     return out
 
@@ -64,7 +70,27 @@ def one_op() -> list[Case]:
     out.append(Case("a node used twice, ('mul', 1, 1), over x = (0.7, -1.3)", ([*ins, ("mul", 1, 1)], x)))
     out.append(Case("relu of a negative input, ('relu', 1), over x = (0.7, -1.3)", ([*ins, ("relu", 1)], x)))
     out.append(Case("a square root, ('pow', 0, 0.5), over x = (0.7, -1.3)", ([*ins, ("pow", 0, 0.5)], x)))
+    at_zero = [*ins, ("const", 0.7), ("sub", 0, 2), ("relu", 3), ("add", 4, 1)]
+    out.append(
+        Case(f"relu at exactly 0 (derivative 0, as torch): {at_zero} over x = (0.7, -1.3)", (at_zero, x))
+    )
     return out
+
+
+def layouts() -> list[Case]:
+    """Graphs whose input nodes are not the first n in order: late, out of order, repeated
+    (each ("input", k) is x[k]; all of them count toward k's derivative) and unused."""
+    x2 = torch.tensor([0.7, -1.3], dtype=F64)
+    x3 = torch.tensor([0.7, -1.3, 2.1], dtype=F64)
+    graphs_ = (
+        ("inputs late and out of order", [("const", 2.0), ("input", 1), ("input", 0), ("mul", 0, 2),
+                                          ("add", 3, 1), ("mul", 4, 2)], x2),
+        ("('input', 0) twice", [("input", 0), ("input", 1), ("input", 0), ("mul", 0, 1), ("mul", 3, 2)], x2),
+        ("x[2] unused, x[0] twice", [("input", 1), ("input", 0), ("sin", 1), ("input", 0),
+                                     ("mul", 2, 3), ("add", 4, 0)], x3),
+    )  # fmt: skip
+    out = [Case(f"{words}: {graph} over x = {tuple(x.tolist())}", (graph, x)) for words, graph, x in graphs_]
+    return out + random_graphs("layout", [(4, 30), (7, 50)])
 
 
 def random_graphs(what: str, sizes: list[tuple[int, int]]) -> list[Case]:
@@ -114,6 +140,16 @@ def test_jvp_ops(student, reference, device):
 
 @check(
     "jvp",
+    "graphs of any layout: inputs anywhere, repeated or unused",
+    points=2,
+    hint="node ('input', k) carries (x[k], v[k]) wherever it stands: k is not the node's position",
+)
+def test_jvp_layouts(student, reference, device):
+    agree(student, "jvp", directions(layouts()), graphs.torch_jvp)
+
+
+@check(
+    "jvp",
     "agrees with torch on random graphs",
     points=2,
     hint="one (value, tangent) pair per node, in graph order",
@@ -150,6 +186,16 @@ def test_grad_lesson(student, reference, device):
 )
 def test_grad_ops(student, reference, device):
     agree(student, "grad", one_op(), graphs.torch_grad)
+
+
+@check(
+    "grad",
+    "graphs of any layout: inputs anywhere, repeated or unused",
+    points=2,
+    hint="g[k] += the adjoint of every node ('input', k), wherever it stands and however often it appears",
+)
+def test_grad_layouts(student, reference, device):
+    agree(student, "grad", layouts(), graphs.torch_grad)
 
 
 @check(

@@ -65,15 +65,17 @@ def running(what: str, n: int, d: int, dtype: torch.dtype, device: str, **kwargs
     return Case(label(x, what, **kwargs), (x, mean, var), dict(kwargs), dims={"N": n, "D": d})
 
 
-def inference(what: str, n: int, d: int, dtype: torch.dtype, device: str, *, var_scale: float = 1.0) -> Case:
-    """x (n, d), gamma, beta and running statistics unlike the batch's own."""
-    seed = seed_for("inference", what, n, d, dtype, var_scale)
+def inference(
+    what: str, n: int, d: int, dtype: torch.dtype, device: str, *, var_scale: float = 1.0, **kw: float
+) -> Case:
+    """x (n, d), gamma, beta and running statistics unlike the batch's own; `eps=` when given."""
+    seed = seed_for("inference", what, n, d, dtype, var_scale, sorted(kw.items()))
     x = randn((n, d), seed=seed, dtype=dtype, scale=2.0, device=device)
     gamma = randn((d,), seed=seed + 1, dtype=dtype, shift=1.0, device=device)
     beta = randn((d,), seed=seed + 2, dtype=dtype, device=device)
     mean = randn((d,), seed=seed + 3, dtype=dtype, device=device)
     var = rand((d,), seed=seed + 4, low=0.5, high=2.0, dtype=dtype, device=device) * var_scale
-    return Case(label(x, what), (x, gamma, beta, mean, var), dims={"N": n, "D": d})
+    return Case(label(x, what, **kw), (x, gamma, beta, mean, var), dict(kw), dims={"N": n, "D": d})
 
 
 # Batches of several sizes, N = 2 included; D differs from N so that no transpose hides.
@@ -285,7 +287,10 @@ def test_inference_single(student, reference, device):
     hint="(x - running_mean) / sqrt(running_var + eps)",
 )
 def test_inference_eps(student, reference, device):
-    cases = [inference("tiny running variance", 3, 4, F64, device, var_scale=1e-6)]
+    cases = [
+        inference("tiny running variance", 3, 4, F64, device, var_scale=1e-6),
+        inference("small running variance", 3, 4, F64, device, var_scale=1e-2, eps=0.05),
+    ]
     patterns.agree(student, reference, "batchnorm_inference", cases)
 
 

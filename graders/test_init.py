@@ -7,10 +7,13 @@ the Laurent-Massart chi-square bound for normal samplers, Hoeffding for the boun
 one), and the Kolmogorov-Smirnov distance to the target distribution within the
 Dvoretzky-Kiefer-Wolfowitz bound of the same probability. With at most a handful of such
 bounds per check, a correct sampler fails a check with probability below 1e-9.
-`layer_variances` is judged on the behaviour the lesson describes: the input's variance about
-1, the first layer's factor width * Var(W) * (1/2 - 1/(2 pi)), then a geometric-mean factor per
-layer of width * Var(W) / 2 (He x1, Xavier x1/2, 0.01 x0.005), within x/÷ sqrt(2): over 40
-seeds the model solution's factor stays within 15% of it (standard deviation 6%).
+`layer_variances` is judged exactly (the contract's draw order): its variances must equal, within a
+relative 1e-3 (biased and unbiased variances both), the experiment re-run in the grading process on
+the student's own initialisers, each called in the sandbox with the generator in the state the
+draws before left it. Its teaching messages judge the behaviour the lesson describes: the
+input's variance about 1, the first layer's factor width * Var(W) * (1/2 - 1/(2 pi)), then a
+geometric-mean factor per layer of width * Var(W) / 2 (He x1, Xavier x1/2, 0.01 x0.005), within
+x/÷ sqrt(2): over 40 seeds the model solution's factor stays within 15% of it (standard deviation 6%).
 """
 
 from __future__ import annotations
@@ -89,11 +92,17 @@ def shape_matches(fn: str, case: str, w: torch.Tensor) -> None:
     eps = sampling.dkw_epsilon(w.numel())
     if fn == "xavier_uniform":
         a = math.sqrt(3 * var)
-        biggest = float(w.abs().max())
+        biggest, gap = float(w.abs().max()), sampling.edge_gap(w.numel())
         if biggest > a * (1 + 1e-6):
             fail(
                 f"{case}: an entry of size {biggest:.4g} lies outside ±a = ±{a:.4g}",
                 "an entry lies outside ±a",
+            )
+        if biggest < a * (1 - gap):
+            fail(
+                f"{case}: the largest entry is {biggest:.6g}, short of a = {a:.6g}: {w.numel()} draws of "
+                f"U(-a, a) reach beyond {a * (1 - gap):.6g} with probability 1 - 1e-10",
+                "the entries stop short of ±a",
             )
         dist, words = sampling.ks_distance(w, sampling.uniform_cdf(a)), f"U(-{a:.4g}, {a:.4g})"
     else:
@@ -106,7 +115,10 @@ def shape_matches(fn: str, case: str, w: torch.Tensor) -> None:
         )
 
 
-BIG = [(120, 250)]
+# 30,000 and 40,000 weights; fans far apart: at (2, 20000) a fan-in off by one changes He's
+# variance by a factor 2/3 or 2, far outside bounds of about ±5 %; at (120, 250) a fan sum off by
+# one moves Xavier's a by 1/740 while 30,000 uniform draws come within 23/30,000 of a (edge_gap).
+BIG = [(120, 250), (2, 20000)]
 
 
 @check_each(
@@ -185,6 +197,47 @@ def test_generator(student, reference, device, fn):
             "draw from `generator`, not from the global RNG",
             "other generator states gave the same weights",
         )
+
+
+EQUAL_SIZE = [(1, 24), (2, 12), (3, 8), (4, 6), (8, 3), (24, 1)]  # 24 weights each, fans 25, 14, 11, 10
+
+
+def scale_of(fn: str, n_in: int, n_out: int) -> float:
+    return math.sqrt(target_var(fn, n_in, n_out))
+
+
+@check_each(
+    SAMPLERS,
+    "the scale follows the fans exactly",
+    points=1,
+    hint="the scale uses the fans exactly as the docstring says: no + 1 or - 1",
+)
+def test_scale_exact(student, reference, device, fn):
+    """The same generator state and the same number of weights: a sampler that turns its standard
+    draws into weights the same way for every shape gives the same numbers up to the scale, in
+    some order. Where they are (sorted, proportional within 1e-4), the ratio of two shapes' scales
+    must be the formula's within 1e-4: a fan off by one moves it by 3 % or more here. A sampler
+    whose draws depend on the shape in another way gets no verdict from this check."""
+    seed = seed_for(fn, "equal sizes")
+    calls = student.calls(fn, [Request((a, b, generator(seed))) for a, b in EQUAL_SIZE])
+    ws = [
+        expect_tensor(c.value, what="the weights").detach().cpu().to(torch.float64).reshape(-1) for c in calls
+    ]
+    if any(w.numel() != 24 for w in ws):
+        return  # the shape check says so
+    flat = [w.sort().values for w in ws]
+    base, base_scale = flat[0], scale_of(fn, *EQUAL_SIZE[0])
+    ratios = [float((w @ base) / (base @ base)) for w in flat]
+    if any(float((w - r * base).norm()) > 1e-4 * float(w.norm()) for w, r in zip(flat, ratios, strict=True)):
+        return
+    for (a, b), r in zip(EQUAL_SIZE, ratios, strict=True):
+        want = scale_of(fn, a, b) / base_scale
+        if abs(r / want - 1) > 1e-4:
+            fail(
+                f"{fn}({a}, {b}, generator) and {fn}{EQUAL_SIZE[0]} from generators in the same state: the "
+                f"same draws scaled {r:.6g} times as much; {FORMULA[fn]} says {want:.6g}",
+                "the scale does not follow the fans",
+            )
 
 
 @check_each(SAMPLERS, "variance and distribution on other layer sizes", points=1, hidden=True)
@@ -320,8 +373,76 @@ def test_seeded(student, reference, device):
         )
 
 
+RTOL = 1e-3  # the contract's; every run has n * width >= 10,000 entries: biased and unbiased 1e-4 apart
+# The re-run calls the student's initialiser once per layer, one after the other (each call needs
+# the generator state the one before left): depths stay small, 2 layers tell every mistake.
+
+
+def rerun(student: StudentModule, init: str, kw: dict) -> torch.Tensor:
+    """The experiment as the draw-order amendment fixes it, run here on the student's own
+    initialiser: one generator seeded with `seed`, x = randn(n, width) first, then each layer's
+    W (the student's `init(width, width, g)`, whose generator comes back in its state after
+    the call; "random_0.01" is 0.01 * randn(width, width)), x = relu(x @ W) in float32."""
+    depth, width, n = kw.get("depth", 10), kw.get("width", 100), kw.get("n", 1000)
+    g = torch.Generator().manual_seed(kw.get("seed", 0))
+    x = torch.randn(n, width, generator=g)
+    out = [x.double().var()]
+    for layer in range(1, depth + 1):
+        if init == "random_0.01":
+            w = 0.01 * torch.randn(width, width, generator=g)
+        else:
+            call = student.call(init, width, width, g)
+            case = f"your {init}({width}, {width}, generator) for layer {layer} of the re-run experiment"
+            w = expect_tensor(call.value, case=case, what="the weights")
+            after = call.args_after[2] if len(call.args_after) == 3 else None
+            if w.shape != (width, width) or w.dtype != torch.float32 or type(after) is not torch.Generator:
+                fail(
+                    f"{case}: expected float32 weights of shape {(width, width)}", "the weights are malformed"
+                )
+            w, g = w.detach().cpu(), after
+        x = torch.relu(x @ w)
+        out.append(x.double().var())
+    return torch.stack(out)
+
+
+def exactly(student: StudentModule, runs: list[tuple[str, dict]]) -> None:
+    """The student's variances equal the re-run experiment's within a relative RTOL."""
+    for (init, kw), (case, _, v) in zip(runs, variances(student, runs), strict=True):
+        want = rerun(student, init, kw)
+        err = ((v - want).abs() / want.abs()).nan_to_num(nan=math.inf)
+        if float(err.max()) > RTOL:
+            i = int(err.argmax())
+            fail(
+                f"{case}: the variance {'before the first layer' if i == 0 else f'after layer {i}'} is "
+                f"{float(v[i]):.6g}; the experiment re-run on your {init} with the draws in the stated order "
+                f"(x first, then each layer's W, one generator seeded with seed, float32) gives "
+                f"{float(want[i]):.6g} (relative difference {float(err[i]):.2g}; tolerance {RTOL:g})",
+                "the variances differ from the experiment re-run on your initialisers",
+            )
+
+
+@check(
+    "layer_variances",
+    "the variances equal the experiment re-run on your own initialisers",
+    points=2,
+    hint="one torch.Generator().manual_seed(seed); x = torch.randn(n, width, generator=g) first, then a "
+    "fresh W = init(width, width, g) per layer from the same g (never reseeded, no other generator), float32",
+)
+def test_exact(student, reference, device):
+    exactly(
+        student,
+        [
+            ("he_normal", {"depth": 2, "n": 200}),
+            ("xavier_uniform", {"depth": 2, "width": 80, "n": 150, "seed": 5}),
+            ("xavier_normal", {"depth": 2, "seed": 2}),
+            ("random_0.01", {"depth": 4}),
+        ],
+    )
+
+
 @check("layer_variances", "other depths, widths and sample sizes", points=1, hidden=True)
 def test_layer_variances_hidden(student, reference, device):
     runs = [(init, {"depth": 8, "width": 256, "n": 500, "seed": 11}) for init in INITS]
     for (init, _), (case, kw, v) in zip(runs, variances(student, runs), strict=True):
         behaves(init, case, kw, v)
+    exactly(student, [(init, {"depth": 2, "width": 256, "n": 500, "seed": 11}) for init in INITS[::2]])

@@ -137,6 +137,16 @@ def test_layernorm_backward_float32(student, reference, device):
     backprop.backward_agrees(student, reference, LN, [rows("random input", 4, 7, F32, device)])
 
 
+@check(
+    "layernorm_backward",
+    "another eps: the forward's, through the cache (float64)",
+    points=1,
+    hint="the backward has no eps argument: keep 1 / sqrt(var + eps) from the forward in the cache",
+)
+def test_layernorm_backward_eps(student, reference, device):
+    backprop.backward_agrees(student, reference, LN, [rows("random input", 4, 5, F64, device, eps=0.5)])
+
+
 @check("layernorm_backward", "agrees on float32 and larger inputs", points=1, hidden=True)
 def test_layernorm_backward_hidden(student, reference, device):
     cases = [rows("large", 24, 40, F64, device), rows("large", 5, 6, F32, device)]

@@ -8,15 +8,24 @@ never from the submission's copy; hidden checks use other curves of the same fam
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from dlgrade.engine.student import StudentModule
 from dlgrade.kit import judge
 from dlgrade.kit.checks import check, expect_params, fail
+from dlgrade.kit.memo import Runs
 
 EPOCHS = 1000  # the training budget of fit_irony_of_spec (its docstring says so)
 CURVE_TOLERANCE = 0.05  # RMS distance between the fitted and the true probability
 PWL_SPEC = [("W1", (2, 1)), ("b1", (2,)), ("W2", (1, 2)), ("b2", (1,))]
+IRONY_SPEC = [("W1", (2, 1)), ("W2", (1, 2)), ("b2", (1,))]
+BCE_GRADIENT = 2e-4  # at the fit, |d BCE / d (W2, b2)|: Adam reaches ~1e-5 in 1000 epochs, an MSE fit 6e-4+
+
+
+@pytest.fixture(scope="module")
+def runs() -> Runs:
+    return Runs()
 
 
 # --- pwlinr_params ------------------------------------------------------------------------
@@ -60,12 +69,17 @@ def test_pwlinr_wide(student, reference, device):
 # --- fit_irony_of_spec --------------------------------------------------------------------
 
 
-def expect_fits_curve(student: StudentModule, reference, data_seed: int, device: str) -> None:
+def fit_on(runs: Runs, student: StudentModule, reference, data_seed: int, device: str):
+    """(words, x, y, prob, the student's parameters) for the fit on one curve, made once per run."""
     x, y, prob = reference.irony_of_spec_data(n=2000, seed=data_seed)
     x, y = x.to(device), y.to(device)
     words = f"irony_of_spec_data(seed={data_seed}), epochs={EPOCHS}"
-    value = student.fit_irony_of_spec(x, y, epochs=EPOCHS, seed=1)
-    params = expect_params(value, [("W1", (2, 1)), ("W2", (1, 2)), ("b2", (1,))], like=x, case=words)
+    value = runs.call(student, "fit_irony_of_spec", x, y, epochs=EPOCHS, seed=1).value
+    return words, x, y, prob, expect_params(value, IRONY_SPEC, like=x, case=words)
+
+
+def expect_fits_curve(runs: Runs, student: StudentModule, reference, data_seed: int, device: str) -> None:
+    words, x, _, prob, params = fit_on(runs, student, reference, data_seed, device)
     fitted = judge.irony_curve(params, x)
     distance = judge.rms(fitted, prob)
     if not distance < CURVE_TOLERANCE:
@@ -85,11 +99,63 @@ def expect_fits_curve(student: StudentModule, reference, data_seed: int, device:
     hint="the probability rises then falls: one unit must look left (W1 < 0) and one right (W1 > 0); "
     "train with BCE (e.g. Adam) until the loss stops falling",
 )
-def test_irony_default(student, reference, device):
-    expect_fits_curve(student, reference, 0, device)
+def test_irony_default(student, reference, device, runs):
+    expect_fits_curve(runs, student, reference, 0, device)
 
 
 @check("fit_irony_of_spec", "fits other curves of the same family", points=3, hidden=True)
-def test_irony_other_curves(student, reference, device):
+def test_irony_other_curves(student, reference, device, runs):
     for data_seed in (1, 2):
-        expect_fits_curve(student, reference, data_seed, device)
+        expect_fits_curve(runs, student, reference, data_seed, device)
+
+
+@check(
+    "fit_irony_of_spec",
+    "fitted by the binary cross-entropy: its gradient in W2 and b2 vanishes at the fit",
+    points=1,
+    hint="train on the BCE (F.binary_cross_entropy or -mean(y log p + (1 - y) log(1 - p))), not the MSE, "
+    "until it stops falling: at its minimum mean(p - y) = 0 and mean((p - y) * h) = 0",
+)
+def test_irony_bce(student, reference, device, runs):
+    words, x, y, _, (W1, W2, b2) = fit_on(runs, student, reference, 0, device)
+    h = (x.double().reshape(-1, 1) @ W1.double().cpu().T).relu()
+    r = judge.irony_curve((W1, W2, b2), x) - y.double().cpu()
+    grad = torch.cat([(h * r[:, None]).mean(0), r.mean().reshape(1)])
+    if float(grad.abs().max()) > BCE_GRADIENT:
+        fail(
+            f"{words}: at the returned parameters the gradient of the binary cross-entropy in (W2, b2) is "
+            f"{[round(v, 6) for v in grad.tolist()]}; at its minimum it is 0 (allowed: {BCE_GRADIENT:g})",
+            "the fit is not a minimum of the binary cross-entropy",
+        )
+
+
+@check(
+    "fit_irony_of_spec",
+    "honours epochs and seed (epochs 0, seeds 1 and 2)",
+    points=1,
+    hint="epochs=0 returns the untrained start drawn from `seed`: use the arguments, not constants",
+)
+def test_irony_budget(student, reference, device, runs):
+    x, y, _ = reference.irony_of_spec_data(n=2000, seed=0)
+    x, y = x.to(device), y.to(device)
+    *_, trained = fit_on(runs, student, reference, 0, device)
+    got = [
+        expect_params(
+            student.fit_irony_of_spec(x, y, epochs=0, seed=s), IRONY_SPEC, like=x, case=f"epochs=0, seed={s}"
+        )
+        for s in (1, 2)
+    ]
+    start, other, done = [
+        torch.cat([p.detach().cpu().double().reshape(-1) for p in ps]) for ps in (*got, trained)
+    ]
+    if torch.allclose(start, done, rtol=1e-9, atol=1e-12):
+        fail(
+            f"fit_irony_of_spec(epochs=0, seed=1) returned what epochs={EPOCHS} returned: with no epoch, "
+            "return the start",
+            "epochs=0 returned trained parameters",
+        )
+    if torch.allclose(start, other, rtol=1e-9, atol=1e-12):
+        fail(
+            "fit_irony_of_spec(epochs=0) gave the same start for seed=1 and seed=2: draw it from `seed`",
+            "another seed gave the same start",
+        )

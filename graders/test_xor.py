@@ -486,3 +486,129 @@ def test_linear_other_targets(student, reference, device, runs):
     expect_settles(runs, student, "AND", 1, torch.float32, device)
     expect_settles(runs, student, "x1", 2, torch.float64, device)
     expect_settles(runs, student, "XNOR", 3, torch.float32, device)
+
+
+# --- the budget, the seed and the method (every trainer) ------------------------------------------
+
+
+def flat(
+    value: object, spec: list[tuple[str, tuple[int, ...]]] | None, like: torch.Tensor, case: str
+) -> torch.Tensor:
+    """A trainer's result as one float64 vector: its parameters (checked against `spec`) or its loss."""
+    if spec is None:
+        return torch.tensor([expect_number(value, case=case, what="the returned loss")], dtype=torch.float64)
+    params = expect_params(value, spec, like=like, case=case)
+    return torch.cat([p.detach().cpu().to(torch.float64).reshape(-1) for p in params])
+
+
+def same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return a.shape == b.shape and bool(torch.allclose(a, b, rtol=1e-9, atol=1e-12))
+
+
+def expect_budget_and_seed(
+    student: StudentModule, fn: str, spec, x: torch.Tensor, y: torch.Tensor, **extra: int
+) -> None:
+    """steps=0 returns the start for `seed`; lr=0 leaves the start where it is (3 steps); 3 steps
+    at lr=0.1 move it; another seed starts elsewhere. `extra` goes to every call."""
+    runs = {
+        "steps=0, seed=0": {"steps": 0, "seed": 0},
+        "steps=3, lr=0.0, seed=0": {"steps": 3, "lr": 0.0, "seed": 0},
+        "steps=3, lr=0.1, seed=0": {"steps": 3, "lr": 0.1, "seed": 0},
+        "steps=0, seed=1": {"steps": 0, "seed": 1},
+    }
+    shown = "".join(f", {k}={v}" for k, v in extra.items())
+    got = {
+        w: flat(student.call(fn, x, y, **kw, **extra).value, spec, x, f"{fn}(XOR{shown}, {w})")
+        for w, kw in runs.items()
+    }
+    start, frozen, moved, other = got.values()
+    if not same(start, frozen):
+        fail(
+            f"{fn}(XOR, steps=0) and {fn}(XOR, steps=3, lr=0.0) differ (same seed): with no step, or with "
+            "steps of size 0, the result is the seed's starting point: honour both steps and lr",
+            "steps=0 or lr=0 did not leave the starting point",
+        )
+    if same(start, moved):
+        fail(
+            f"{fn}(XOR, steps=3, lr=0.1) returned what steps=0 returned: the steps were not taken",
+            "steps=3 returned the starting point",
+        )
+    if same(start, other):
+        fail(
+            f"{fn}(XOR, steps=0) gave the same for seed=0 and seed=1: draw the start from `seed`",
+            "another seed gave the same start",
+        )
+
+
+@check(
+    "train_xor_mlp",
+    "honours steps, lr, seed and hidden (steps 0 and 3, lr 0, seeds 0 and 1, hidden 3)",
+    points=1,
+    hint="use the arguments, not constants of your own: steps=0 returns the seed's initial parameters, lr "
+    "scales every step (lr=0 moves nothing), the seed draws the start, hidden sets the width",
+)
+def test_mlp_budget(student, reference, device):
+    spec = [("W1", (3, 2)), ("b1", (3,)), ("W2", (1, 3)), ("b2", (1,))]
+    x, y = corners(device=device), truth_table("XOR", device=device)
+    expect_budget_and_seed(student, "train_xor_mlp", spec, x, y, hidden=3)
+
+
+@check(
+    "train_xor_linear",
+    "honours steps, lr and seed (steps 0 and 3, lr 0, seeds 0 and 1)",
+    points=1,
+    hint="use the arguments, not constants of your own: steps=0 returns the loss at the seed's start, lr "
+    "scales every step (lr=0 moves nothing), the seed draws the start",
+)
+def test_linear_budget(student, reference, device):
+    expect_budget_and_seed(
+        student, "train_xor_linear", None, corners(device=device), truth_table("XOR", device=device)
+    )
+
+
+def one_step_data(device: str) -> tuple[torch.Tensor, torch.Tensor]:
+    phi = randn((12, 3), seed=seed_for("fit_linear", "one step"), dtype=torch.float64, device=device)
+    return phi, randn((12,), seed=seed_for("fit_linear", "one step", "y"), dtype=torch.float64, device=device)
+
+
+@check(
+    "fit_linear",
+    "one step is one gradient step of the MSE from the seed's start (steps 0 and 1, lr 0.05)",
+    points=2,
+    hint="steps=0 returns the seeded start (w0, b0); each step is w -= lr * 2/n * Phi.T @ r, "
+    "b -= lr * 2 * r.mean() with r = Phi @ w + b - y, lr the argument",
+)
+def test_fit_linear_one_step(student, reference, device):
+    phi, y = one_step_data(device)
+    spec = [("w", (3,)), ("b", ())]
+    calls = [
+        student.call("fit_linear", phi, y, steps=s, lr=0.05, seed=seed)
+        for s, seed in ((0, 4), (1, 4), (0, 5))
+    ]
+    (w0, b0), (w1, b1), (w5, _) = [
+        [
+            p.detach().cpu().to(torch.float64)
+            for p in expect_params(c.value, spec, like=phi, case=f"fit_linear({w})")
+        ]
+        for c, w in zip(
+            calls, ("steps=0, seed=4", "steps=1, lr=0.05, seed=4", "steps=0, seed=5"), strict=True
+        )
+    ]
+    phi64, y64 = phi.cpu(), y.cpu()
+    if judge.mse(judge.linear_forward(w0, b0, phi64), y64) < judge.least_squares_mse(phi64, y64) + 1e-9:
+        fail("fit_linear(steps=0) returned fitted weights: with no step, return the seed's start",
+             "steps=0 did not return the start")  # fmt: skip
+    if same(w0, w5):
+        fail("fit_linear(steps=0) gave the same start for seed=4 and seed=5: draw the starting w from `seed`",
+             "another seed gave the same start")  # fmt: skip
+    r = phi64 @ w0 + b0 - y64
+    for name, got, want in (
+        ("w", w1, w0 - 0.05 * (2 / len(y64)) * (phi64.T @ r)),
+        ("b", b1, b0 - 0.05 * 2 * r.mean()),
+    ):
+        if not same(got, want):
+            fail(
+                f"fit_linear(12 random rows, steps=1, lr=0.05, seed=4): {name} = {got.tolist()}; one "
+                f"gradient step of mean((Phi @ w + b - y)**2) from the start of steps=0: {want.tolist()}",
+                f"one step does not give one gradient step of the MSE for {name}",
+            )

@@ -36,13 +36,17 @@ INITS = {
 def layer_variances(
     init: str, depth: int = 10, width: int = 100, n: int = 1000, seed: int = 0
 ) -> torch.Tensor:
-    """The variance of x before the first of `depth` ReLU layers and after each one."""
+    """The variance of x before the first of `depth` ReLU layers and after each one, with the
+    initialisers of this module as they are bound when it runs (a submission's own)."""
     if init not in INITS:
         raise ValueError(f"unknown init {init!r}; expected one of {', '.join(INITS)}")
+    make = {"xavier_uniform": xavier_uniform, "xavier_normal": xavier_normal, "he_normal": he_normal}.get(
+        init, _small
+    )
     g = torch.Generator().manual_seed(seed)
-    x = torch.randn(n, width, generator=g)
+    x = torch.randn(n, width, generator=g)  # the contract's draw order: x, then each W in turn
     out = [x.var()]
     for _ in range(depth):
-        x = torch.relu(x @ INITS[init](width, width, g))
+        x = torch.relu(x @ make(width, width, g))
         out.append(x.var())
     return torch.stack(out)

@@ -58,3 +58,40 @@ def test_random_graphs_are_seeded_and_finite() -> None:
     y, g = graphs.torch_grad(a, xa)
     assert torch.isfinite(y) and torch.isfinite(g).all() and (g != 0).any()
     assert {n[0] for n in a} >= {"input", "add", "mul", "div", "exp", "log", "sin", "tanh", "relu", "pow"}
+
+
+def test_random_graphs_have_every_layout() -> None:
+    """Inputs anywhere and out of order, repeated, unused, relu at exactly 0 (over x_k - x_k)."""
+    graph, x = graphs.random_graph(11, 60, 3000)
+    ks = [n[1] for n in graph if n[0] == "input"]
+    positions = [i for i, n in enumerate(graph) if n[0] == "input"]
+    assert positions[-1] > 1000 and ks != sorted(ks)
+    assert len(ks) > len(set(ks)) and 0 < 60 - len(set(ks)) < 60
+    y, g = graphs.torch_grad(graph, x)
+    unused = sorted(set(range(60)) - set(ks))
+    assert torch.isfinite(y) and (g[unused] == 0).all()
+    vals = {}
+    at_zero = [
+        i
+        for i, n in enumerate(graph)
+        if n[0] == "relu" and graph[n[1]][0] == "sub" and graph[graph[n[1]][2]][0] == "const"
+    ]
+    assert at_zero
+    for i in at_zero:
+        sub = graph[graph[i][1]]
+        k = graph[sub[1]][1]
+        vals[i] = float(x[k]) - graph[sub[2]][1]
+    assert set(vals.values()) == {0.0}
+
+
+def test_the_expected_directional_derivative_is_torch_func_jvp() -> None:
+    """graphs.torch_jvp (autograd's gradient dotted with v, cheap at grading time) equals
+    torch.func.jvp (forward mode) on random graphs with real-valued directions."""
+    from torch.func import jvp
+
+    for seed, (n_in, n_nodes) in enumerate([(3, 25), (7, 50), (20, 400)]):
+        graph, x = graphs.random_graph(seed, n_in, n_nodes)
+        v = torch.randn(n_in, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
+        y, dy = graphs.torch_jvp(graph, x, v)
+        fy, fdy = jvp(lambda t: graphs.evaluate(graph, t), (x,), (v,))  # noqa: B023
+        torch.testing.assert_close((y, dy), (fy, fdy), rtol=1e-10, atol=1e-12)

@@ -33,9 +33,12 @@ def test_known_wrong_loses_points_where_due(course: Course, variant, tmp_path) -
 
 
 def test_hard_coded_weights_pass_in_public_and_fail_in_hidden(course: Course, tmp_path) -> None:
-    """Weights worked out for XOR look right on the public checks; the hidden targets expose them."""
+    """Weights worked out for XOR look right on the public checks about the result; the check that
+    steps, lr and seed count exposes them in public, the hidden targets too."""
     ex = _graded(course, "mlp_hardcoded", tmp_path, "train_xor_mlp").exercises[0]
-    assert all(c.passed for c in ex.checks if c.visibility == "public")
+    budget = "honours steps, lr, seed and hidden (steps 0 and 3, lr 0, seeds 0 and 1, hidden 3)"
+    assert all(c.passed for c in ex.checks if c.visibility == "public" and c.name != budget)
+    assert [c.passed for c in ex.checks if c.name == budget] == [False]
     assert [c.passed for c in ex.checks if c.visibility == "hidden"] == [False]
 
 

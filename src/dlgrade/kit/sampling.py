@@ -6,7 +6,9 @@ Each bound holds for any sample size, without a normal approximation:
   Massart 2000): n - 2 sqrt(n t) <= sum / s^2 <= n + 2 sqrt(n t) + 2t with t = ln(2 / p);
 - mean of n draws bounded in [lo, hi] (Hoeffding): within (hi - lo) sqrt(ln(2 / p) / (2n));
 - the empirical CDF of n draws (Dvoretzky-Kiefer-Wolfowitz, Massart's constant): the
-  Kolmogorov-Smirnov distance to the true CDF is at most sqrt(ln(2 / p) / (2n)).
+  Kolmogorov-Smirnov distance to the true CDF is at most sqrt(ln(2 / p) / (2n));
+- the largest |w| of n draws of U(-a, a) reaches a (1 - t) unless every draw falls inside,
+  which happens with probability (1 - t)^n <= exp(-t n) = p for t = ln(1 / p) / n.
 """
 
 from __future__ import annotations
@@ -41,6 +43,11 @@ def normal_square_mean_bounds(n: int, var: float, p: float = P_FAIL) -> tuple[fl
     """Bounds on mean(w**2) for n draws of N(0, var)."""
     t = math.log(2 / p)
     return var * (n - 2 * math.sqrt(n * t)) / n, var * (n + 2 * math.sqrt(n * t) + 2 * t) / n
+
+
+def edge_gap(n: int, p: float = P_FAIL) -> float:
+    """t such that the largest |w| of n draws of U(-a, a) is below a (1 - t) with probability p."""
+    return math.log(1 / p) / n
 
 
 def dkw_epsilon(n: int, p: float = P_FAIL) -> float:
