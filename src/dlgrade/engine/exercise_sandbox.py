@@ -28,7 +28,7 @@ from dlgrade.core.calls import (
     describe_call,
 )
 from dlgrade.core.manifest import Course, Exercise
-from dlgrade.engine import feedback
+from dlgrade.engine import feedback, violations
 from dlgrade.sandbox.handle import Worker, WorkerDied, WorkerSpec
 from dlgrade.sandbox.pool import Sandbox, SandboxBroken, SandboxError
 
@@ -82,8 +82,8 @@ class ExerciseSandbox:
             raise ImportFailed(reason) from None
         except SandboxBroken as exc:
             raise Abandoned(self.exercise.id, str(exc)) from None
-        if hello.get("isolation"):
-            self.sandbox.isolation = dict(hello["isolation"])
+        if worker.isolation:  # from trusted code in the worker, before the student's import
+            self.sandbox.isolation = dict(worker.isolation)
         could_not = {"confine_error": "confine itself", "device_error": f"use {self.device}"}
         failed = could_not.get(str(hello.get("kind")))
         if failed:  # the engine's failure, not the student's code
@@ -194,10 +194,13 @@ class ExerciseSandbox:
         printed = str(reply.get("printed", "")).strip()
         if printed:
             self.printed.append(feedback.clean(printed, self.course, limit=PRINTED_CHARS))
-        violations = list(reply.get("violations") or []) or reports
-        if violations:
-            v = violations[0]
-            raise Forbidden(fn, str(v.get("detail", "")), str(v.get("where", "")), str(v.get("why", "")))
+        rules = self._rules_for(fn)
+        breach = violations.first(reply, reports, rules.forbidden_calls(), rules.call_counts())
+        if breach is not None:  # in the grader's words; the worker only named the rule
+            detail = feedback.clean(breach.detail, self.course)
+            raise Forbidden(fn, detail, breach.where, breach.why, hidden=breach.hidden)
+        if kind == "forbidden":  # a rule this call does not have: the worker lied
+            raise Crashed(fn, "broke the protocol (reported breaking no rule of this call)")
         if kind == "ok":
             after = reply.get("inputs") or [[], {}]
             return Call(
