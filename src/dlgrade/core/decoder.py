@@ -6,7 +6,8 @@ tensor's dimensions one by one before they are multiplied, its buffer's size bef
 is made. Each buffer of a frame makes at most one value. A tensor is plain, strided and on
 the CPU or the device of the run (`device`), nothing else (no `meta` tensor is ever built).
 A writable frame (the bytearray `sandbox.wire` reads into) is not copied: tensors are views
-of it where they are aligned, so decoding costs at most one more copy of the frame.
+of it where their data is aligned to their item size (else copies), so decoding costs at most
+one more copy of the frame.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from dlgrade.core.plain import (
 _DEVICE = re.compile(r"[a-z]{2,8}(:[0-9]{1,2})?")
 _TENSOR_KEYS = frozenset({"t", "dtype", "shape", "device", "buf", "grad"})
 _ARRAY_KEYS = frozenset({"t", "dtype", "shape", "buf"})
-_ALIGN = 64  # a view of the frame is used only where its data starts on this boundary
 _GENERATOR_STATE_BYTES = torch.Generator().get_state().numel()
 
 
@@ -194,7 +194,7 @@ def _dec_array(node: dict[str, Any], frame: _Frame, kind: str) -> Any:
         flat = torch.empty(0, dtype=dtype)
     elif isinstance(frame.payload, bytearray):
         flat = torch.frombuffer(frame.payload, dtype=dtype, count=size // ITEM_SIZES[name], offset=offset)
-        if flat.data_ptr() % _ALIGN:
+        if flat.data_ptr() % ITEM_SIZES[name]:  # a view as aligned as any slice of a tensor, or a copy
             flat = flat.clone()
     else:
         flat = torch.frombuffer(bytearray(frame.view[offset : offset + size]), dtype=dtype)

@@ -23,6 +23,9 @@ from dlgrade.sandbox import wire
 
 OUTPUT_BYTES = 1 << 20
 MAX_REPORTS = 8  # violation reports kept per call; more are read and dropped
+# Bytes all the workers of one grading run may send in all: what the grading process can be
+# made to hold (values kept across calls, say) is bounded by construction.
+RECEIVE_BUDGET = 1 << 29
 # What a worker may send, by state; the trusted part of the worker sends the first.
 BEFORE_IMPORT = frozenset({"confined", "confine_error", "device_error"})
 AFTER_IMPORT = frozenset({"ready", "import_error"})
@@ -63,6 +66,7 @@ class Host(Protocol):
 
     deadline: float | None
     broken: str
+    received: int  # bytes its workers sent in this grading run (RECEIVE_BUDGET)
 
     def pid_of(self, worker: Worker) -> int: ...
 
@@ -149,7 +153,9 @@ class Worker:
             deadline = overall
         while True:
             try:
-                payload, _ = wire.recv_frame(self.sock, deadline, max_frame=codec.MAX_BYTES)
+                left = max(RECEIVE_BUDGET - self.sandbox.received, 0)
+                payload, _ = wire.recv_frame(self.sock, deadline, max_frame=min(codec.MAX_BYTES, left))
+                self.sandbox.received += len(payload)
                 msg = codec.decode(payload, device=self.device)
                 del payload  # the decoded tensors hold what they need of it
             except wire.WireTimeout:
@@ -160,6 +166,8 @@ class Worker:
                 raise WorkerDied(f"ran past the {timeout:g} s time limit", timed_out=True) from None
             except wire.FrameTooLarge as exc:
                 self._die()
+                if exc.cap < codec.MAX_BYTES:
+                    raise WorkerDied(f"sent over {RECEIVE_BUDGET >> 20} MiB in all in this run") from None
                 raise WorkerDied(f"sent a frame over the {exc.cap >> 20} MiB cap") from None
             except (wire.WireClosed, OSError):
                 status = self._die()

@@ -87,6 +87,7 @@ class Sandbox:
         # Kernel layers (kernel.Applied.to_dict): the zygote's at each `admit`, then the run's workers'.
         self.isolation: dict[str, Any] = {}
         self._assessed: dict[str, Any] = {}  # the zygote's assessment, from its hello
+        self.received = 0  # bytes the workers of this grading run sent (handle.RECEIVE_BUDGET)
         self.read_roots: list[str] = []  # what a worker may read
         self.broken = ""  # why the zygote can no longer be used; "" while it can
         self.deadline: float | None = None  # time.monotonic() by which the submission must be done
@@ -136,7 +137,7 @@ class Sandbox:
         """Wait for the zygote, then let `admission` refuse a run it cannot contain."""
         with self._lock:
             self._ensure_ready()
-            self.isolation = dict(self._assessed)  # nothing learned in an earlier run carries over
+            self.isolation, self.received = dict(self._assessed), 0  # nothing carries over from a run
         if self.admission is not None:
             self.admission(self)
 
