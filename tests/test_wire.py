@@ -18,10 +18,13 @@ from typing import Any
 import pytest
 
 from dlgrade.core import codec
+from dlgrade.core.calls import Crashed, Forbidden, ImportFailed, Raised, StudentError
 from dlgrade.core.manifest import load_course
 from dlgrade.engine import violations
+from dlgrade.engine.exercise_sandbox import ExerciseSandbox
 from dlgrade.sandbox import kernel, wire
 from dlgrade.sandbox.handle import MAX_REPORTS, RECEIVE_BUDGET, ProtocolBroken, Worker, WorkerDied
+from dlgrade.sandbox.pool import Sandbox, SandboxError
 from tests.courses import course_copy
 from tests.support import hostiles, with_appended
 
@@ -324,3 +327,28 @@ def test_large_replies_cost_the_grading_process_at_most_the_run_budget(
     frame_kib = 192 << 10
     assert _peak_kib(course_dir, large) - base < RECEIVE_BUDGET >> 10
     assert _peak_kib(course_dir, over) - base < frame_kib // 4
+
+
+@pytest.mark.parametrize(
+    ("reply", "reports", "error", "said"),
+    [
+        ({"kind": "missing", "message": MARK}, [], ImportFailed, "not defined in stability.py"),
+        ({"kind": "raised", "type": "ValueError", "message": "m", "where": MARK}, [], Raised, "Error: m"),
+        ({"kind": "exit", "type": "SystemExit", "where": f"{MARK} [0].py:1"}, [], Raised, "not exit"),
+        ({"kind": "forbidden", "violations": [{"rule": MARK}]}, [], Crashed, "broke the protocol"),
+        (
+            {"kind": "ok", "value": 1},
+            [{"kind": "violation", "rule": "sandbox", "what": "audit", "call": "open", "detail": MARK}],
+            Forbidden,
+            "tried to open a file",
+        ),
+        ({"kind": "unreadable", "message": MARK}, [], SandboxError, "could not read a call of log_softmax"),
+    ],
+)
+def test_a_reply_is_told_in_the_graders_words(course, reply, reports, error, said) -> None:
+    box = ExerciseSandbox(Sandbox([]), course, course.exercise("log_softmax"), "", {})
+    with pytest.raises(error, match=said) as info:
+        box._interpret("log_softmax", (), {}, reply, reports)
+    exc = info.value
+    for text in (str(exc), *((exc.public(), exc.hidden()) if isinstance(exc, StudentError) else ())):
+        assert MARK not in text

@@ -211,28 +211,24 @@ class ExerciseSandbox:
                 detached=bool(reply.get("detached")),
                 grad_error=str(reply.get("grad_error", "")),
             )
+        where = _where(reply)
         if kind == "unreadable":  # the worker could not decode the call: the engine's failure
-            raise SandboxError(f"the sandbox could not read a call of {fn}: {reply.get('message', '')}")
+            raise SandboxError(f"the sandbox could not read a call of {fn}")
         if kind == "not_implemented":
-            raise NotStarted(fn, str(reply.get("where", "")))
-        if kind == "missing":
-            raise ImportFailed(str(reply.get("message", f"{fn} is missing")))
+            raise NotStarted(fn, where)
+        if kind == "missing":  # the grader's words: the worker's may not reach a hidden check
+            raise ImportFailed(f"{fn} is not defined in {self.exercise.module}.py")
         call = describe_call(fn, args, kwargs)
         if kind == "exit":
-            raise Raised(
-                fn,
-                call,
-                str(reply.get("type")),
-                "graded code must return, not exit",
-                str(reply.get("where", "")),
-            )
+            kind_of_exit = feedback.clean(str(reply.get("type", "SystemExit")), self.course, limit=80)
+            raise Raised(fn, call, kind_of_exit, "graded code must return, not exit", where)
         if kind == "raised":
             raise Raised(
                 fn,
                 call,
                 feedback.clean(str(reply.get("type", "Exception")), self.course, limit=80),
                 feedback.clean(str(reply.get("message", "")), self.course),
-                str(reply.get("where", "")),
+                where,
             )
         raise Crashed(fn, "sent a reply the grader does not understand")
 
@@ -242,3 +238,9 @@ class ExerciseSandbox:
         if self._worker is not None:
             self._worker.close()
             self._worker = None
+
+
+def _where(reply: dict[str, Any]) -> str:
+    """A reply's 'file.py:LINE', or '' for anything else the worker put there."""
+    where = reply.get("where")
+    return where if type(where) is str and violations.WHERE.fullmatch(where) else ""
