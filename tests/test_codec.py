@@ -145,6 +145,8 @@ def _tensor(shape: list[int], nbytes: int, **fields) -> bytes:
         (_frame({"v": {"t": "list", "v": list(range(MAX_NODES + 1))}, "b": []}), "more than"),
         (_frame({"v": 1, "b": [0] * (MAX_NODES + 1)}), "bad frame header"),
         (_header_frame('{"v": NaN, "b": []}'), "NaN"),
+        (_header_frame('{"v": 1e999, "b": []}'), "outside the float range"),
+        (_header_frame('{"v": 0.' + "1" * 100 + ', "b": []}'), "too many digits"),
         (_header_frame('{"v": ' + "[" * 100_000 + "]" * 100_000 + ', "b": []}'), "not JSON"),
         (_header_frame(" " * (MAX_HEADER + 1)), "header over"),
         (_frame({"v": {"t": "dlgrade-pwned"}, "b": []}), "unknown value kind"),

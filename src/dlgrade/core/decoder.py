@@ -13,6 +13,7 @@ one more copy of the frame.
 from __future__ import annotations
 
 import json
+import math
 import re
 import struct
 from typing import Any
@@ -35,6 +36,7 @@ from dlgrade.core.plain import (
     Opaque,
 )
 
+MAX_FLOAT_CHARS = 40  # a float's repr takes at most 24
 _DEVICE = re.compile(r"[a-z]{2,8}(:[0-9]{1,2})?")
 _TENSOR_KEYS = frozenset({"t", "dtype", "shape", "device", "buf", "grad"})
 _ARRAY_KEYS = frozenset({"t", "dtype", "shape", "buf"})
@@ -47,6 +49,15 @@ def _parse_int(text: str) -> int:
     value = int(text)
     if not INT_MIN <= value <= INT_MAX:
         raise CodecError("an integer outside the 64-bit range")
+    return value
+
+
+def _parse_float(text: str) -> float:
+    if len(text) > MAX_FLOAT_CHARS:
+        raise CodecError("a number with too many digits")
+    value = float(text)
+    if not math.isfinite(value):  # infinities travel as {"t": "float"}, never as 1e999
+        raise CodecError("a number outside the float range")
     return value
 
 
@@ -91,7 +102,10 @@ def decode(payload: bytes | bytearray, *, max_bytes: int = MAX_BYTES, device: st
         raise CodecError(f"a frame header over the {MAX_HEADER}-byte cap")
     try:
         header = json.loads(
-            bytes(payload[4 : 4 + hlen]).decode("utf-8"), parse_int=_parse_int, parse_constant=_no_constant
+            bytes(payload[4 : 4 + hlen]).decode("utf-8"),
+            parse_int=_parse_int,
+            parse_float=_parse_float,
+            parse_constant=_no_constant,
         )
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise CodecError("a frame header that is not JSON") from None
