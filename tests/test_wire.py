@@ -317,8 +317,8 @@ def test_large_replies_cost_the_grading_process_at_most_the_run_budget(
     course_dir: Path, tmp_path: Path
 ) -> None:
     """Each worker answers once with a valid 192 MiB frame: the grading process holds each one
-    once (it was three copies), refuses what goes past RECEIVE_BUDGET in all (it kept every
-    answer of an exercise: 1.2 GiB here), and a frame announced over the cap costs nothing."""
+    once (it was three copies), refuses what goes past RECEIVE_BUDGET in all (without it, the
+    answers of one exercise cost 1.2 GiB), and a frame announced over the cap costs nothing."""
     course = load_course(course_dir)
     clean = with_appended(course, "stability", Path(os.devnull), tmp_path / "clean")
     large = with_appended(course, "stability", _hostile("forges_large_reply").path, tmp_path / "large")
