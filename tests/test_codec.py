@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from dlgrade.core.codec import DTYPES, CodecError, Opaque, decode, encode
+from dlgrade.core.codec import DTYPES, MAX_BYTES, CodecError, Opaque, decode, encode
+from dlgrade.core.plain import MAX_HEADER, MAX_NODES, MAX_STRING
+from dlgrade.sandbox import wire
 
 
 @pytest.mark.parametrize("dtype", list(DTYPES.values()), ids=str)
@@ -105,3 +107,84 @@ def test_a_cpu_generator_travels_as_its_state_and_a_bad_state_is_refused() -> No
     header = b'{"v": {"t": "generator", "buf": 0}, "b": [10]}'
     with pytest.raises(CodecError, match="malformed generator state"):
         decode(len(header).to_bytes(4, "big") + header + bytes(10))
+
+
+def _header_frame(text: str, *buffers: bytes) -> bytes:
+    raw = text.encode()
+    return struct.pack("!I", len(raw)) + raw + b"".join(buffers)
+
+
+GIANT_DIMS = ", ".join(["9" * 4200] * 200)  # 200 sizes of 4,200 digits
+GIANT_SHAPE = '{"v": {"t": "tensor", "dtype": "float32", "shape": [DIMS], "buf": 0}, "b": [4]}'
+GIANT_SHAPE = GIANT_SHAPE.replace("DIMS", GIANT_DIMS)
+
+
+def _tensor(shape: list[int], nbytes: int, **fields) -> bytes:
+    node = {"t": "tensor", "dtype": "float32", "shape": shape, "device": "cpu", "buf": 0, **fields}
+    return _frame({"v": node, "b": [nbytes]}, bytes(nbytes))
+
+
+@pytest.mark.parametrize(
+    ("payload", "said"),
+    [
+        # integers: parsed only up to 20 characters, within int64 (no 4,200-digit int is built)
+        (_header_frame(GIANT_SHAPE, bytes(4)), "too many digits"),
+        (_tensor([2**63 - 1] * 32, 4), "natural number up to the frame cap"),
+        (_tensor([0, 2**62, 2**62], 0), "natural number up to the frame cap"),
+        (_tensor([2**20, 2**20, 2**20], 4), "does not match its buffer"),
+        (_tensor([1] * 33, 4), "at most 32 sizes"),
+        (_tensor([True], 4), "natural number"),
+        (_tensor([1], 4, device="meta"), "this run uses cpu"),
+        (_tensor([1], 4, device="cuda:0"), "this run uses cpu"),
+        (_tensor([1], 4, device="dlgrade-pwned " * 3), "device the grader does not know"),
+        (_tensor([1], 4, layout="sparse_coo"), "fields the grader did not ask for"),
+        (_frame({"v": {"t": "list", "v": [{"t": "tensor", "dtype": "float32", "shape": [1], "buf": 0}] * 2},
+                 "b": [4]}, bytes(4)), "already used"),
+        (_frame({"v": "x" * (MAX_STRING + 1), "b": []}), "string over"),
+        (_frame({"v": {"t": "dict", "k": ["x" * (MAX_STRING + 1)], "v": [1]}, "b": []}), "string over"),
+        (_frame({"v": {"t": "list", "v": list(range(MAX_NODES + 1))}, "b": []}), "more than"),
+        (_frame({"v": 1, "b": [0] * (MAX_NODES + 1)}), "bad frame header"),
+        (_header_frame('{"v": NaN, "b": []}'), "NaN"),
+        (_header_frame('{"v": 1e999, "b": []}'), "outside the float range"),
+        (_header_frame('{"v": 0.' + "1" * 100 + ', "b": []}'), "too many digits"),
+        (_header_frame('{"v": ' + "[" * 100_000 + "]" * 100_000 + ', "b": []}'), "not JSON"),
+        (_header_frame(" " * (MAX_HEADER + 1)), "header over"),
+        (_frame({"v": {"t": "dlgrade-pwned"}, "b": []}), "unknown value kind"),
+    ],
+)  # fmt: skip
+def test_a_forged_frame_is_refused_before_anything_is_built(payload: bytes, said: str) -> None:
+    with pytest.raises(CodecError, match=said) as info:
+        decode(payload)
+    assert "dlgrade-pwned" not in str(info.value) and "9999" not in str(info.value)
+
+
+def test_a_frame_over_the_cap_is_refused_by_its_length() -> None:
+    with pytest.raises(CodecError, match="over the 16-byte cap"):
+        decode(encode(list(range(10))), max_bytes=16)
+    assert MAX_BYTES == wire.MAX_FRAME == 1 << 28
+
+
+def test_a_tensor_decodes_on_the_cpu_or_the_runs_device_only() -> None:
+    payload = encode(torch.ones(3))
+    assert decode(payload, device="cuda").device.type == "cpu"  # a CPU tensor stays one
+    header = json.loads(payload[4 : 4 + struct.unpack("!I", payload[:4])[0]])
+    header["v"]["device"] = "meta"
+    with pytest.raises(CodecError, match="this run uses cuda"):
+        decode(_frame(header, bytes(12)), device="cuda")
+
+
+def test_a_writable_frame_is_viewed_not_copied() -> None:
+    x = torch.arange(1 << 16, dtype=torch.float64)
+    payload = bytearray(encode({"x": x, "y": x.numpy()}))
+    out = decode(payload)
+    base = torch.frombuffer(payload, dtype=torch.uint8).data_ptr()
+    assert base <= out["x"].data_ptr() < base + len(payload) and torch.equal(out["x"], x)
+    other = decode(bytes(payload))["x"]  # an immutable frame (a stored answer): a fresh copy
+    assert not base <= other.data_ptr() < base + len(payload) and torch.equal(other, x)
+
+
+def test_what_the_caps_refuse_is_sent_as_an_opaque_stand_in() -> None:
+    assert decode(encode("x" * (MAX_STRING + 1))) == Opaque("str (too long)")
+    assert isinstance(decode(encode(torch.zeros([1] * 33))), Opaque)
+    assert isinstance(decode(encode(torch.empty(3, device="meta"))), Opaque)
+    assert isinstance(decode(encode({"x" * (MAX_STRING + 1): 1})), Opaque)

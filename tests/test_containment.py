@@ -33,7 +33,8 @@ from tests.support import hostiles, with_appended
 
 CONTAINED = kernel.landlock_abi() >= 6 and sys.platform.startswith("linux")
 pytestmark = pytest.mark.skipif(not CONTAINED, reason="needs Linux with Landlock ABI >= 6")
-NATIVE = [h for h in hostiles() if h.id.startswith(("native_", "spawns_", "signals_", "reads_", "leaks_"))]
+PREFIXES = ("native_", "spawns_", "signals_", "reads_", "leaks_", "forges_")
+NATIVE = [h for h in hostiles() if h.id.startswith(PREFIXES)]
 SECRET = "DLGRADE_TEST_SECRET_TOKEN=hunter2-containment"
 
 

@@ -28,6 +28,8 @@ from tests.support import ROOT, hostiles, with_appended
 
 NOBODY = 65534
 ATTACKS = (
+    "forges_ready_frame",
+    "forges_violation_text",
     "native_read_from_file",
     "native_write_reference",
     "native_write_graders",

@@ -67,10 +67,15 @@ class Raised(StudentError):
 class Forbidden(StudentError):
     outcome = "forbidden"
 
-    def __init__(self, fn: str, detail: str, where: str, why: str) -> None:
+    def __init__(self, fn: str, detail: str, where: str, why: str, hidden: str | None = None) -> None:
         at = f" at {where}" if where else ""
         super().__init__(f"{fn} {detail}{at}: {why}")
         self.fn = fn
+        # A hidden check's words: the rule, without what the submission chose (a name, a line).
+        self._hidden = f"{fn} {hidden}: {why}" if hidden is not None else str(self)
+
+    def hidden(self) -> str:
+        return self._hidden
 
 
 class TimedOut(StudentError):

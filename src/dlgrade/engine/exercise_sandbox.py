@@ -28,7 +28,7 @@ from dlgrade.core.calls import (
     describe_call,
 )
 from dlgrade.core.manifest import Course, Exercise
-from dlgrade.engine import feedback
+from dlgrade.engine import feedback, violations
 from dlgrade.sandbox.handle import Worker, WorkerDied, WorkerSpec
 from dlgrade.sandbox.pool import Sandbox, SandboxBroken, SandboxError
 
@@ -82,8 +82,8 @@ class ExerciseSandbox:
             raise ImportFailed(reason) from None
         except SandboxBroken as exc:
             raise Abandoned(self.exercise.id, str(exc)) from None
-        if hello.get("isolation"):
-            self.sandbox.isolation = dict(hello["isolation"])
+        if worker.isolation:  # from trusted code in the worker, before the student's import
+            self.sandbox.isolation = dict(worker.isolation)
         could_not = {"confine_error": "confine itself", "device_error": f"use {self.device}"}
         failed = could_not.get(str(hello.get("kind")))
         if failed:  # the engine's failure, not the student's code
@@ -194,10 +194,13 @@ class ExerciseSandbox:
         printed = str(reply.get("printed", "")).strip()
         if printed:
             self.printed.append(feedback.clean(printed, self.course, limit=PRINTED_CHARS))
-        violations = list(reply.get("violations") or []) or reports
-        if violations:
-            v = violations[0]
-            raise Forbidden(fn, str(v.get("detail", "")), str(v.get("where", "")), str(v.get("why", "")))
+        rules = self._rules_for(fn)
+        breach = violations.first(reply, reports, rules.forbidden_calls(), rules.call_counts())
+        if breach is not None:  # in the grader's words; the worker only named the rule
+            detail = feedback.clean(breach.detail, self.course)
+            raise Forbidden(fn, detail, breach.where, breach.why, hidden=breach.hidden)
+        if kind == "forbidden":  # a rule this call does not have: the worker lied
+            raise Crashed(fn, "broke the protocol (reported breaking no rule of this call)")
         if kind == "ok":
             after = reply.get("inputs") or [[], {}]
             return Call(
@@ -208,28 +211,24 @@ class ExerciseSandbox:
                 detached=bool(reply.get("detached")),
                 grad_error=str(reply.get("grad_error", "")),
             )
+        where = _where(reply)
         if kind == "unreadable":  # the worker could not decode the call: the engine's failure
-            raise SandboxError(f"the sandbox could not read a call of {fn}: {reply.get('message', '')}")
+            raise SandboxError(f"the sandbox could not read a call of {fn}")
         if kind == "not_implemented":
-            raise NotStarted(fn, str(reply.get("where", "")))
-        if kind == "missing":
-            raise ImportFailed(str(reply.get("message", f"{fn} is missing")))
+            raise NotStarted(fn, where)
+        if kind == "missing":  # the grader's words: the worker's may not reach a hidden check
+            raise ImportFailed(f"{fn} is not defined in {self.exercise.module}.py")
         call = describe_call(fn, args, kwargs)
         if kind == "exit":
-            raise Raised(
-                fn,
-                call,
-                str(reply.get("type")),
-                "graded code must return, not exit",
-                str(reply.get("where", "")),
-            )
+            kind_of_exit = feedback.clean(str(reply.get("type", "SystemExit")), self.course, limit=80)
+            raise Raised(fn, call, kind_of_exit, "graded code must return, not exit", where)
         if kind == "raised":
             raise Raised(
                 fn,
                 call,
                 feedback.clean(str(reply.get("type", "Exception")), self.course, limit=80),
                 feedback.clean(str(reply.get("message", "")), self.course),
-                str(reply.get("where", "")),
+                where,
             )
         raise Crashed(fn, "sent a reply the grader does not understand")
 
@@ -239,3 +238,9 @@ class ExerciseSandbox:
         if self._worker is not None:
             self._worker.close()
             self._worker = None
+
+
+def _where(reply: dict[str, Any]) -> str:
+    """A reply's 'file.py:LINE', or '' for anything else the worker put there."""
+    where = reply.get("where")
+    return where if type(where) is str and violations.WHERE.fullmatch(where) else ""

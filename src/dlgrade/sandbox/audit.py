@@ -128,3 +128,18 @@ def make_hook(read_roots: Iterable[str], on_deny: Callable[[str, str], None]) ->
 
 def install(read_roots: Iterable[str], on_deny: Callable[[str, str], None]) -> None:
     sys.addaudithook(make_hook(read_roots, on_deny))
+
+
+def denial(event: str) -> str | None:
+    """What the hook denies on `event`, in the grader's words without the event's arguments
+    (a path, say); None if the hook denies nothing on an event of that name."""
+    if event == "open":
+        return "open a file outside what graded code may read, or write one"
+    if event in ("os.listdir", "os.scandir"):
+        return "list folders outside the submission"
+    if event == "import":
+        return "import a module graded code may not use"
+    if event in _DENY:
+        return f"use {event}"
+    prefix = next((p for p in _DENY_PREFIXES if event.startswith(p)), None)
+    return None if prefix is None else f"use {prefix.rstrip('.')} (denied in the sandbox)"

@@ -77,6 +77,8 @@ class GuardState:
                 self.violations.append(
                     {
                         "rule": name,
+                        "what": "at_least",
+                        "count": n,
                         "why": why,
                         "where": "",
                         "detail": f"must call {name} at least {lo} time(s); called it {n}",
@@ -93,8 +95,10 @@ class GuardState:
             frame = frame.f_back
         return ""
 
-    def violate(self, rule: str, why: str, detail: str) -> None:
-        v = {"rule": rule, "why": why, "where": self.student_line(), "detail": detail}
+    def violate(self, rule: str, why: str, detail: str, **names: str) -> None:
+        """Report and stop the call. The grader reads only `rule` and `names` (which call,
+        which kind of breach) and writes its message itself (dlgrade.engine.violations)."""
+        v = {"rule": rule, **names, "why": why, "where": self.student_line(), "detail": detail}
         self.violations.append(v)
         if self.report is not None:
             self.report(v)
@@ -113,12 +117,13 @@ class GuardState:
             )
         verdict = self.verdicts[dotted]
         if verdict is not None and not (dotted in SCALES and _scale(args, kwargs)):
-            self.violate(verdict[0], verdict[1], f"calls {dotted}, which this exercise forbids")
+            detail = f"calls {dotted}, which this exercise forbids"
+            self.violate(verdict[0], verdict[1], detail, what="forbidden", call=dotted)
         if dotted in self.bounds:
             n = self.counts[dotted] = self.counts.get(dotted, 0) + 1
             _lo, hi, why = self.bounds[dotted]
             if hi is not None and n > hi:
-                self.violate(dotted, why, f"calls {dotted} more than {hi} time(s)")
+                self.violate(dotted, why, f"calls {dotted} more than {hi} time(s)", what="at_most")
 
 
 STATE = GuardState()

@@ -1,6 +1,11 @@
 """One worker as the grader holds it: send calls, read answers within deadlines, know how it ended.
 
-Importing this module does not import torch (the codec is imported on the first call).
+Every frame a worker sends is hostile input. It is decoded strictly (dlgrade.core.decoder) and
+accepted only in the state that expects its kind: `confined` (with the isolation report, sent
+by trusted code before any student code runs), then `ready` or `import_error`, then one reply
+per call with `violation` reports before it. A frame out of turn is the worker breaking the
+protocol (`ProtocolBroken`). Importing this module does not import torch (the codec is
+imported on the first call).
 """
 
 from __future__ import annotations
@@ -17,6 +22,15 @@ from typing import Any, Protocol
 from dlgrade.sandbox import wire
 
 OUTPUT_BYTES = 1 << 20
+MAX_REPORTS = 8  # violation reports kept per call; more are read and dropped
+# Bytes all the workers of one grading run may send in all: what the grading process can be
+# made to hold (values kept across calls, say) is bounded by construction.
+RECEIVE_BUDGET = 1 << 29
+# What a worker may send, by state; the trusted part of the worker sends the first.
+BEFORE_IMPORT = frozenset({"confined", "confine_error", "device_error"})
+AFTER_IMPORT = frozenset({"ready", "import_error"})
+REPLIES = frozenset({"ok", "forbidden", "raised", "exit", "not_implemented", "missing", "unreadable"})
+KNOWN = BEFORE_IMPORT | AFTER_IMPORT | REPLIES | {"violation"}
 
 
 class WorkerDied(Exception):
@@ -26,6 +40,14 @@ class WorkerDied(Exception):
         super().__init__(reason)
         self.reason = reason
         self.timed_out = timed_out
+
+
+class ProtocolBroken(WorkerDied):
+    """The worker sent a frame its state does not expect; the reason names only known kinds."""
+
+    def __init__(self, kind: object, state: str) -> None:
+        what = f"a '{kind}' frame" if isinstance(kind, str) and kind in KNOWN else "a frame of no known kind"
+        super().__init__(f"broke the protocol (sent {what} {state})")
 
 
 @dataclass(frozen=True)
@@ -44,6 +66,7 @@ class Host(Protocol):
 
     deadline: float | None
     broken: str
+    received: int  # bytes its workers sent in this grading run (RECEIVE_BUDGET)
 
     def pid_of(self, worker: Worker) -> int: ...
 
@@ -57,20 +80,28 @@ class Host(Protocol):
 class Worker:
     """One forked worker holding one imported student module."""
 
-    def __init__(self, sandbox: Host, pid: int | None, sock: socket.socket) -> None:
+    def __init__(self, sandbox: Host, pid: int | None, sock: socket.socket, device: str = "cpu") -> None:
         self.sandbox = sandbox
         self._pid = pid  # None until the zygote's answer to the spawn is read
         self.sock = sock
         self.alive = True
+        self.device = device  # the only device besides the CPU its tensors may claim
+        self.isolation: dict[str, Any] = {}  # from its `confined` frame, sent before student code ran
 
     @property
     def pid(self) -> int:
         return self.sandbox.pid_of(self)
 
     def hello(self, timeout: float) -> dict[str, Any]:
-        """Wait for the import to finish: {'kind': 'ready'} or {'kind': 'import_error', ...}."""
-        reply, _ = self._receive(time.monotonic() + timeout, timeout)
-        return reply
+        """Wait for the import to finish: {'kind': 'ready', 'isolation': ...}, {'kind':
+        'import_error', ...}, or the worker's own failure to start ('confine_error', 'device_error')."""
+        deadline = time.monotonic() + timeout
+        first, _ = self._receive(deadline, timeout, BEFORE_IMPORT, "before its confinement")
+        if first["kind"] != "confined":
+            return first
+        self.isolation = isolation_report(first.get("isolation"))
+        reply, _ = self._receive(deadline, timeout, AFTER_IMPORT, "while importing")
+        return {**reply, "isolation": self.isolation} if reply["kind"] == "ready" else reply
 
     def request(self, request: dict[str, Any], timeout: float) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Send one call; return the final reply and any guard reports that came before it."""
@@ -83,7 +114,7 @@ class Worker:
         except (TimeoutError, OSError):
             self._die()
             raise WorkerDied("stopped reading its input", timed_out=True) from None
-        return self._receive(deadline, timeout)
+        return self._receive(deadline, timeout, REPLIES, "during a call")
 
     def pipeline(self, requests: list[dict[str, Any]]) -> threading.Thread:
         """Send several calls at once from a thread; read each answer with `receive`.
@@ -107,9 +138,13 @@ class Worker:
 
     def receive(self, timeout: float) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """The next answer of a pipeline, within `timeout` seconds from now."""
-        return self._receive(time.monotonic() + timeout, timeout)
+        return self._receive(time.monotonic() + timeout, timeout, REPLIES, "during a call")
 
-    def _receive(self, deadline: float, timeout: float) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def _receive(
+        self, deadline: float, timeout: float, expect: frozenset[str], state: str
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The next frame of a kind in `expect`, and the violation reports before it (at most
+        MAX_REPORTS; none are accepted before the worker's confinement)."""
         from dlgrade.core import codec
 
         reports: list[dict[str, Any]] = []
@@ -118,26 +153,36 @@ class Worker:
             deadline = overall
         while True:
             try:
-                payload, _ = wire.recv_frame(self.sock, deadline)
-                msg = codec.decode(payload)
+                left = max(RECEIVE_BUDGET - self.sandbox.received, 0)
+                payload, _ = wire.recv_frame(self.sock, deadline, max_frame=min(codec.MAX_BYTES, left))
+                self.sandbox.received += len(payload)
+                msg = codec.decode(payload, device=self.device)
+                del payload  # the decoded tensors hold what they need of it
             except wire.WireTimeout:
                 if overall is not None and time.monotonic() >= overall:
                     self.alive = False
                     raise self.sandbox._stuck(TimeoutError()) from None
                 self._die()
                 raise WorkerDied(f"ran past the {timeout:g} s time limit", timed_out=True) from None
+            except wire.FrameTooLarge as exc:
+                self._die()
+                if exc.cap < codec.MAX_BYTES:
+                    raise WorkerDied(f"sent over {RECEIVE_BUDGET >> 20} MiB in all in this run") from None
+                raise WorkerDied(f"sent a frame over the {exc.cap >> 20} MiB cap") from None
             except (wire.WireClosed, OSError):
                 status = self._die()
                 raise WorkerDied(describe_status(status)) from None
             except codec.CodecError as exc:
                 self._die()
                 raise WorkerDied(f"sent data the grader cannot read ({exc})") from None
-            if not isinstance(msg, dict):
-                self._die()
-                raise WorkerDied("sent data the grader cannot read")
-            if msg.get("kind") == "violation":
-                reports.append(msg)
+            kind = msg.get("kind") if type(msg) is dict and type(msg.get("kind")) is str else None
+            if kind == "violation" and expect is not BEFORE_IMPORT:
+                if len(reports) < MAX_REPORTS:
+                    reports.append(msg)
                 continue
+            if kind not in expect:
+                self._die()
+                raise ProtocolBroken(kind, state)
             return msg, reports
 
     def _die(self) -> int | None:
@@ -157,6 +202,16 @@ class Worker:
             self.sock.close()
         if not self.sandbox.broken:  # a broken zygote was killed with all its workers
             self.sandbox.release(self.pid)
+
+
+def isolation_report(value: Any) -> dict[str, Any]:
+    """The layers a worker's trusted code applied and those missing, as plain short strings."""
+    out: dict[str, Any] = {"layers": {}, "missing": {}}
+    for part in ("layers", "missing"):
+        got = value.get(part) if isinstance(value, dict) else None
+        if isinstance(got, dict):
+            out[part] = {str(k)[:40]: str(v)[:200] for k, v in list(got.items())[:16]}
+    return out
 
 
 def describe_status(status: int | None) -> str:

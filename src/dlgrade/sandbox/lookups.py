@@ -58,7 +58,7 @@ def _guarded(real: Callable[..., Any], verb: str, state: Any) -> Callable[..., A
             name = str.__str__(name)  # a str subclass cannot lie about what it spells
             files = state.student_files
             if files and sys._getframe(1).f_code.co_filename in files and denied(_owner_name(obj), name):
-                state.violate("sandbox", WHY, f"looks up {name!r} with {verb}")
+                state.violate("sandbox", WHY, f"looks up {name!r} with {verb}", what=verb, call=name)
         return real(obj, name, *rest)
 
     return lookup

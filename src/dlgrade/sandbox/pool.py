@@ -76,8 +76,7 @@ class Sandbox:
         audit: bool = True,
     ) -> None:
         self.guard_patterns = sorted(set(guard_patterns))
-        # Both True but in tests that prove what the layers behind them do on their own.
-        self.confine, self.audit = confine, audit
+        self.confine, self.audit = confine, audit  # False only in tests of the layers behind them
         self._python = python
         self._proc: subprocess.Popen[bytes] | None = None
         self._ctl: socket.socket | None = None
@@ -85,16 +84,17 @@ class Sandbox:
         self._lock = threading.Lock()
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the zygote
         self.installed_guards: list[str] = []
-        self.isolation: dict[str, Any] = {}  # layers of kernel containment (kernel.Applied.to_dict)
+        # Kernel layers (kernel.Applied.to_dict): the zygote's at each `admit`, then the run's workers'.
+        self.isolation: dict[str, Any] = {}
+        self._assessed: dict[str, Any] = {}  # the zygote's assessment, from its hello
+        self.received = 0  # bytes the workers of this grading run sent (handle.RECEIVE_BUDGET)
         self.read_roots: list[str] = []  # what a worker may read
         self.broken = ""  # why the zygote can no longer be used; "" while it can
         self.deadline: float | None = None  # time.monotonic() by which the submission must be done
-        # Called with this sandbox before the first worker of a grading run (the containment
-        # policy, dlgrade.sandbox.policy); raises SandboxError to refuse.
+        # Called before the first worker of a grading run (dlgrade.sandbox.policy); may refuse (SandboxError).
         self.admission: Callable[[Sandbox], None] | None = None
-        # Workers started ahead of need (`prespawn`), by spec and by whom they are for (the
-        # exercises of one module share a spec): each imports its module while the
-        # grader is busy with the exercise before; `spawn` hands one out if spec and key match.
+        # Workers started ahead of need (`prespawn`), by spec and by whom they are for (exercises of a
+        # module share a spec), importing while the grader is busy; `spawn` hands one out on a match.
         self._spares: dict[tuple[WorkerSpec, str], Worker] = {}
         self._unanswered: collections.deque[Worker] = collections.deque()  # spawns sent, pid not read
 
@@ -127,7 +127,8 @@ class Sandbox:
             except (wire.WireClosed, wire.WireTimeout) as exc:
                 raise SandboxError(f"the sandbox did not start ({exc}): {self._stderr_tail()}") from None
             self.installed_guards = list(hello.get("guards", []))
-            self.isolation = dict(hello.get("isolation", {}))
+            self._assessed = dict(hello.get("isolation", {}))
+            self.isolation = dict(self._assessed)
             self.read_roots = [str(r) for r in hello.get("read", [])]
             self._ready = True
         return self._ctl
@@ -136,6 +137,7 @@ class Sandbox:
         """Wait for the zygote, then let `admission` refuse a run it cannot contain."""
         with self._lock:
             self._ensure_ready()
+            self.isolation, self.received = dict(self._assessed), 0  # nothing carries over from a run
         if self.admission is not None:
             self.admission(self)
 
@@ -215,7 +217,7 @@ class Sandbox:
                 raise self._stuck(exc) from None
             finally:
                 theirs.close()
-            worker = Worker(self, None, ours)
+            worker = Worker(self, None, ours, spec.device)
             self._unanswered.append(worker)
             if wait:
                 self._settle()
@@ -259,10 +261,8 @@ class Sandbox:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
         with self._lock:
-            if self._ctl is None:
+            if self._ctl is None or self.broken:  # a broken zygote's workers die with it
                 return
-            if self.broken:
-                return  # its workers die with it
             try:
                 wire.send_json(self._ctl, {"op": "release", "pid": pid})
             except (wire.WireClosed, OSError) as exc:

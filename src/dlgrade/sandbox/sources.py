@@ -90,6 +90,8 @@ def guarded_import(real_import: Any, state: guards.GuardState) -> Any:
                     state.report(
                         {
                             "rule": "sandbox",
+                            "what": "import",
+                            "call": top,
                             "why": "graded code runs in a sandbox",
                             "where": "",
                             "detail": detail,

@@ -1,4 +1,8 @@
-"""Length-prefixed frames over a Unix stream socket, optionally carrying file descriptors."""
+"""Length-prefixed frames over a Unix stream socket, optionally carrying file descriptors.
+
+A frame's length is checked against the reader's cap before anything is allocated; the frame
+is then read into one bytearray, which the reader owns (the decoder makes views of it).
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,19 @@ import time
 from typing import Any
 
 _LEN = struct.Struct("!Q")
-MAX_FRAME = 1 << 31
+MAX_FRAME = 1 << 28  # dlgrade.core.plain.MAX_BYTES (this module does not import torch)
 
 
 class WireClosed(EOFError):
     """The peer closed the socket (or died) before a whole frame arrived."""
+
+
+class FrameTooLarge(WireClosed):
+    """The peer announced a frame over the reader's cap; nothing of it was read."""
+
+    def __init__(self, size: int, cap: int) -> None:
+        super().__init__(f"a frame of {size} bytes, over the {cap}-byte cap")
+        self.size, self.cap = size, cap
 
 
 class WireTimeout(TimeoutError):
@@ -37,7 +49,7 @@ def send_json(sock: socket.socket, obj: Any, fds: tuple[int, ...] = ()) -> None:
 
 def recv_frame(
     sock: socket.socket, deadline: float | None = None, want_fds: bool = False, max_frame: int = MAX_FRAME
-) -> tuple[bytes, list[int]]:
+) -> tuple[bytearray, list[int]]:
     """Read one frame; `deadline` is a time.monotonic() value or None to wait forever."""
     fds: list[int] = []
     if want_fds:
@@ -50,12 +62,12 @@ def recv_frame(
                 arr = array.array("i")
                 arr.frombytes(data[: len(data) - len(data) % arr.itemsize])
                 fds.extend(arr)
-        head = msg + _recv_exact(sock, _LEN.size - 1, deadline)
+        head = bytes(msg + _recv_exact(sock, _LEN.size - 1, deadline))
     else:
-        head = _recv_exact(sock, _LEN.size, deadline)
+        head = bytes(_recv_exact(sock, _LEN.size, deadline))
     (n,) = _LEN.unpack(head)
     if n > max_frame:
-        raise WireClosed(f"frame of {n} bytes is over the {max_frame}-byte cap")
+        raise FrameTooLarge(n, max_frame)
     return _recv_exact(sock, n, deadline), fds
 
 
@@ -74,15 +86,17 @@ def _wait(sock: socket.socket, deadline: float | None) -> None:
         raise WireTimeout("no reply in time")
 
 
-def _recv_exact(sock: socket.socket, n: int, deadline: float | None) -> bytes:
-    chunks = bytearray()
-    while len(chunks) < n:
+def _recv_exact(sock: socket.socket, n: int, deadline: float | None) -> bytearray:
+    buf = bytearray(n)
+    view, got = memoryview(buf), 0
+    while got < n:
         _wait(sock, deadline)
         try:
-            chunk = sock.recv(min(n - len(chunks), 1 << 20))
+            k = sock.recv_into(view[got:], min(n - got, 1 << 20))
         except ConnectionResetError:
-            chunk = b""
-        if not chunk:
+            k = 0
+        if not k:
             raise WireClosed("peer closed")
-        chunks += chunk
-    return bytes(chunks)
+        got += k
+    view.release()
+    return buf

@@ -51,9 +51,11 @@ def serve(sock: socket.socket, spec: dict[str, Any], libc: Any) -> NoReturn:
         except (kernel.ConfineError, OSError) as exc:
             _send(sock, {"kind": "confine_error", "message": str(exc)[:300]})
             os._exit(71)
-        module = _import_student(sock, spec, workdir, sources, isolation)
+        # The grader learns the isolation from this frame: sent before any student code runs.
+        _send(sock, {"kind": "confined", "isolation": isolation})
+        module = _import_student(sock, spec, workdir, sources)
         if module is not None:
-            _loop(sock, module)
+            _loop(sock, module, str(spec.get("device", "cpu")))
     except BaseException:
         code = 70
     finally:
@@ -97,7 +99,6 @@ def _import_student(
     spec: dict[str, Any],
     workdir: Path,
     sources: dict[str, tuple[str, bytes]],
-    isolation: dict[str, Any],
 ) -> Any:
     folder = os.path.realpath(spec["folder"])
     guards.STATE.student_files = frozenset(path for path, _ in sources.values())
@@ -127,7 +128,7 @@ def _import_student(
     except BaseException as exc:
         _send(sock, {"kind": "import_error", "message": _describe(exc), "output": _output_tail(workdir)})
         return None
-    _send(sock, {"kind": "ready", "isolation": isolation})
+    _send(sock, {"kind": "ready"})
     return module
 
 
@@ -139,6 +140,8 @@ def _on_deny(sock: socket.socket) -> Any:
             {
                 "kind": "violation",
                 "rule": "sandbox",
+                "what": "audit",
+                "call": event,
                 "why": "graded code runs in a sandbox",
                 "where": where,
                 "detail": f"tried to {detail}",
@@ -148,14 +151,14 @@ def _on_deny(sock: socket.socket) -> Any:
     return on_deny
 
 
-def _loop(sock: socket.socket, module: Any) -> None:
+def _loop(sock: socket.socket, module: Any, device: str) -> None:
     while True:
         try:
             payload, _ = wire.recv_frame(sock)
         except wire.WireClosed:
             return
         try:
-            request = codec.decode(payload)
+            request = codec.decode(payload, device=device)
         except codec.CodecError as exc:  # e.g. a tensor on a device this worker cannot use
             _send(sock, {"kind": "unreadable", "message": str(exc)[:300]})
             continue
