@@ -1,4 +1,4 @@
-"""Commands for course authors: `grade dev check|secret|readme` and `grade doctor`."""
+"""Commands for course authors: `grade dev check|secret|readme|mutants` and `grade doctor`."""
 
 from __future__ import annotations
 
@@ -64,6 +64,37 @@ def dev_readme_command() -> None:
         except (ReadmeError, OSError) as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(f"README.md {'rewritten' if changed else 'already current'}", err=True)
+
+
+@dev_group.command("mutants")
+@click.argument("topics", nargs=-1)
+@click.option("--jobs", type=click.IntRange(1), default=2, show_default=True, help="Mutants graded at once.")
+@click.option(
+    "--sample", "per_topic", type=click.IntRange(1), default=None, help="Grade N mutants per topic."
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Which mutants --sample draws.")
+def dev_mutants_command(topics: tuple[str, ...], jobs: int, per_topic: int | None, seed: int) -> None:
+    """Mutate the model solutions (cosmic-ray) and grade each mutant: each topic's mutation score
+    and its surviving mutants (docs/mutation.md). All topics unless TOPICS."""
+    from dlgrade.dev.mutants import Verdict, run
+
+    def progress(v: Verdict) -> None:
+        click.echo(f"{'killed ' if v.killed else 'SURVIVED'} {v.mutant.key} ({v.detail})", err=True)
+
+    with domain_errors():
+        course = here_course()
+        unknown = [t for t in topics if t not in {x.id for x in course.topics}]
+        if unknown:
+            raise click.UsageError(f"no topic {unknown[0]!r} in course.toml")
+        scores = run(
+            course, topics or [t.id for t in course.topics], jobs=jobs, per_topic=per_topic, seed=seed
+        )
+    for s in scores:
+        click.echo(
+            f"{s.topic:<16} {s.score:6.1f} % killed  {s.killed}/{s.total}  ({s.equivalent} equivalent)"
+        )
+        for m in s.survived:
+            click.echo(f"  survived: {m.key}  (reference/{m.module}.py:{m.line})")
 
 
 @click.command("doctor")

@@ -1,10 +1,12 @@
-"""The course secret: it salts the inputs of hidden checks, so a release bundle cannot derive them.
+"""The course secret: it salts checks' inputs, so neither a release bundle nor public feedback gives them.
 
 Hidden checks seed their inputs from words (`random_cases("logsumexp/hidden", ...)`), and
 `cases.py` ships in every student bundle; with the secret mixed into those seeds (keyed
-BLAKE2b, `cases.hidden_inputs`) the words alone no longer give the inputs. Public checks stay
-unsalted: a bundle replays their recorded answers. The secret comes from the environment
-(`DLGRADE_COURSE_SECRET`, or `DLGRADE_COURSE_SECRET_FILE` naming a file) or from
+BLAKE2b, `hidden_inputs`) the words alone no longer give the inputs. Where grading counts (a
+secret and the model solutions: `fresh_inputs`), public checks draw afresh too, under a key of
+their own, so a table of the answers public feedback showed does not score; the student's own
+`grade` (no secret, or a bundle replaying recorded answers) keeps the fixed draws. The secret
+comes from the environment (`DLGRADE_COURSE_SECRET`, or `DLGRADE_COURSE_SECRET_FILE` naming a file) or from
 `.dlgrade-secret` beside course.toml (git-ignored, never put in a release); `grade dev secret`
 makes one. Every grading machine of a course needs the same secret to give the same grades.
 """
@@ -67,6 +69,22 @@ def create(root: Path) -> Path:
 
 # Set while a hidden check runs: the course secret's key (b"" when there is none).
 _HIDDEN: ContextVar[bytes | None] = ContextVar("dlgrade_hidden_inputs", default=None)
+# Set for a whole grading run that counts: the key of every other check's draws.
+_FRESH: ContextVar[bytes | None] = ContextVar("dlgrade_fresh_inputs", default=None)
+_FRESH_PERSON = b"dlgrade/fresh"  # a key apart from the hidden checks': no draw of one is the other's
+
+
+@contextlib.contextmanager
+def fresh_inputs(secret: str | None) -> Iterator[None]:
+    """Inputs drawn inside (collection, fixtures, checks) are keyed with the course secret, so
+    they differ from the fixed draws the student saw; `None` keeps the fixed draws. A hidden
+    check inside keeps its own key (`hidden_inputs`)."""
+    key = hashlib.blake2b(secret.encode(), digest_size=32, person=_FRESH_PERSON).digest() if secret else None
+    token = _FRESH.set(key)
+    try:
+        yield
+    finally:
+        _FRESH.reset(token)
 
 
 @contextlib.contextmanager
@@ -87,9 +105,11 @@ def hidden() -> bool:
 
 
 def salted(words: bytes) -> int | None:
-    """A 31-bit seed from `words` keyed with the course secret; None outside a hidden check
-    or without a secret."""
+    """A 31-bit seed from `words` keyed with the course secret (the hidden checks' key inside
+    one, else the fresh draws' key); None for fixed draws (no secret, no fresh draws)."""
     key = _HIDDEN.get()
+    if key is None:
+        key = _FRESH.get()
     if not key:
         return None
     return int.from_bytes(hashlib.blake2b(words, key=key, digest_size=4).digest(), "big") & 0x7FFFFFFF

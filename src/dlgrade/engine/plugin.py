@@ -14,7 +14,7 @@ import pytest
 from dlgrade.core.calls import StudentError
 from dlgrade.core.declare import HINT_KINDS_DEFAULT, CheckFailure
 from dlgrade.core.result import Outcome
-from dlgrade.core.secret import hidden_inputs
+from dlgrade.core.secret import fresh_inputs, hidden_inputs
 from dlgrade.engine.bundle import DEFERRED_MESSAGE
 from dlgrade.engine.exercise_sandbox import PRINTED_CHARS
 from dlgrade.engine.oracle import Oracle
@@ -169,6 +169,18 @@ class GraderPlugin:
         lines = [line for text in box.printed for line in text.splitlines() if line.strip()]
         more = f" (+{len(lines) - 3} more lines)" if len(lines) > 3 else ""
         return f" (your code printed: {' | '.join(lines[:3])[:PRINTED_CHARS]}{more})"
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_collection(self, session: pytest.Session) -> Any:
+        """Draws made while collecting are fresh where grading counts (dlgrade.core.secret)."""
+        with fresh_inputs(self.session.fresh_secret()):
+            return (yield)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> Any:
+        """Every check's draws (fixtures included) are fresh where grading counts."""
+        with fresh_inputs(self.session.fresh_secret()):
+            return (yield)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Any:

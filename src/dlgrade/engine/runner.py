@@ -83,7 +83,8 @@ def grade(
     selected = course.select(list(names))
     box = sandbox if sandbox is not None else course_sandbox(course)
     box.start()
-    private = [str(course.reference_dir()), str(course.graders_dir())]
+    # the answers, and the secret that keys hidden and fresh draws: never readable by a worker
+    private = [str(course.reference_dir()), str(course.graders_dir()), str(secret.default_path(course.root))]
     box.admission = lambda b: policy.enforce(b, private, containment)
     box.deadline = time.monotonic() + DEADLINE_BASE_S + DEADLINE_FACTOR * sum(e.time_limit for e in selected)
     before = integrity.digests(course)

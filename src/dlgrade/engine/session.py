@@ -76,7 +76,7 @@ class GradingSession:
     visibility: str | None = None
     run_order: list[str] = field(default_factory=list)  # exercise ids, in the order their checks run
     fatal: Exception | None = None  # stops the run: raised by run_checks once pytest is done
-    secret: str | None = None  # the course secret, which salts hidden checks' inputs (dlgrade.core.secret)
+    secret: str | None = None  # the course secret: hidden checks' key, fresh draws' (fresh_secret)
     unsalted: bool = False  # a hidden check ran without a secret
     _opened: set[str] = field(default_factory=set)
 
@@ -84,6 +84,14 @@ class GradingSession:
         if self.answers is None:
             self.answers = answer_source(self.course)
         return self.answers
+
+    def fresh_secret(self) -> str | None:
+        """The secret that draws every check's inputs afresh, where grading counts: a course
+        secret and the model solutions as answers (never a bundle: it replays the fixed draws'
+        recorded answers). None keeps the fixed draws the student's own `grade` shows."""
+        if self.secret is None or self.answer_source().loader is None:
+            return None
+        return self.secret
 
     def box(self, exercise_id: str) -> ExerciseSandbox:
         box = self.boxes.get(exercise_id)

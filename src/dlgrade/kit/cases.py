@@ -16,13 +16,14 @@ from typing import Any
 import torch
 
 from dlgrade.core.codec import dtype_name
-from dlgrade.core.secret import hidden, salted
+from dlgrade.core.secret import salted
 
 FLOAT_DTYPES: tuple[torch.dtype, ...] = (torch.float32, torch.float64)
 
 
 def seed_for(*parts: object) -> int:
-    """A stable 31-bit seed from any words and numbers (salted in a hidden check: dlgrade.core.secret)."""
+    """A stable 31-bit seed from any words and numbers (salted by the course secret in a hidden
+    check and where grading counts: dlgrade.core.secret)."""
     words = "/".join(map(str, parts)).encode()
     keyed = salted(words)
     return keyed if keyed is not None else zlib.crc32(words) & 0x7FFFFFFF
@@ -142,7 +143,7 @@ def _sizes(
     count: int, n: int, seed: int, low: int, high: int, salt: int | None
 ) -> tuple[tuple[int, ...], ...]:
     """Up to `n` different lists of `count` distinct sizes in low..high, from a seeded generator
-    (salted in a hidden check: `salt` keys the cache, so public and hidden draws never mix)."""
+    (salted by the course secret: `salt` keys the cache, so fixed, fresh and hidden draws never mix)."""
     if high - low + 1 < count:
         raise ValueError(f"{count} axes cannot all differ within sizes {low}..{high}")
     g = generator(seed_for("sizes", count, seed, low, high))
@@ -169,7 +170,7 @@ def sizes(
     letters = "".join(dict.fromkeys(axes))
     free = [a for a in letters if a not in ones]
     out = []
-    salt = salted(b"sizes") if hidden() else None
+    salt = salted(b"sizes")  # None for fixed draws
     for draw in _sizes(len(free), max(n, _POOL), seed, low, high, salt)[:n]:
         assignment = dict(zip(free, draw, strict=True))
         out.append({a: 1 if a in ones else assignment[a] for a in letters})

@@ -3,7 +3,9 @@
 At the zip's root: setup.sh and run_autograder (from dlgrade/release/autograder/), the course
 (course.toml, exercises/, graders/, reference/; no caches, no bytecode), the grading engine as a
 wheel in wheels/ and requirements.txt pinning torch to the version installed
-here. Gradescope unpacks it into /autograder/source.
+here. Gradescope unpacks it into /autograder/source. Where the course has a secret, it goes
+in too (.dlgrade-secret, mode 0600): Gradescope grading counts, so its draws are fresh
+(dlgrade.core.secret); the zip goes to Gradescope, never to students.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from dlgrade.core import secret as course_secret
 from dlgrade.core.atomic import write_atomic
 from dlgrade.core.manifest import Course
 from dlgrade.dev.check import require_stubs
@@ -26,9 +29,9 @@ _EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed times: the same course builds the same z
 HIDDEN_FORMAT_LINE = 'FORMAT="${DLGRADE_FORMAT:-gradescope}"'
 
 
-def _add(zf: zipfile.ZipFile, name: str, data: bytes, *, executable: bool = False) -> None:
+def _add(zf: zipfile.ZipFile, name: str, data: bytes, *, executable: bool = False, mode: int = 0o644) -> None:
     info = zipfile.ZipInfo(name, _EPOCH)
-    mode = 0o755 if executable else 0o644
+    mode = 0o755 if executable else mode
     info.external_attr = (stat.S_IFREG | mode) << 16
     info.compress_type = zipfile.ZIP_DEFLATED
     zf.writestr(info, data)
@@ -72,4 +75,7 @@ def build_autograder(course: Course, out: Path, *, hidden_until_due: bool = Fals
             _add(zf, f"wheels/{wheel.name}", wheel.read_bytes())
             lines = [*engine_requirements(), f"./wheels/{wheel.name}"]
             _add(zf, "requirements.txt", ("\n".join(lines) + "\n").encode())
+            value = course_secret.load(course.root)
+            if value is not None:  # fresh draws on Gradescope (docs/grading.md, Determinism)
+                _add(zf, course_secret.FILE_NAME, (value + "\n").encode(), mode=0o600)
     return write_atomic(out, buf.getvalue())

@@ -17,6 +17,7 @@ if ! command -v "$PYTHON" >/dev/null; then
 fi
 "$PYTHON" -m venv "$VENV"
 cd "$SOURCE"  # requirements.txt names ./wheels/...
+if [ -f .dlgrade-secret ]; then chmod 600 .dlgrade-secret; fi  # the course secret: root reads it, workers never
 "$VENV/bin/python" -m pip install --extra-index-url "$TORCH_INDEX" -r requirements.txt
 
 # Fail the image build now, not at the first submission, if the course does not load.

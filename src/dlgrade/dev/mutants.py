@@ -1,0 +1,205 @@
+"""`grade dev mutants`: mutate the model solutions with cosmic-ray and grade each mutant.
+
+cosmic-ray (a maintained mutation-testing library, docs/mutation.md) finds every place one of
+its operators applies in `reference/<module>.py` and writes the mutated source; each mutant is
+graded as a submission (the model solutions with that one module mutated) on its topic's
+checks, in worker processes (`jobs`, both cores by default). A mutant is killed when it loses
+any point; one that keeps full marks survives, unless `mutants.toml` beside course.toml lists
+it as equivalent (same behaviour, with a one-line reason), in which case it is left out.
+"""
+
+from __future__ import annotations
+
+import ast
+import concurrent.futures
+import difflib
+import multiprocessing
+import random
+import tempfile
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from dlgrade.core.manifest import Course, ManifestError, load_course
+
+EQUIVALENTS_FILE = "mutants.toml"
+
+
+class MutantsError(ManifestError):
+    """The mutation run cannot start (no cosmic-ray, a bad mutants.toml); one line."""
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One mutation of one model solution: where, which operator, and the changed line."""
+
+    topic: str
+    module: str
+    operator: str
+    occurrence: int
+    line: int
+    before: str
+    after: str
+    source: str
+
+    @property
+    def key(self) -> str:
+        """Stable across edits elsewhere in the file: module, operator and the line's text."""
+        return f"{self.module}: {self.operator}: {self.before} -> {self.after}"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    mutant: Mutant
+    killed: bool
+    detail: str  # the first check that caught it, or "full marks"
+
+
+@dataclass(frozen=True)
+class TopicScore:
+    topic: str
+    killed: int
+    survived: tuple[Mutant, ...]
+    equivalent: int
+
+    @property
+    def total(self) -> int:
+        """Non-equivalent mutants graded."""
+        return self.killed + len(self.survived)
+
+    @property
+    def score(self) -> float:
+        return 100.0 * self.killed / self.total if self.total else 100.0
+
+
+def _changed_line(old: str, new: str) -> tuple[int, str, str]:
+    a, b = old.splitlines(), new.splitlines()
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b).get_opcodes():
+        if tag != "equal":
+            return i1 + 1, " ".join(a[i1:i2]).strip(), " ".join(b[j1:j2]).strip()
+    return 0, "", ""
+
+
+def given_lines(reference: str, stub: str) -> set[int]:
+    """Lines of the model solution's top-level functions that the stub holds word for word:
+    code students are given, not code they write (a mutant there is graded on nothing)."""
+    stub_tree = ast.parse(stub)
+    theirs = {
+        node.name: ast.get_source_segment(stub, node)
+        for node in stub_tree.body
+        if isinstance(node, ast.FunctionDef)
+    }
+    out: set[int] = set()
+    for node in ast.parse(reference).body:
+        if isinstance(node, ast.FunctionDef) and theirs.get(node.name) == ast.get_source_segment(
+            reference, node
+        ):
+            out.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    return out
+
+
+def mutants_of(course: Course, topic: str) -> list[Mutant]:
+    """Every mutant cosmic-ray's core operators (those without parameters) make of the
+    topic's model solution, in file order per operator, except in code the stub gives."""
+    try:
+        import cosmic_ray.plugins as plugins
+        from cosmic_ray.ast import ast_nodes, get_ast
+        from cosmic_ray.mutating import mutate_code
+    except ImportError:
+        raise MutantsError("grade dev mutants needs cosmic-ray: pip install 'dlgrade[dev]'") from None
+    module = course.topic(topic).module
+    source = (course.reference_dir() / f"{module}.py").read_text(encoding="utf-8")
+    given = given_lines(source, (course.exercises_dir() / f"{module}.py").read_text(encoding="utf-8"))
+    out = []
+    for name in plugins.operator_names():
+        operator_class = plugins.get_operator(name)
+        if operator_class.arguments():
+            continue  # parameterised operators (VariableReplacer...) need a configuration
+        operator = operator_class()
+        count = sum(1 for node in ast_nodes(get_ast(source)) for _ in operator.mutation_positions(node))
+        for occurrence in range(count):
+            mutated = mutate_code(source, operator, occurrence)
+            if mutated is None or mutated == source:
+                continue
+            line, before, after = _changed_line(source, mutated)
+            if line in given:
+                continue
+            out.append(Mutant(topic, module, name, occurrence, line, before, after, mutated))
+    return out
+
+
+def load_equivalents(course: Course) -> dict[str, str]:
+    """mutants.toml: `[[equivalent]]` tables with `mutant` (a Mutant.key) and `reason`."""
+    path = course.root / EQUIVALENTS_FILE
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        entries = {str(e["mutant"]): str(e["reason"]).strip() for e in data.get("equivalent", [])}
+    except (tomllib.TOMLDecodeError, KeyError, TypeError, AttributeError) as exc:
+        raise MutantsError(f"{path}: not a valid equivalents file: {exc}") from None
+    blank = [k for k, reason in entries.items() if not reason]
+    if blank:
+        raise MutantsError(f"{path}: equivalent mutant without a reason: {blank[0]}")
+    return entries
+
+
+def _grade_mutant(root: str, mutant: Mutant) -> Verdict:
+    """In a worker process: the model solutions with one module mutated, graded on its topic."""
+    from dlgrade.engine.runner import grade
+
+    course = load_course(Path(root))
+    with tempfile.TemporaryDirectory(prefix="dlgrade-mutant-") as tmp:
+        folder = Path(tmp)
+        for module in course.modules:
+            text = (course.reference_dir() / f"{module}.py").read_text(encoding="utf-8")
+            (folder / f"{module}.py").write_text(mutant.source if module == mutant.module else text)
+        result = grade(course, folder, [mutant.topic])
+    caught = [f"{e.id}: {c.name}" for e in result.exercises for c in e.checks if not c.passed]
+    killed = result.score < result.max_score or bool(result.internal_errors)
+    return Verdict(mutant, killed, caught[0] if caught else "full marks")
+
+
+def sample(mutants: Sequence[Mutant], n: int | None, seed: int = 0) -> list[Mutant]:
+    """`n` mutants drawn with `seed` (in file order), or all of them."""
+    if n is None or n >= len(mutants):
+        return list(mutants)
+    chosen = sorted(random.Random(seed).sample(range(len(mutants)), n))
+    return [mutants[i] for i in chosen]
+
+
+def run(
+    course: Course,
+    topics: Sequence[str],
+    *,
+    jobs: int = 2,
+    per_topic: int | None = None,
+    seed: int = 0,
+    progress: Callable[[Verdict], None] | None = None,
+) -> list[TopicScore]:
+    """Grade every (or `per_topic` sampled) mutant of each topic, `jobs` at a time."""
+    equivalents = load_equivalents(course)
+    chosen = [m for t in topics for m in sample(mutants_of(course, t), per_topic, seed)]
+    graded = [m for m in chosen if m.key not in equivalents]
+    verdicts: dict[Mutant, Verdict] = {}
+    context = multiprocessing.get_context("spawn")  # no fork of a process holding torch's threads
+    with concurrent.futures.ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context) as pool:
+        futures = [pool.submit(_grade_mutant, str(course.root), m) for m in graded]
+        for future in concurrent.futures.as_completed(futures):
+            verdict = future.result()
+            verdicts[verdict.mutant] = verdict
+            if progress is not None:
+                progress(verdict)
+    out = []
+    for t in topics:
+        mine = [verdicts[m] for m in graded if m.topic == t]
+        out.append(
+            TopicScore(
+                t,
+                killed=sum(v.killed for v in mine),
+                survived=tuple(v.mutant for v in mine if not v.killed),
+                equivalent=sum(1 for m in chosen if m.topic == t and m.key in equivalents),
+            )
+        )
+    return out
