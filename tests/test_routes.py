@@ -126,3 +126,14 @@ def test_allow_lists_are_declared_by_groups_and_checked() -> None:
     assert not rs.admits("torch.sparse.softmax")
     with pytest.raises(ValueError, match="unknown api group"):
         parse_rule_set("r", {"why": "w", "allowed": ["nope"]}, apis)
+
+
+def test_alias_chains_resolve_and_one_too_deep_is_refused(course: Course) -> None:
+    """Aliases resolve through chains (in any order of the source); a chain too deep to follow
+    resolves to a name no allow-list admits, so depth buys nothing."""
+    for n, told in ((30, "uses torch.nn.functional.glu"), (200, "alias chain too deep")):
+        chain = "\n".join(f"a{i} = a{i - 1}" for i in range(n - 1, 0, -1))
+        source = f"import torch\n{chain}\na0 = torch.nn.functional\ndef swish_forward(x, beta):\n"
+        source += f"    return a{n - 1}.glu(x), None\n"
+        found = refusals(course, "activations", source, "swish_forward")
+        assert any(told in f for f in found), found

@@ -5,10 +5,18 @@ them to the source, the sandbox's guards and audit hook at run time."""
 from __future__ import annotations
 
 import fnmatch
+import functools
+import re
 from dataclasses import dataclass
 from typing import Any
 
 SYNTAX_BANS = frozenset({"loop", "matmul_operator", "tensor_arithmetic", "names_in_strings", "hidden_routes"})
+
+
+@functools.lru_cache(maxsize=256)
+def patterns_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One compiled regex matching any of the fnmatch `patterns` (a whole name, case-sensitive)."""
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns) or "(?!)")
 
 
 @dataclass(frozen=True)
@@ -28,7 +36,7 @@ class RuleSet:
 
     def admits(self, name: str) -> bool:
         """Whether the allow-list (if any) admits the dotted `name`."""
-        return not self.allowed or any(name == p or fnmatch.fnmatchcase(name, p) for p in self.allowed)
+        return not self.allowed or patterns_regex(self.allowed).match(name) is not None
 
 
 @dataclass(frozen=True)

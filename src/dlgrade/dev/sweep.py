@@ -162,7 +162,10 @@ def _equal(result: Any, expected: torch.Tensor) -> bool:
         if isinstance(result, torch.Tensor):
             got = result.to_dense() if result.is_sparse else result
         elif isinstance(result, numpy.ndarray | numpy.generic | float):
-            got = torch.as_tensor(numpy.asarray(result, dtype=numpy.float64))
+            plain = numpy.asarray(result)
+            if plain.dtype.kind != "f":
+                return False
+            got = torch.as_tensor(plain.astype(numpy.float64))
         else:
             return False
         if got.numel() != expected.numel() or got.is_complex() or not got.is_floating_point():

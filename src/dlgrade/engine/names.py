@@ -14,6 +14,8 @@ import builtins
 from dataclasses import dataclass, field
 
 _BUILTINS = frozenset(dir(builtins))
+MAX_DEPTH = 64  # alias chains (a = torch; b = a; ...) deeper than this resolve to UNRESOLVED
+UNRESOLVED = "<an alias chain too deep to follow>"
 LOOKUPS = frozenset({"builtins.getattr", "builtins.setattr", "builtins.delattr", "builtins.hasattr"})
 
 
@@ -24,10 +26,14 @@ class Names:
     module: str
     top: dict[str, ast.AST]
     aliases: dict[str, list[str]] = field(default_factory=dict)
+    pending: dict[str, list[ast.AST]] = field(default_factory=dict)  # assigned, not yet resolved
+    depth: int = 0
 
     def resolve(self, node: ast.AST, local: set[str] | frozenset[str] = frozenset()) -> list[str]:
         """Dotted names a Name/Attribute chain (or a constant getattr) may stand for."""
         if isinstance(node, ast.Name):
+            if node.id in self.pending:
+                self._settle(node.id)
             if node.id in self.aliases:
                 return list(self.aliases[node.id])
             if node.id in _BUILTINS and node.id not in local:
@@ -39,6 +45,22 @@ class Names:
         if name is not None:
             return self._member(name[0], name[1], local)
         return []
+
+    def _settle(self, name: str) -> None:
+        """Resolve the assignments of `name` once, on first use (a cycle resolves to nothing; a
+        chain deeper than MAX_DEPTH to UNRESOLVED, which no allow-list admits)."""
+        values = self.pending.pop(name)
+        if self.depth >= MAX_DEPTH:
+            _bind(self, name, [UNRESOLVED])
+            return
+        self.depth += 1
+        try:
+            for value in values:
+                found = [n for n in self.resolve(value) if not n.startswith(("?.", "torch.Tensor."))]
+                if found:
+                    _bind(self, name, found)
+        finally:
+            self.depth -= 1
 
     def _member(self, base: ast.AST, attr: str, local: set[str] | frozenset[str]) -> list[str]:
         bases = self.resolve(base, local)
@@ -86,21 +108,15 @@ def module_names(tree: ast.Module, module: str) -> Names:
             for a in node.names:
                 if a.name != "*":
                     _bind(names, a.asname or a.name, [f"{node.module}.{a.name}"])
-    # Assignments of a dotted name (`sp = torch.sparse`), until nothing new is learnt.
-    assigns = [
-        (n.targets[0].id, n.value)
-        for n in ast.walk(tree)
-        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
-    ]
-    for _ in range(len(assigns) + 1):
-        before = {k: list(v) for k, v in names.aliases.items()}
-        for target, value in assigns:
-            if isinstance(value, ast.Name | ast.Attribute | ast.Call):
-                found = [n for n in names.resolve(value) if not n.startswith(("?.", "torch.Tensor."))]
-                if found:
-                    _bind(names, target, found)
-        if names.aliases == before:
-            break
+    # Assignments of a dotted name (`sp = torch.sparse`): resolved when the name is first used.
+    for n in ast.walk(tree):
+        if (
+            isinstance(n, ast.Assign)
+            and len(n.targets) == 1
+            and isinstance(n.targets[0], ast.Name)
+            and isinstance(n.value, ast.Name | ast.Attribute | ast.Call)
+        ):
+            names.pending.setdefault(n.targets[0].id, []).append(n.value)
     return names
 
 

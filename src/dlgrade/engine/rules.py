@@ -17,7 +17,7 @@ from pathlib import Path
 
 from dlgrade.core.calls import Forbidden, ImportFailed, StudentError
 from dlgrade.core.manifest import Course, Exercise
-from dlgrade.core.rule_sets import Rules
+from dlgrade.core.rule_sets import Rules, patterns_regex
 from dlgrade.engine import routes, syntax_rules
 from dlgrade.engine.names import Names, local_names, module_names, reachable
 from dlgrade.sandbox.audit import DENIED_IMPORTS
@@ -66,9 +66,14 @@ def check_module(
 def _matches(names: Iterable[str], patterns: dict[str, str]) -> tuple[str, str, str] | None:
     """The first pattern that a name or one of its dotted prefixes matches: a forbidden
     `torch.enable_grad` is forbidden in `torch.enable_grad.__enter__` too."""
+    if not patterns:
+        return None
+    any_of = patterns_regex(tuple(patterns))
     for full in names:
         parts = full.split(".")
         for name in (".".join(parts[:i]) for i in range(len(parts), 0, -1)):
+            if any_of.match(name) is None:
+                continue
             for pattern, why in patterns.items():
                 if name == pattern or fnmatch.fnmatchcase(name, pattern):
                     return full, pattern, why
