@@ -58,3 +58,10 @@ def test_dev_sweep_command_reports_and_fails_on_an_unknown_rule(course: Course) 
         [grade, "dev", "sweep", "nope"], cwd=course.root, capture_output=True, text=True, timeout=120
     )
     assert run.returncode != 0 and "no rule set 'nope'" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_named_ban_is_reported_as_guarded_at_run_time_too(course: Course) -> None:
+    from dlgrade.dev.sweep import guarded
+
+    rules = rules_for(course, "stable_builtins")
+    assert guarded(rules, "torch.softmax") and not guarded(rules, "torch.sparse.softmax")

@@ -50,10 +50,12 @@ class Finding:
     target: str
     callable: str  # dotted, as a student would write it (`torch.Tensor.softmax` for a method)
     refusal: str  # the static refusal's detail, "" when nothing refuses it
+    guarded: bool = False  # a named ban the run-time guards also enforce
 
     def line(self) -> str:
         verdict = f"refused: {self.refusal}" if self.refusal else "NOT REFUSED"
-        return f"{self.rule}: {self.callable} computes {self.target} -- {verdict}"
+        runtime = ", guarded at run time too" if self.guarded else ""
+        return f"{self.rule}: {self.callable} computes {self.target} -- {verdict}{runtime}"
 
 
 def candidates() -> Iterator[tuple[str, Callable[..., Any]]]:
@@ -107,7 +109,16 @@ def sweep(course: Course, rule: str | None = None) -> tuple[int, list[Finding]]:
                 for t in ts:
                     if _equal(result, expected[(t, key)]):
                         flagged[(t.rule, t.name, dotted)] = None
-    return tried, [Finding(r, n, d, refusal(rules_for(course, r), d)) for r, n, d in flagged]
+    findings = []
+    for r, n, d in flagged:
+        rules = rules_for(course, r)
+        findings.append(Finding(r, n, d, refusal(rules, d), guarded(rules, d)))
+    return tried, findings
+
+
+def guarded(rules: Rules, dotted: str) -> bool:
+    """Whether a named ban (what the worker's run-time guards wrap) covers `dotted`."""
+    return any(fnmatch.fnmatchcase(dotted, p) for p in rules.forbidden_calls())
 
 
 def _results(dotted: str, fn: Callable[..., Any], given: Inputs) -> Iterator[Any]:
