@@ -63,6 +63,8 @@ ROUTES = [
      "    return getattr(torch, 'o' + 'ps').aten.softmax(x, dim)\n", "builds a name at run time"),
     ("tensors", "spatial_mean", "import torch\nfrom functools import reduce\ndef spatial_mean(x):\n"
      "    return reduce(getattr, ['mean'], x)(dim=(2, 3))\n", "builds a name at run time"),
+    ("activations", "swish_forward", "from torch.nn.functional import *\ndef swish_forward(x, beta):\n"
+     "    return glu(torch.stack([x, beta * x]), 0), None\n", "imports * from torch.nn.functional"),
     # raw memory, everywhere
     ("tensors", "spatial_mean", "import numpy as np\nclass W:\n    __array_interface__ = {}\n"
      "def spatial_mean(x):\n    np.asarray(W())\n    return x.mean(dim=(2, 3))\n",

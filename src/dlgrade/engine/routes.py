@@ -22,6 +22,7 @@ NOT_ALLOWED = "not among the functions this exercise allows"
 
 DYNAMIC_WHY = "a name built at run time cannot be checked before the code runs: name it in the source"
 RAW_WHY = "raw memory access reads and rewrites the grader's own state: graded code may not reach it"
+STAR_WHY = "names from `import *` cannot be checked before the code runs: import them by name"
 THREAD_WHY = "the run-time guards hold for the calling thread only: graded code may not start threads"
 # Identifiers (attributes, definitions, keywords) that hand out a raw address.
 RAW_IDENTIFIERS = frozenset(
@@ -80,6 +81,8 @@ def everywhere(root: ast.AST, resolve: Callable[[ast.AST], list[str]]) -> Iterat
     """Names built at run time, raw memory and threads, in any exercise."""
     for node in ast.walk(root):
         line = getattr(node, "lineno", 0)
+        if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+            yield line, "hidden_routes", f"imports * from {node.module or '.'}", STAR_WHY
         for ident in _identifiers(node):
             if ident in RAW_IDENTIFIERS:
                 yield line, "hidden_routes", f"reaches raw memory through {ident}", RAW_WHY
