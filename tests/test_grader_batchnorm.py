@@ -77,9 +77,10 @@ def test_a_cache_that_is_not_plain_data_is_named(course: Course, tmp_path) -> No
 @pytest.mark.parametrize(
     ("stem", "exercise", "call"),
     [
-        ("dynamic_functional", "batchnorm_forward", "torch.nn.functional.batch_norm"),
-        ("dynamic_module", "batchnorm2d_forward", "torch.nn.BatchNorm2d"),
-        ("dynamic_autograd", "batchnorm2d_backward", "torch.autograd.grad"),
+        # a name built at run time is refused before the code runs (dlgrade/engine/routes.py)
+        ("dynamic_functional", "batchnorm_forward", "builds a name at run time"),
+        ("dynamic_module", "batchnorm2d_forward", "builds a name at run time"),
+        ("dynamic_autograd", "batchnorm2d_backward", "builds a name at run time"),
         ("layer_norm_shortcut", "batchnorm_forward", "layer_norm"),
         ("autograd_backward", "batchnorm_backward", "backward"),
     ],

@@ -72,7 +72,7 @@ def test_overflowing_sigmoid_shows_nan_and_points_at_the_forward(course: Course,
 @pytest.mark.parametrize(
     ("stem", "exercise", "call"),
     [
-        ("dynamic_func", "sigmoid_backward", "torch.func.vjp"),
+        ("dynamic_func", "sigmoid_backward", "builds a name at run time"),  # refused statically
         ("autograd_backward", "affine_backward", "backward"),
     ],
 )

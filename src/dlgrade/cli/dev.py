@@ -1,4 +1,4 @@
-"""Commands for course authors: `grade dev check|secret|readme|mutants` and `grade doctor`."""
+"""Commands for course authors: `grade dev check|secret|readme|mutants|sweep` and `grade doctor`."""
 
 from __future__ import annotations
 
@@ -95,6 +95,26 @@ def dev_mutants_command(topics: tuple[str, ...], jobs: int, per_topic: int | Non
         )
         for m in s.survived:
             click.echo(f"  survived: {m.key}  (reference/{m.module}.py:{m.line})")
+
+
+@dev_group.command("sweep")
+@click.argument("rule", required=False)
+def dev_sweep_command(rule: str | None) -> None:
+    """Call torch's and numpy's public callables on each forbidden function's inputs; list every
+    one that computes it and whether the rule refuses it (exit 1 if one is not refused)."""
+    from dlgrade.dev.sweep import render, sweep
+
+    with domain_errors():
+        course = here_course()
+        if rule is not None and rule not in course.rule_sets:
+            raise click.UsageError(f"no rule set {rule!r} in course.toml")
+        try:
+            tried, findings = sweep(course, rule)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(render(tried, findings), nl=False)
+    if any(not f.refusal for f in findings):
+        sys.exit(1)
 
 
 @click.command("doctor")

@@ -148,7 +148,9 @@ def _parse(root: Path, data: dict[str, Any]) -> Course:
     if version != SCHEMA_VERSION:
         raise ValueError(f"schema_version must be {SCHEMA_VERSION}, got {version!r}")
     defaults = data.get("defaults", {})
-    rule_sets = {name: parse_rule_set(name, body) for name, body in data.get("rules", {}).items()}
+    rule_sets = {
+        name: parse_rule_set(name, body, data.get("apis", {})) for name, body in data.get("rules", {}).items()
+    }
     course_rules = rule_refs(data.get("course_rules", []), rule_sets, "course_rules")
     topics_raw = data.get("topics", [])
     exercises_raw = data.get("exercises", [])

@@ -4,10 +4,19 @@ them to the source, the sandbox's guards and audit hook at run time."""
 
 from __future__ import annotations
 
+import fnmatch
+import functools
+import re
 from dataclasses import dataclass
 from typing import Any
 
-SYNTAX_BANS = frozenset({"loop", "matmul_operator", "tensor_arithmetic", "names_in_strings"})
+SYNTAX_BANS = frozenset({"loop", "matmul_operator", "tensor_arithmetic", "names_in_strings", "hidden_routes"})
+
+
+@functools.lru_cache(maxsize=256)
+def patterns_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One compiled regex matching any of the fnmatch `patterns` (a whole name, case-sensitive)."""
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns) or "(?!)")
 
 
 @dataclass(frozen=True)
@@ -22,6 +31,12 @@ class RuleSet:
     syntax: tuple[str, ...] = ()
     at_least: tuple[tuple[str, int], ...] = ()
     at_most: tuple[tuple[str, int], ...] = ()
+    allowed: tuple[str, ...] = ()  # when set: the only library names graded code may use
+    allowed_words: str = ""  # the allowed API in words, for the refusal
+
+    def admits(self, name: str) -> bool:
+        """Whether the allow-list (if any) admits the dotted `name`."""
+        return not self.allowed or patterns_regex(self.allowed).match(name) is not None
 
 
 @dataclass(frozen=True)
@@ -46,6 +61,15 @@ class Rules:
     def forbidden_attributes(self) -> dict[str, str]:
         return {a: rs.why for rs in self.sets for a in rs.attributes}
 
+    def not_allowed(self, name: str) -> RuleSet | None:
+        """The first rule set whose allow-list leaves `name` out (the exercise's `allow` admits)."""
+        if name in self.allow:
+            return None
+        return next((rs for rs in self.sets if not rs.admits(name)), None)
+
+    def has_allow_list(self) -> bool:
+        return any(rs.allowed for rs in self.sets)
+
     def syntax(self) -> dict[str, str]:
         return {s: rs.why for rs in self.sets for s in rs.syntax}
 
@@ -69,7 +93,36 @@ def rule_refs(names: list[str], rule_sets: dict[str, RuleSet], where: str) -> tu
     return tuple(rule_sets[n] for n in names)
 
 
-def parse_rule_set(name: str, body: dict[str, Any]) -> RuleSet:
+def parse_apis(apis: dict[str, Any]) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """`[apis.NAME]` groups: NAME -> (words, dotted patterns: every name under every owner)."""
+    out: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for group, body in apis.items():
+        words = str(body.get("words", "")).strip()  # empty: admitted, never shown (the system)
+        owners, names = body.get("owners", []), body.get("names", [])
+        patterns = [f"{o}.{n}" for o in owners for n in names]
+        patterns += [f"{o}.{n}_" for o in owners if o == "torch.Tensor" for n in names if "*" not in n]
+        out[group] = (words, tuple(patterns) + tuple(body.get("also", [])))
+    return out
+
+
+def _allowed(
+    name: str, entries: list[str], apis: dict[str, tuple[str, tuple[str, ...]]]
+) -> tuple[tuple[str, ...], str]:
+    patterns: list[str] = []
+    words: list[str] = []
+    for entry in entries:
+        if "." in entry:
+            patterns.append(entry)
+            words.append(entry)
+        elif entry in apis:
+            patterns.extend(apis[entry][1])
+            words.extend([apis[entry][0]] if apis[entry][0] else [])
+        else:
+            raise ValueError(f"rule set {name}: unknown api group {entry!r} (known: {sorted(apis)})")
+    return tuple(patterns), ", ".join(words)
+
+
+def parse_rule_set(name: str, body: dict[str, Any], apis: dict[str, Any] | None = None) -> RuleSet:
     why = str(body.get("why", "")).strip()
     if not why:
         raise ValueError(f"rule set {name}: `why` must say what the rule protects")
@@ -77,8 +130,11 @@ def parse_rule_set(name: str, body: dict[str, Any]) -> RuleSet:
     bad = [s for s in syntax if s not in SYNTAX_BANS]
     if bad:
         raise ValueError(f"rule set {name}: unknown syntax ban {bad[0]!r} (known: {sorted(SYNTAX_BANS)})")
+    allowed, allowed_words = _allowed(name, list(body.get("allowed", [])), parse_apis(apis or {}))
     return RuleSet(
         name=name,
+        allowed=allowed,
+        allowed_words=allowed_words,
         why=why,
         calls=tuple(body.get("calls", [])),
         modules=tuple(body.get("modules", [])),

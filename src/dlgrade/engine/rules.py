@@ -10,7 +10,6 @@ every exercise function that reaches the helper by name; one at module level, ag
 from __future__ import annotations
 
 import ast
-import builtins
 import fnmatch
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,11 +17,11 @@ from pathlib import Path
 
 from dlgrade.core.calls import Forbidden, ImportFailed, StudentError
 from dlgrade.core.manifest import Course, Exercise
-from dlgrade.core.rule_sets import Rules
-from dlgrade.engine import syntax_rules
+from dlgrade.core.rule_sets import Rules, patterns_regex
+from dlgrade.engine import routes, syntax_rules
+from dlgrade.engine.names import Names, local_names, module_names, reachable
 from dlgrade.sandbox.audit import DENIED_IMPORTS
 
-_BUILTINS = frozenset(dir(builtins))
 _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
@@ -43,115 +42,74 @@ class ModuleScan:
     violations: dict[str, list[Violation]]  # per exercise function
 
 
-def check_module(source: str, rules_by_function: dict[str, Rules], filename: str = "<student>") -> ModuleScan:
+def check_module(
+    source: str, rules_by_function: dict[str, Rules], filename: str = "<student>", module: str | None = None
+) -> ModuleScan:
     """Violations per exercise function. Raises SyntaxError if the source does not parse."""
     tree = ast.parse(source, filename=filename)
     annotate_parents(tree)
-    aliases = _aliases(tree)
-    definitions = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
-    top: dict[str, ast.AST] = {n.name: n for n in tree.body if isinstance(n, definitions)}
-    module_level: list[ast.AST] = [n for n in tree.body if not isinstance(n, definitions)]
+    names = module_names(tree, module or Path(filename).stem)
+    top = names.top
+    module_level: list[ast.AST] = [n for n in tree.body if n not in top.values()]
     out: dict[str, list[Violation]] = {}
     for fname, rules in rules_by_function.items():
-        reach = _reachable(fname, top)
-        nodes = [top[n] for n in reach] + module_level
+        nodes = [top[n] for n in reachable(fname, names)] + module_level
         found: list[Violation] = []
         for node in nodes:
-            found.extend(_scan(node, aliases, top, rules))
+            found.extend(_scan(node, names, rules))
         if fname in top:
-            found.extend(_count_calls(top[fname], aliases, top, rules))
-        out[fname] = sorted(set(found), key=lambda v: (v.line, v.detail))
+            found.extend(_count_calls(top[fname], names, rules))
+        out[fname] = sorted(set(found), key=_first_told)
     return ModuleScan(defined=frozenset(top), violations=out)
 
 
-def _aliases(tree: ast.AST) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for a in node.names:
-                if a.asname:
-                    out[a.asname] = a.name
-                else:
-                    top = a.name.partition(".")[0]
-                    out[top] = top
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            for a in node.names:
-                if a.name != "*":
-                    out[a.asname or a.name] = f"{node.module}.{a.name}"
-    return out
-
-
-def _reachable(start: str, top: dict[str, ast.AST]) -> list[str]:
-    """Top-level definitions reachable from `start` through name references."""
-    seen, todo = [], [start]
-    while todo:
-        name = todo.pop()
-        if name in seen or name not in top:
-            continue
-        seen.append(name)
-        todo.extend(n.id for n in ast.walk(top[name]) if isinstance(n, ast.Name) and n.id in top)
-    return seen
-
-
-def _resolve(node: ast.AST, aliases: dict[str, str], local: set[str]) -> list[str]:
-    """Dotted names a Name/Attribute chain may stand for."""
-    if isinstance(node, ast.Name):
-        if node.id in aliases:
-            return [aliases[node.id]]
-        if node.id in _BUILTINS and node.id not in local:
-            return [f"builtins.{node.id}"]
-        return []
-    if isinstance(node, ast.Attribute):
-        bases = _resolve(node.value, aliases, local)
-        if bases:
-            return [f"{b}.{node.attr}" for b in bases]
-        # Unknown base (a local tensor, say): "?.attr" first, so messages show ".attr".
-        return [f"?.{node.attr}", f"torch.Tensor.{node.attr}"]
-    return []
-
-
-def _local_names(tree: ast.AST, top: dict[str, ast.AST]) -> set[str]:
-    names = set(top)
-    for n in ast.walk(tree):
-        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
-            names.add(n.id)
-        elif isinstance(n, ast.arg):
-            names.add(n.arg)
-    return names
-
-
 def _matches(names: Iterable[str], patterns: dict[str, str]) -> tuple[str, str, str] | None:
-    for name in names:
-        for pattern, why in patterns.items():
-            if name == pattern or fnmatch.fnmatchcase(name, pattern):
-                return name, pattern, why
+    """The first pattern that a name or one of its dotted prefixes matches: a forbidden
+    `torch.enable_grad` is forbidden in `torch.enable_grad.__enter__` too."""
+    if not patterns:
+        return None
+    any_of = patterns_regex(tuple(patterns))
+    for full in names:
+        parts = full.split(".")
+        for name in (".".join(parts[:i]) for i in range(len(parts), 0, -1)):
+            if any_of.match(name) is None:
+                continue
+            for pattern, why in patterns.items():
+                if name == pattern or fnmatch.fnmatchcase(name, pattern):
+                    return full, pattern, why
     return None
 
 
-def _scan(root: ast.AST, aliases: dict[str, str], top: dict[str, ast.AST], rules: Rules) -> list[Violation]:
+def _scan(root: ast.AST, names: Names, rules: Rules) -> list[Violation]:
     calls = rules.forbidden_calls()
     attrs = rules.forbidden_attributes()
     modules = {**{m: "graded code runs in a sandbox" for m in DENIED_IMPORTS}, **rules.forbidden_modules()}
     syntax = rules.syntax()
-    local = _local_names(root, top)
+    local = local_names(root, names.top)
+
+    def resolve(node: ast.AST) -> list[str]:
+        return names.resolve(node, local)
+
     found: list[Violation] = []
     for node in ast.walk(root):
         line = getattr(node, "lineno", 0)
         if isinstance(node, ast.Import | ast.ImportFrom):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-            for name in names:
+            imported = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            for name in imported:
                 hit = _matches([name, name.partition(".")[0]], modules)
                 if hit:
                     found.append(Violation(line, hit[1], f"imports {name}", hit[2]))
-        if isinstance(node, ast.Name | ast.Attribute) and not _is_inner_attribute(node):
-            names = _resolve(node, aliases, local)
-            hit = _matches(names, calls)
+        if (
+            isinstance(node, ast.Name | ast.Attribute | ast.Call)
+            and not _is_inner_attribute(node)
+            and not _bound(node)
+        ):
+            dotted = resolve(node)
+            hit = _matches(dotted, calls) or _matches(dotted, attrs)
             if hit:
                 found.append(Violation(line, hit[1], f"uses {_shown(hit[0])}", hit[2]))
-            else:
-                hit = _matches(names, attrs)
-                if hit:
-                    found.append(Violation(line, hit[1], f"uses {_shown(hit[0])}", hit[2]))
+            elif dotted and rules.has_allow_list():
+                found.extend(Violation(*v) for v in routes.not_allowed(node, dotted, names, rules))
         if "loop" in syntax and isinstance(node, _LOOPS):
             kind = "loop" if isinstance(node, ast.For | ast.AsyncFor | ast.While) else "comprehension"
             found.append(Violation(line, "loop", f"has a Python {kind}", syntax["loop"]))
@@ -160,18 +118,14 @@ def _scan(root: ast.AST, aliases: dict[str, str], top: dict[str, ast.AST], rules
             or (isinstance(node, ast.AugAssign) and isinstance(node.op, ast.MatMult))
         ):
             found.append(Violation(line, "matmul_operator", "uses the @ operator", syntax["matmul_operator"]))
-    found.extend(_syntax_bans(root, aliases, local, syntax))
+    found.extend(_syntax_bans(root, resolve, syntax))
+    if "hidden_routes" in syntax:  # names built at run time, raw memory, threads (engine/routes.py)
+        found.extend(Violation(*v) for v in routes.everywhere(root, resolve))
     return found
 
 
-def _syntax_bans(
-    root: ast.AST, aliases: dict[str, str], local: set[str], syntax: dict[str, str]
-) -> list[Violation]:
+def _syntax_bans(root: ast.AST, resolve: syntax_rules.Resolve, syntax: dict[str, str]) -> list[Violation]:
     """The bans that read more than one node (dlgrade/engine/syntax_rules.py)."""
-
-    def resolve(node: ast.AST) -> list[str]:
-        return _resolve(node, aliases, local)
-
     found: list[Violation] = []
     for ban, scan in (
         ("tensor_arithmetic", syntax_rules.tensor_arithmetic),
@@ -190,23 +144,30 @@ def _is_inner_attribute(node: ast.AST) -> bool:
     return isinstance(parent, ast.Attribute) and parent.value is node
 
 
+def _first_told(v: Violation) -> tuple[bool, int, bool, str]:
+    """A named ban before a name outside the allowed API (the more precise reason), then by line;
+    on one line a library function before a Tensor method (the route, not its input)."""
+    return routes.NOT_ALLOWED in v.detail, v.line, "torch.Tensor." in v.detail, v.detail
+
+
+def _bound(node: ast.AST) -> bool:
+    """A name being assigned (`sp = ...`) is not a use of what it stood for."""
+    return isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)
+
+
 def _shown(name: str) -> str:
     return name.removeprefix("builtins.").replace("?.", ".")
 
 
-def _count_calls(
-    fn: ast.AST, aliases: dict[str, str], top: dict[str, ast.AST], rules: Rules
-) -> list[Violation]:
+def _count_calls(fn: ast.AST, names: Names, rules: Rules) -> list[Violation]:
     counts = rules.call_counts()
     if not counts:
         return []
-    local = _local_names(fn, top)
+    local = local_names(fn, names.top)
     found = []
     for name, (_lo, hi, why) in counts.items():
         lines = [
-            c.lineno
-            for c in ast.walk(fn)
-            if isinstance(c, ast.Call) and name in _resolve(c.func, aliases, local)
+            c.lineno for c in ast.walk(fn) if isinstance(c, ast.Call) and name in names.resolve(c.func, local)
         ]
         if hi is not None and len(lines) > hi:
             found.append(Violation(lines[hi], name, f"calls {name} {len(lines)} times (at most {hi})", why))
@@ -232,7 +193,7 @@ def analyse(course: Course, folder: Path, selected: Sequence[Exercise]) -> dict[
         path = folder / f"{module}.py"
         try:
             source = _read_source(path)
-            scan = check_module(source, {e.id: e.rules for e in exercises}, filename=path.name)
+            scan = check_module(source, {e.id: e.rules for e in exercises}, path.name, module)
         except ImportFailed as exc:
             blocked.update({e.id: exc for e in exercises})
             continue
