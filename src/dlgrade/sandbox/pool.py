@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from dlgrade.sandbox import wire
+from dlgrade.sandbox import preload, wire
 from dlgrade.sandbox.handle import Worker, WorkerSpec
 
 START_TIMEOUT = 180.0
@@ -208,6 +208,7 @@ class Sandbox:
                         "audit": spec.audit and self.audit,
                         "confine": spec.confine and self.confine,
                         "device": spec.device,
+                        "preload": preload.wanted(spec.folder, spec.module),
                     },
                     fds=(theirs.fileno(),),
                 )
@@ -259,10 +260,8 @@ class Sandbox:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
         with self._lock:
-            if self._ctl is None:
-                return
-            if self.broken:
-                return  # its workers die with it
+            if self._ctl is None or self.broken:
+                return  # a broken zygote's workers die with it
             try:
                 wire.send_json(self._ctl, {"op": "release", "pid": pid})
             except (wire.WireClosed, OSError) as exc:

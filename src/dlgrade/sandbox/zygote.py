@@ -106,7 +106,7 @@ def _serve(
         except (wire.WireClosed, OSError, ValueError):
             return
         if msg.get("op") == "spawn" and len(fds) == 1:
-            preload.before_fork(str(msg.get("folder")), str(msg.get("module")))
+            preload.load(msg.get("preload"))
             pid = os.fork()
             if pid == 0:
                 worker.serve(socket.socket(fileno=fds[0]), {**msg, **given}, libc)
