@@ -4,7 +4,8 @@ Started by the grader with a minimal environment and one socket (its only link).
 child subreaper on Linux, so anything a worker spawns and orphans becomes its child, and it
 kills every child that is not a live worker: when a worker is reaped or released, when idle,
 when the grader asks for a sweep (before a grading run returns), and when the grader closes
-the socket (or dies), after which it exits.
+the socket (or dies), after which it exits. It never reads a submission (preload.py), and what
+its workers wrote goes with it, however it ends (janitor.py, workspace.py).
 
 Usage: python -I -m dlgrade.sandbox.zygote FD
 """
