@@ -37,6 +37,8 @@ ATTACKS = (
     "native_write_dev_shm",
     "spawns_unsandboxed",
     "signals_grader",
+    "native_floods_disk",
+    "reads_other_submissions",
 )
 pytestmark = [
     pytest.mark.slow,

@@ -45,6 +45,16 @@ def drop_identity(libc: Any, uid: int, gid: int, workdir: str) -> None:
         raise ConfineError(f"capabilities left after dropping them: {left:#x}")
 
 
+def drop_capabilities(libc: Any) -> None:
+    """Drop every capability of this process: bounding, ambient, effective and permitted sets
+    (a worker in a user namespace of its own holds all of them there)."""
+    for cap in range(64):
+        if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) < 0:
+            break
+    libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    _drop_capabilities(libc)
+
+
 def _drop_capabilities(libc: Any) -> None:
     nr = _SYS_CAPSET.get(platform.machine())
     if nr is None:

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from dlgrade.sandbox import wire
+from dlgrade.sandbox import preload, wire
 from dlgrade.sandbox.handle import Worker, WorkerSpec
 
 START_TIMEOUT = 180.0
@@ -93,8 +93,7 @@ class Sandbox:
         self.deadline: float | None = None  # time.monotonic() by which the submission must be done
         # Called before the first worker of a grading run (dlgrade.sandbox.policy); may refuse (SandboxError).
         self.admission: Callable[[Sandbox], None] | None = None
-        # Workers started ahead of need (`prespawn`), by spec and by whom they are for (exercises of a
-        # module share a spec), importing while the grader is busy; `spawn` hands one out on a match.
+        # Workers started ahead of need (`prespawn`), by spec and exercise, importing meanwhile.
         self._spares: dict[tuple[WorkerSpec, str], Worker] = {}
         self._unanswered: collections.deque[Worker] = collections.deque()  # spawns sent, pid not read
 
@@ -210,6 +209,7 @@ class Sandbox:
                         "audit": spec.audit and self.audit,
                         "confine": spec.confine and self.confine,
                         "device": spec.device,
+                        "preload": preload.wanted(spec.folder, spec.module),
                     },
                     fds=(theirs.fileno(),),
                 )

@@ -6,6 +6,11 @@ which a worker may not even do: it imports ctypes and creates a cache folder, bo
 the audit hook denies. So when a submission's module names one of those features, the zygote
 imports it before forking that module's worker; this worker and every later one inherit it.
 (Code that reaches them without naming them, e.g. through getattr, gets a sandbox error.)
+
+The zygote serves many submissions and every worker inherits its memory, so it never reads a
+submission: the grading process reads the module (`wanted`, it reads submissions anyway) and
+sends only the names of the lazy imports, which the zygote checks against `LAZY_IMPORTS`
+(`load`). What a later worker can learn from it is that torch._dynamo is loaded.
 """
 
 from __future__ import annotations
@@ -48,14 +53,22 @@ def needed(source: str) -> list[str]:
     return [module for module, words in LAZY_IMPORTS.items() if names & words]
 
 
-def before_fork(folder: str, module: str) -> None:
-    """Import what the submission module `folder/module.py` is about to need (trusted process)."""
+def wanted(folder: str, module: str) -> list[str]:
+    """The lazy imports the submission module `folder/module.py` names (in the grading process)."""
     try:
         with open(os.path.join(folder, f"{module}.py"), encoding="utf-8", errors="replace") as f:
             source = f.read(MAX_SOURCE_BYTES)
     except (OSError, TypeError, ValueError):
+        return []
+    return needed(source)
+
+
+def load(names: object) -> None:
+    """Import the `names` that are lazy imports of `LAZY_IMPORTS` (in the zygote, before a fork);
+    anything else is ignored."""
+    if not isinstance(names, list):
         return
-    for name in needed(source):
-        if name not in sys.modules:
+    for name in names:
+        if isinstance(name, str) and name in LAZY_IMPORTS and name not in sys.modules:
             with contextlib.suppress(Exception):
                 importlib.import_module(name)

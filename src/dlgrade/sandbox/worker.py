@@ -26,7 +26,7 @@ from typing import Any, NoReturn
 import torch
 
 from dlgrade.core import codec
-from dlgrade.sandbox import audit, guards, kernel, resources, wire
+from dlgrade.sandbox import audit, guards, kernel, resources, wire, workspace
 from dlgrade.sandbox.output import CappedOutput
 from dlgrade.sandbox.sources import SubmissionModules, guarded_import, read_sources, under_prefix
 
@@ -71,6 +71,7 @@ def _isolate(sock: socket.socket, spec: dict[str, Any], libc: Any) -> Path:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     workdir = Path(spec["workroot"]) / str(os.getpid())
     workdir.mkdir(mode=0o700)
+    workspace.apply(libc, str(workdir), spec.get("tasks_parent"))  # totals for folder and tasks
     null = os.open(os.devnull, os.O_RDONLY)
     out = os.open(workdir / OUTPUT_NAME, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(null, 0)

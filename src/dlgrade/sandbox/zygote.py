@@ -4,7 +4,8 @@ Started by the grader with a minimal environment and one socket (its only link).
 child subreaper on Linux, so anything a worker spawns and orphans becomes its child, and it
 kills every child that is not a live worker: when a worker is reaped or released, when idle,
 when the grader asks for a sweep (before a grading run returns), and when the grader closes
-the socket (or dies), after which it exits.
+the socket (or dies), after which it exits. It never reads a submission (preload.py), and what
+its workers wrote goes with it, however it ends (janitor.py, workspace.py).
 
 Usage: python -I -m dlgrade.sandbox.zygote FD
 """
@@ -25,7 +26,7 @@ import tempfile
 import time
 from typing import Any
 
-from dlgrade.sandbox import preload, wire
+from dlgrade.sandbox import janitor, preload, wire, workspace
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
@@ -42,6 +43,11 @@ def _libc() -> Any:
 
 def main(argv: list[str]) -> int:
     ctl = socket.socket(fileno=int(argv[1]))
+    # Before anything else (torch, a request): the janitor removes what workers wrote, and their
+    # cgroups, once this process is gone, however it ends. Its pipe stays open until then.
+    workroot = tempfile.mkdtemp(prefix="dlgrade-sandbox-")
+    groups = workspace.tasks_parent()
+    janitor.start(workroot, groups)
     libc = _libc()
     if libc is not None:
         libc.prctl(PR_SET_CHILD_SUBREAPER, 1)
@@ -57,7 +63,6 @@ def main(argv: list[str]) -> int:
     # Everything imported so far outlives every worker: out of the collector's sight, a
     # worker's first full collection no longer touches (and copies) the zygote's memory.
     gc.freeze()
-    workroot = tempfile.mkdtemp(prefix="dlgrade-sandbox-")
     plan = kernel.make_plan()
     if plan.drop_to is not None and plan.drop_to[0] != 0:
         os.chmod(workroot, 0o711)  # workers change to another uid: they must reach their folders
@@ -66,13 +71,14 @@ def main(argv: list[str]) -> int:
     live: set[int] = set()
     statuses: dict[int, int] = {}
     try:
-        _serve(ctl, live, statuses, {"workroot": workroot, "plan": plan}, libc, worker)
+        given = {"workroot": workroot, "plan": plan, "tasks_parent": groups}
+        _serve(ctl, live, statuses, given, libc, worker)
     finally:
         for pid in list(live):
             _kill_group(pid)
         live.clear()
         _sweep(live, statuses)
-        shutil.rmtree(workroot, ignore_errors=True)
+        janitor.clean(workroot, groups)
     return 0
 
 
@@ -84,7 +90,6 @@ def _serve(
     libc: Any,
     worker: Any,
 ) -> None:
-    workroot = given["workroot"]
     dying: set[int] = set()  # released workers: killed, not yet reaped
 
     def bury() -> None:
@@ -92,7 +97,7 @@ def _serve(
         for pid in [p for p in dying if p in statuses]:
             dying.discard(pid)
             statuses.pop(pid)
-            shutil.rmtree(os.path.join(workroot, str(pid)), ignore_errors=True)
+            _remove(given, pid)
 
     while True:
         ready, _, _ = select.select([ctl], [], [], 0.5)
@@ -106,7 +111,7 @@ def _serve(
         except (wire.WireClosed, OSError, ValueError):
             return
         if msg.get("op") == "spawn" and len(fds) == 1:
-            preload.before_fork(str(msg.get("folder")), str(msg.get("module")))
+            preload.load(msg.get("preload"))
             pid = os.fork()
             if pid == 0:
                 worker.serve(socket.socket(fileno=fds[0]), {**msg, **given}, libc)
@@ -133,12 +138,18 @@ def _serve(
             _kill_group(pid)
             status = _wait_for(pid, statuses)
             _sweep(live, statuses)
-            shutil.rmtree(os.path.join(workroot, str(pid)), ignore_errors=True)
+            _remove(given, pid)
             wire.send_json(ctl, {"pid": pid, "status": status})
         else:
             for fd in fds:
                 os.close(fd)
             return
+
+
+def _remove(given: dict[str, Any], pid: int) -> None:
+    """What a reaped worker leaves: its folder and its cgroup."""
+    shutil.rmtree(os.path.join(given["workroot"], str(pid)), ignore_errors=True)
+    workspace.remove_groups(given["tasks_parent"], str(pid))
 
 
 def _kill_group(pid: int) -> None:
