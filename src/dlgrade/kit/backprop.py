@@ -23,7 +23,7 @@ from dlgrade.engine.oracle import Oracle, select_output
 from dlgrade.engine.student import StudentModule
 from dlgrade.kit.cases import Case, randn, seed_for
 from dlgrade.kit.checks import CheckFailure, describe, expect_close, expect_sequence, expect_unmodified, fail
-from dlgrade.kit.relative import expect_rel_close
+from dlgrade.kit.relative import expect_precise, expect_rel_close
 
 # Centered differences in float64 with this step are good to ~1e-9 on smooth functions.
 FD_STEP = 1e-6
@@ -41,7 +41,8 @@ class Layer:
     wrt: tuple[int, ...]  # the forward's arguments those are the gradients of
     # out lies in [0, 1] and the backward uses 1 - out (sigmoid), or out lies in [-1, 1] and the
     # backward uses 1 - out**2 (tanh): 1 - out must be precise too, or a forward computed in
-    # float32 (or clamped) passes while its backward cannot
+    # float32 (or clamped) passes while its backward cannot; and a float64 out is judged to
+    # float64 precision, relatively, tiny values included (relative.expect_precise)
     complement: bool = False
 
 
@@ -89,6 +90,7 @@ def expect_out(out: Any, expected: torch.Tensor, layer: Layer, *, case: str = ""
     only where the same judgement finds it right (see judged_on_own_forward)."""
     expect_close(out, expected, case=case, what="out", **tolerances)
     if layer.complement:
+        expect_precise(out, expected, case=case, what="out")
         expect_rel_close(1 - out, 1 - expected, case=case, what="1 - out")
 
 

@@ -92,3 +92,17 @@ def expect_rel_close(
             "nonfinite" if blew_up else "value",
         )
     return t
+
+
+# Where a docstring promises float64 precision (sigmoid, tanh: "graded to x's precision"): the
+# largest relative error of a float64 result, with no floor, so that tiny values count too
+# (sigmoid(-40) = 4.2e-18, not 0) and float32 arithmetic inside (relative error ~6e-8) fails.
+# Correct float64 formulas are within a few 1e-16.
+PRECISE_FLOAT64_RTOL = 1e-10
+
+
+def expect_precise(got: Any, expected: torch.Tensor, *, case: str = "", what: str = "the result") -> None:
+    """A float64 result to float64 precision, judged relatively entry by entry (tiny entries
+    included); other dtypes are left to the usual comparisons."""
+    if expected.dtype == torch.float64:
+        expect_rel_close(got, expected, rtol=PRECISE_FLOAT64_RTOL, floor=0.0, case=case, what=what)
