@@ -30,7 +30,8 @@ def judge(
     exercise: str, ledger: InputsLedger, others: list[CheckRecord], weight: float, visibility: str | None
 ) -> CheckRecord:
     """The check's record: failed on a change; passed when calls were compared and another check
-    of the exercise passed (leaving inputs alone is not worth points on its own); else not run."""
+    of the exercise passed (leaving inputs alone is not worth points on its own); when no call
+    returned, the outcome and message of a public check that says what stopped them."""
     record = CheckRecord(
         exercise=exercise,
         name=INPUTS_CHECK,
@@ -50,6 +51,15 @@ def judge(
         record.outcome, record.public, record.secret = "passed", "", ""
     elif ledger.judged:
         record.public = record.secret = "not counted until another check passes: get the values right first"
-    else:
-        record.public = record.secret = "not judged: no call returned normally"
+    else:  # no call returned: say what stopped them, as the checks that made them do
+        stopped = next((r for r in others if not r.hidden and r.outcome in _STOPPED), None)
+        if stopped is not None:
+            record.outcome, record.kind = stopped.outcome, stopped.kind
+            record.public, record.secret = stopped.public, stopped.secret
+        else:
+            record.public = record.secret = "not judged: no call returned normally"
     return record
+
+
+# What stops a student's call from returning (dlgrade.core.calls): not an answer to judge.
+_STOPPED = ("not_started", "raised", "timeout", "crashed", "forbidden", "import_error", "not_run")
