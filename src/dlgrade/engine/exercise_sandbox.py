@@ -56,6 +56,7 @@ class ExerciseSandbox:
     # and the check making the calls now: (name, hidden).
     ledgers: dict[str, InputsLedger] = field(default_factory=dict)
     check: tuple[str, bool] = ("", False)
+    _arg_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @staticmethod
     def spec_for(exercise: Exercise, folder: str, device: str = "cpu") -> WorkerSpec:
@@ -186,9 +187,10 @@ class ExerciseSandbox:
 
     def _ledger(self, fn: str) -> InputsLedger:
         """The ledger of `fn`'s own exercise (a backward's check may call its forward), else this one's."""
-        known = {e.id for e in self.course.exercises}
-        key = fn if fn in known else self.exercise.id
-        return self.ledgers.setdefault(key, InputsLedger())
+        if fn not in self.ledgers and fn != self.exercise.id:
+            known = any(e.id == fn for e in self.course.exercises)
+            return self.ledgers.setdefault(fn if known else self.exercise.id, InputsLedger())
+        return self.ledgers.setdefault(fn, InputsLedger())
 
     def _rules_for(self, fn: str) -> Any:
         try:
@@ -218,8 +220,7 @@ class ExerciseSandbox:
                 after = [(), {}]
             args_after = tuple(after[0]) if isinstance(after[0], tuple | list) else ()
             kwargs_after = dict(after[1]) if isinstance(after[1], dict) else {}
-            stub = self.course.exercises_dir() / f"{self._module_of(fn)}.py"
-            names = parameter_names(stub, fn, len(args))
+            names = self._names(fn, len(args))
             self._ledger(fn).note_returned(fn, args, kwargs, (args_after, kwargs_after), names, self.check)
             return Call(
                 value=reply.get("value"),
@@ -254,11 +255,16 @@ class ExerciseSandbox:
             )
         raise Crashed(fn, "sent a reply the grader does not understand")
 
-    def _module_of(self, fn: str) -> str:
-        try:
-            return self.course.exercise(fn).module
-        except KeyError:
-            return self.exercise.module
+    def _names(self, fn: str, n: int) -> tuple[str, ...]:
+        """The names of `fn`'s first `n` parameters, from its stub (read once per run)."""
+        key = f"{fn}/{n}"
+        if key not in self._arg_names:
+            try:
+                module = self.course.exercise(fn).module
+            except KeyError:
+                module = self.exercise.module
+            self._arg_names[key] = parameter_names(self.course.exercises_dir() / f"{module}.py", fn, n)
+        return self._arg_names[key]
 
     def close(self) -> None:
         if self._pipeline is not None:

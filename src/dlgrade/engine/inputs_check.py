@@ -30,8 +30,9 @@ def judge(
     exercise: str, ledger: InputsLedger, others: list[CheckRecord], weight: float, visibility: str | None
 ) -> CheckRecord:
     """The check's record: failed on a change; passed when calls were compared and another check
-    of the exercise passed (leaving inputs alone is not worth points on its own); when no call
-    returned, the outcome and message of a public check that says what stopped them."""
+    of the exercise passed (leaving inputs alone is not worth points on its own); else not
+    counted, with the message of the first public check that did not pass (its outcome too
+    when no call returned: not started, could not be graded, ...)."""
     record = CheckRecord(
         exercise=exercise,
         name=INPUTS_CHECK,
@@ -49,15 +50,16 @@ def judge(
         record.public, record.secret = change, "an input was modified in place"
     elif ledger.judged and any(r.outcome == "passed" for r in others):
         record.outcome, record.public, record.secret = "passed", "", ""
-    elif ledger.judged:
-        record.public = record.secret = "not counted until another check passes: get the values right first"
-    else:  # no call returned: say what stopped them, as the checks that made them do
-        stopped = next((r for r in others if not r.hidden and r.outcome in _STOPPED), None)
-        if stopped is not None:
-            record.outcome, record.kind = stopped.outcome, stopped.kind
-            record.public, record.secret = stopped.public, stopped.secret
-        else:
+    else:  # nothing to credit: say why, as the first public check that did not pass does
+        first = next((r for r in others if not r.hidden and r.outcome not in ("passed", "deferred")), None)
+        if first is None:
             record.public = record.secret = "not judged: no call returned normally"
+        elif first.outcome in _STOPPED:  # no call returned: what stopped them
+            record.outcome, record.kind = first.outcome, first.kind
+            record.public, record.secret = first.public, first.secret
+        else:
+            record.public = f"not counted until another check passes ({first.public})"
+            record.secret = "not counted until another check passes"
     return record
 
 
