@@ -25,6 +25,7 @@ reverse mode stores the values, then pushes adjoints from the output back to eve
 in one backward sweep: the whole gradient for the price of about two evaluations,
 whatever the number of inputs. Plain Python floats (math.exp, ...) are fine and fast.
 Not allowed: autograd (.backward(), torch.autograd.*, torch.func.*, forward-mode AD).
+Leave the inputs unchanged (no in-place operations on x or v).
 Run `grade autodiff` to check your work.
 """
 

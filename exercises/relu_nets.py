@@ -7,6 +7,7 @@ can rise and then fall. Linear layers follow torch.nn.Linear: layer(x) = x @ W.T
 `irony_of_spec_data` is given: a synthetic stand-in for the lesson's data set (the lesson loads
 a CSV from the web; this package works offline). Run `grade relu_nets` to check your work,
 and `grade relu_nets --plots DIR` to see your fitted curve against the truth.
+Leave the inputs unchanged (no in-place operations on x or y).
 """
 
 import torch

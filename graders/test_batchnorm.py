@@ -110,7 +110,7 @@ def test_forward_eps(student, reference, device):
 
 @check(
     "batchnorm_forward",
-    "leaves its inputs unchanged",
+    "leaves x, gamma and beta unchanged",
     points=1,
     hint="x -= mean changes the caller's x; write x - mean",
     hint_when=("modified",),

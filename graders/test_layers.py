@@ -259,6 +259,7 @@ def test_sigmoid_forward(student, reference, device):
     cases = [
         elementwise("random input", s, dt, device, scale=4.0) for s, dt in [((4, 5), F32), ((2, 3, 4), F64)]
     ]
+    cases.append(elementwise("inputs out to +-40, tiny outputs", (3, 8), F64, device, scale=20.0))
     backprop.forward_agrees(student, reference, SIGMOID, cases)
 
 

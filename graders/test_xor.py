@@ -108,7 +108,7 @@ def test_collapse_same_function(student, reference, device):
 
 @check(
     "collapse_linear",
-    "leaves its inputs unchanged",
+    "leaves W1, b1, W2 and b2 unchanged",
     points=1,
     hint="build new tensors (W2 @ W1); don't write into W1, b1, W2 or b2",
     hint_when=("modified",),
@@ -290,7 +290,6 @@ def expect_least_squares(runs: Runs, student: StudentModule, case: FitCase) -> N
             f"line has {best:.4g} (least squares)",
             "the fit does not reach the least-squares optimum",
         )
-    expect_unmodified((phi, y), call.args_after, case=words, names=["Phi", "y"])
 
 
 @check(

@@ -16,6 +16,7 @@ from dlgrade.core.calls import Request
 from dlgrade.core.manifest import Course
 from dlgrade.core.result import GradeResult
 from dlgrade.engine.exercise_sandbox import ExerciseSandbox
+from dlgrade.engine.inputs import has_tensor
 from dlgrade.engine.oracle import Oracle
 from dlgrade.engine.plugin import GraderPlugin
 from dlgrade.engine.runner import grade
@@ -100,6 +101,8 @@ def _patched(rec: Recording) -> Iterator[None]:
 
     def request(self: ExerciseSandbox, fn: str, r: Request) -> Any:
         rec._props |= arguments(r.args, r.kwargs)
+        if has_tensor(r.args) or has_tensor(r.kwargs):  # every such call is judged (engine.inputs)
+            rec._props.add("unmodified:inputs")
         if r.wrt:
             rec._props.add("autograd")
         return real_request(self, fn, r)

@@ -206,7 +206,7 @@ def questions_per_check(course: Course) -> dict[str, tuple[bool, set[str]]]:
         run_checks(session)
     finally:
         session.close()
-    records = list(session.records.values())
+    records = [r for r in session.records.values() if r.nodeid]  # not the engine's inputs checks
     assert [r.outcome for r in records] == ["passed"] * len(records) and len(books) == len(records)
     return {
         f"{r.exercise}::{r.name}": (r.hidden, set(b.answers)) for r, b in zip(records, books, strict=True)

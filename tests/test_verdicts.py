@@ -8,8 +8,10 @@ import pytest
 import torch
 
 from dlgrade.core.manifest import Course
+from dlgrade.core.words import fmt_pair
 from dlgrade.engine.session import CheckRecord
 from dlgrade.kit.checks import HINT_KINDS_DEFAULT, KINDS, CheckFailure, check, expect_close
+from dlgrade.kit.relative import expect_rel_close
 from tests.support import grade_folder, variant, with_appended
 
 INF = math.inf
@@ -29,6 +31,20 @@ def test_infinity_against_a_finite_value_is_not_a_huge_finite_error() -> None:
     with pytest.raises(CheckFailure) as info:
         expect_close(got[:1], expected[:1])
     assert info.value.public == "the result: got -inf at [0]; expected 0.5 (1 of 1 elements differ)"
+
+
+def test_a_message_prints_enough_digits_to_show_the_difference() -> None:
+    """'got 1.29109 ... expected 1.29109' tells the student nothing: the digits that differ show."""
+    assert fmt_pair(1.2910914, 1.2910918) == ("1.2910914", "1.2910918")
+    assert fmt_pair(0.5, 0.7) == ("0.5", "0.7")
+    assert fmt_pair(1.0, 1.0 + 2**-52) == ("1", "1.0000000000000002")
+    assert fmt_pair(math.nan, 1.0) == ("nan", "1")
+    got = torch.tensor([1.0, 1.2910914], dtype=torch.float64)
+    expected = torch.tensor([1.0, 1.2910918], dtype=torch.float64)
+    for compare in (expect_close, expect_rel_close):
+        with pytest.raises(CheckFailure) as info:
+            compare(got, expected, what="clipped[1]")
+        assert "1.2910914" in info.value.public and "1.2910918" in info.value.public, info.value.public
 
 
 def test_each_comparison_says_what_kind_of_failure_it_is() -> None:

@@ -27,6 +27,20 @@ def fmt(value: Any) -> str:
     return str(value)
 
 
+def fmt_pair(got: Any, expected: Any) -> tuple[str, str]:
+    """`fmt` of both, with as many significant digits (up to 17) as it takes to tell two
+    different floats apart: ('1.2910914', '1.2910918'), never ('1.29109', '1.29109')."""
+    a, b = fmt(got), fmt(expected)
+    if a != b or not (isinstance(got, float) and isinstance(expected, float)) or got == expected:
+        return a, b
+    if not (math.isfinite(got) and math.isfinite(expected)):
+        return a, b
+    # the first precision at which they differ, and one digit more (so rounding cannot mislead)
+    digits = next((d for d in range(7, 18) if f"{got:.{d}g}" != f"{expected:.{d}g}"), 17)
+    digits = min(digits + 1, 17)
+    return f"{got:.{digits}g}", f"{expected:.{digits}g}"
+
+
 def describe(value: Any) -> str:
     """'a float32 tensor of shape (3, 4)', 'a tuple of 2', 'None', ..."""
     if isinstance(value, torch.Tensor):

@@ -29,6 +29,7 @@ from dlgrade.core.calls import (
 )
 from dlgrade.core.manifest import Course, Exercise
 from dlgrade.engine import feedback, violations
+from dlgrade.engine.inputs import InputsLedger, parameter_names
 from dlgrade.sandbox.handle import Worker, WorkerDied, WorkerSpec
 from dlgrade.sandbox.pool import Sandbox, SandboxBroken, SandboxError
 
@@ -51,6 +52,11 @@ class ExerciseSandbox:
     _timed_out: str = ""
     _pipeline: threading.Thread | None = None  # a pipeline's sender while answers are still due
     printed: list[str] = field(default_factory=list)  # what the calls of the current check printed
+    # What the calls did to their inputs, by exercise (engine.inputs), shared by the run's boxes;
+    # and the check making the calls now: (name, hidden).
+    ledgers: dict[str, InputsLedger] = field(default_factory=dict)
+    check: tuple[str, bool] = ("", False)
+    _arg_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @staticmethod
     def spec_for(exercise: Exercise, folder: str, device: str = "cpu") -> WorkerSpec:
@@ -129,6 +135,7 @@ class ExerciseSandbox:
         grad_output: Any = None,
         output: int | None = None,
     ) -> Call:
+        self._ledger(fn).note_sent(args, kwargs)
         worker = self._ensure_worker()
         r = Request(args, kwargs, wrt, grad_output, output)
         try:
@@ -151,6 +158,8 @@ class ExerciseSandbox:
             for r in requests:
                 yield self.call(fn, r.args, r.kwargs, r.wrt, r.grad_output, r.output)
             return
+        for r in requests:
+            self._ledger(fn).note_sent(r.args, r.kwargs)
         worker = self._ensure_worker()
         self._pipeline = worker.pipeline([self._request(fn, r) for r in requests])
         for i, r in enumerate(requests):
@@ -175,6 +184,13 @@ class ExerciseSandbox:
         self._worker = None
         if sender is not None:
             sender.join(timeout=10)
+
+    def _ledger(self, fn: str) -> InputsLedger:
+        """The ledger of `fn`'s own exercise (a backward's check may call its forward), else this one's."""
+        if fn not in self.ledgers and fn != self.exercise.id:
+            known = any(e.id == fn for e in self.course.exercises)
+            return self.ledgers.setdefault(fn if known else self.exercise.id, InputsLedger())
+        return self.ledgers.setdefault(fn, InputsLedger())
 
     def _rules_for(self, fn: str) -> Any:
         try:
@@ -202,11 +218,17 @@ class ExerciseSandbox:
         if kind == "forbidden":  # a rule this call does not have: the worker lied
             raise Crashed(fn, "broke the protocol (reported breaking no rule of this call)")
         if kind == "ok":
-            after = reply.get("inputs") or [[], {}]
+            after = reply.get("inputs")
+            if not (isinstance(after, list) and len(after) == 2):
+                after = [(), {}]
+            args_after = tuple(after[0]) if isinstance(after[0], tuple | list) else ()
+            kwargs_after = dict(after[1]) if isinstance(after[1], dict) else {}
+            names = self._names(fn, len(args))
+            self._ledger(fn).note_returned(fn, args, kwargs, (args_after, kwargs_after), names, self.check)
             return Call(
                 value=reply.get("value"),
-                args_after=tuple(after[0]),
-                kwargs_after=dict(after[1]),
+                args_after=args_after,
+                kwargs_after=kwargs_after,
                 grads=tuple(reply.get("grads") or ()),
                 detached=bool(reply.get("detached")),
                 grad_error=str(reply.get("grad_error", "")),
@@ -231,6 +253,17 @@ class ExerciseSandbox:
                 where,
             )
         raise Crashed(fn, "sent a reply the grader does not understand")
+
+    def _names(self, fn: str, n: int) -> tuple[str, ...]:
+        """The names of `fn`'s first `n` parameters, from its stub (read once per run)."""
+        key = f"{fn}/{n}"
+        if key not in self._arg_names:
+            try:
+                module = self.course.exercise(fn).module
+            except KeyError:
+                module = self.exercise.module
+            self._arg_names[key] = parameter_names(self.course.exercises_dir() / f"{module}.py", fn, n)
+        return self._arg_names[key]
 
     def close(self) -> None:
         if self._pipeline is not None:

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from dlgrade.engine.inputs import INPUTS_CHECK
+from dlgrade.engine.inputs_check import add_inputs_checks
 from dlgrade.engine.plugin import GraderPlugin
 from dlgrade.engine.runner import build_result, plain_pytest_session
 from dlgrade.engine.session import GradingSession
@@ -43,10 +45,14 @@ class _PlainRun:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         ran = {r.exercise for r in self.session.records.values()}
         self.session.selected = tuple(e for e in self.session.selected if e.id in ran)
+        add_inputs_checks(self.session)  # it has no pytest item: its verdict shows here
         result = build_result(self.session, duration_s=0.0)
         terminalreporter.write_sep("=", f"dlgrade: {result.score:g}/{result.max_score:g} points")
         for e in result.exercises:
             terminalreporter.write_line(f"{e.id:<28} {e.status:<12} {e.score:g}/{e.max_score:g}")
+            for c in e.checks:
+                if c.name == INPUTS_CHECK and c.outcome == "failed":
+                    terminalreporter.write_line(f"  {INPUTS_CHECK}: {c.message}")
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         self.session.close()

@@ -17,6 +17,7 @@ from dlgrade.core import secret
 from dlgrade.core.manifest import Course, Exercise, find_course_root, load_course
 from dlgrade.core.result import CheckResult, ExerciseResult, GradeResult, Visibility, exercise_status
 from dlgrade.engine import integrity
+from dlgrade.engine.inputs_check import add_inputs_checks
 from dlgrade.engine.plugin import GraderPlugin
 from dlgrade.engine.session import CheckRecord, GradingSession, course_sandbox, open_session
 from dlgrade.intake.submission import resolve_submission
@@ -178,6 +179,8 @@ def run_checks(session: GradingSession, *, collect_only: bool = False) -> None:
     ]
     with _quiet_pytest(), _fresh_grader_modules(course.graders_dir()):
         code = pytest.main(args, plugins=[GraderPlugin(session)])
+    if not collect_only:
+        add_inputs_checks(session)
     if session.fatal is not None:
         raise session.fatal
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):

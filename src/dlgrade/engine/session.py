@@ -22,6 +22,7 @@ from dlgrade.core.manifest import Course, Exercise
 from dlgrade.core.result import Outcome
 from dlgrade.engine.devices import usable_device
 from dlgrade.engine.exercise_sandbox import ExerciseSandbox
+from dlgrade.engine.inputs import InputsLedger
 from dlgrade.engine.oracle import Oracle
 from dlgrade.engine.references import AnswerSource, answer_source
 from dlgrade.engine.rules import analyse
@@ -78,6 +79,7 @@ class GradingSession:
     fatal: Exception | None = None  # stops the run: raised by run_checks once pytest is done
     secret: str | None = None  # the course secret: hidden checks' key, fresh draws' (fresh_secret)
     unsalted: bool = False  # a hidden check ran without a secret
+    ledgers: dict[str, InputsLedger] = field(default_factory=dict)  # what calls did to inputs (engine.inputs)
     _opened: set[str] = field(default_factory=set)
 
     def answer_source(self) -> AnswerSource:
@@ -110,6 +112,7 @@ class GradingSession:
                 self.folder,
                 self.import_failures,
                 self.device,
+                ledgers=self.ledgers,
             )
             self._opened.add(exercise_id)
             self._prefetch_after(exercise_id)

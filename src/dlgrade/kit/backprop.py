@@ -16,13 +16,14 @@ from typing import Any
 
 import torch
 
-from dlgrade.core.calls import Forbidden, NotStarted, Raised, Request, StudentError
+from dlgrade.core.calls import Call, Forbidden, NotStarted, Raised, Request, StudentError
 from dlgrade.core.codec import Opaque
+from dlgrade.engine.inputs import changes
 from dlgrade.engine.oracle import Oracle, select_output
 from dlgrade.engine.student import StudentModule
 from dlgrade.kit.cases import Case, randn, seed_for
 from dlgrade.kit.checks import CheckFailure, describe, expect_close, expect_sequence, expect_unmodified, fail
-from dlgrade.kit.relative import expect_rel_close
+from dlgrade.kit.relative import expect_precise, expect_rel_close
 
 # Centered differences in float64 with this step are good to ~1e-9 on smooth functions.
 FD_STEP = 1e-6
@@ -40,7 +41,8 @@ class Layer:
     wrt: tuple[int, ...]  # the forward's arguments those are the gradients of
     # out lies in [0, 1] and the backward uses 1 - out (sigmoid), or out lies in [-1, 1] and the
     # backward uses 1 - out**2 (tanh): 1 - out must be precise too, or a forward computed in
-    # float32 (or clamped) passes while its backward cannot
+    # float32 (or clamped) passes while its backward cannot; and a float64 out is judged to
+    # float64 precision, relatively, tiny values included (relative.expect_precise)
     complement: bool = False
 
 
@@ -51,6 +53,7 @@ class Pass:
     out: Any
     grads: tuple[Any, ...]
     dout_after: Any
+    changed: str = ""  # the forward's argument the forward changed in place ('argument 1'), if any
 
 
 def opaque_part(value: Any) -> str:
@@ -87,6 +90,7 @@ def expect_out(out: Any, expected: torch.Tensor, layer: Layer, *, case: str = ""
     only where the same judgement finds it right (see judged_on_own_forward)."""
     expect_close(out, expected, case=case, what="out", **tolerances)
     if layer.complement:
+        expect_precise(out, expected, case=case, what="out")
         expect_rel_close(1 - out, 1 - expected, case=case, what="1 - out")
 
 
@@ -123,21 +127,32 @@ def run_pass(
     student: StudentModule, layer: Layer, case: Case, dout: torch.Tensor, expected_out: torch.Tensor
 ) -> Pass:
     """The student's forward on the case, then the student's backward on that forward's cache."""
-    out, cache = out_and_cache(_student_forward(student, layer, case, dout), layer, case, judged=True)
-    with judged_on_own_forward(out, expected_out, layer):
+    forward = _student_forward(student, layer, case, dout)
+    out, cache = out_and_cache(forward.value, layer, case, judged=True)
+    changed = changed_input(case, forward)
+    with judged_on_own_forward(out, expected_out, layer, changed):
         call = student.call(layer.backward, dout, cache)
         if len(layer.grads) == 1:
             grads: tuple[Any, ...] = (call.value,)
         else:
             what = f"the result of {layer.backward} ({', '.join(layer.grads)})"
             grads = tuple(expect_sequence(call.value, len(layer.grads), case=case.label, what=what))
-    return Pass(out, grads, call.args_after[0] if call.args_after else None)
+    return Pass(out, grads, call.args_after[0] if call.args_after else None, changed)
 
 
-def _student_forward(student: StudentModule, layer: Layer, case: Case, dout: torch.Tensor) -> Any:
+def changed_input(case: Case, call: Call) -> str:
+    """'argument 1' when the call changed its first argument in place (engine.inputs), else ''."""
+    after = call.args_after
+    for i, before in enumerate(case.args):
+        for name, _how in changes(before, after[i] if i < len(after) else None, f"argument {i + 1}"):
+            return name
+    return ""
+
+
+def _student_forward(student: StudentModule, layer: Layer, case: Case, dout: torch.Tensor) -> Call:
     graded_on = f"{case.label}: {layer.backward} is graded on the cache of your {layer.forward}"
     try:
-        return getattr(student, layer.forward)(*case.args, **case.kwargs)
+        return student.call(layer.forward, *case.args, **case.kwargs)
     except NotStarted:
         _raise_if_not_started(student, layer, dout)
         fail(
@@ -164,21 +179,24 @@ def _raise_if_not_started(student: StudentModule, layer: Layer, dout: torch.Tens
 
 
 @contextlib.contextmanager
-def judged_on_own_forward(out: Any, expected_out: torch.Tensor, layer: Layer) -> Iterator[None]:
+def judged_on_own_forward(
+    out: Any, expected_out: torch.Tensor, layer: Layer, changed: str = ""
+) -> Iterator[None]:
     """A failure (or an exception of the backward) inside says so when the student's own
     forward is wrong on the same case, judged as the forward's own checks judge it
-    (`expect_out`): a backward's verdict never rests on a forward judged more loosely."""
+    (`expect_out`), or changed its input in place (`changed` names it; its cache may hold
+    the changed tensor): a backward's verdict never rests on a forward judged more loosely."""
     try:
         yield
     except (CheckFailure, Raised) as exc:
-        if _out_agrees(out, expected_out, layer):
+        if _out_agrees(out, expected_out, layer) and not changed:
             raise
         public, hidden = (
             (exc.public, exc.hidden) if isinstance(exc, CheckFailure) else (exc.public(), exc.hidden())
         )
+        wrong = f"which changed its {changed} in place" if changed else "whose out is wrong on this case too"
         raise CheckFailure(
-            f"{public} - judged on the cache of your own {layer.forward}, whose out is wrong on "
-            f"this case too: fix {layer.forward} first",
+            f"{public} - judged on the cache of your own {layer.forward}, {wrong}: fix {layer.forward} first",
             f"{hidden} (judged on your own {layer.forward}, which is wrong here too)",
             "upstream",
         ) from None
@@ -198,10 +216,13 @@ def backward_agrees(
     cases: Iterable[Case],
     *,
     unmodified: bool = False,
+    only: tuple[str, ...] = (),
 ) -> None:
     """The student's backward, fed its own forward's cache, gives autograd's gradients of the
     model forward (to relative.REL_TOLERANCES: 1e-7 in float64, where a hand-written backward
-    agrees with autograd up to rounding); with `unmodified`, it also leaves `dout` as it was."""
+    agrees with autograd up to rounding); with `unmodified`, it also leaves `dout` as it was.
+    `only` names the gradients this check judges (default: all), so that a check named for
+    one output is not failed by another's bug."""
     for case in cases:
         dout = upstream(reference, layer, case)
         expected = reference.grad(
@@ -209,9 +230,10 @@ def backward_agrees(
         )
         expected_out = select_output(expected.value, 0)
         done = run_pass(student, layer, case, dout, expected_out)
-        with judged_on_own_forward(done.out, expected_out, layer):
+        with judged_on_own_forward(done.out, expected_out, layer, done.changed):
             for name, got, exp in zip(layer.grads, done.grads, expected.grads, strict=True):
-                expect_rel_close(got, exp, case=case.label, what=name, dims=case.dims)
+                if not only or name in only:
+                    expect_rel_close(got, exp, case=case.label, what=name, dims=case.dims)
         if unmodified:
             expect_unmodified((dout,), (done.dout_after,), case=case.label, names=["dout"])
 
@@ -231,7 +253,7 @@ def gradient_check(
         dout = upstream(reference, layer, case)
         expected_out = select_output(getattr(reference, layer.forward)(*case.args, **case.kwargs), 0)
         done = run_pass(student, layer, case, dout, expected_out)
-        with judged_on_own_forward(done.out, expected_out, layer):
+        with judged_on_own_forward(done.out, expected_out, layer, done.changed):
             for name, got, i in zip(layer.grads, done.grads, layer.wrt, strict=True):
                 numeric = numeric_gradient(reference, layer.forward, case, i, dout, step)
                 expect_rel_close(

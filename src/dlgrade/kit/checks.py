@@ -22,7 +22,7 @@ from dlgrade.core.declare import (  # noqa: F401 - graders import these from dlg
     check_each,
     fail,
 )
-from dlgrade.core.words import describe, fmt
+from dlgrade.core.words import describe, fmt, fmt_pair
 
 # torch.testing.assert_close's default tolerances, by dtype: (rtol, atol).
 TOLERANCES: dict[torch.dtype, tuple[float, float]] = {
@@ -85,8 +85,9 @@ def expect_close(
             if blew_up
             else f"{what}: values differ from the expected ones"
         )
+        shown_got, shown_exp = fmt_pair(got_v, exp_v)
         fail(
-            f"{p}{what}: got {fmt(got_v)}{where}; expected {fmt(exp_v)} ({detail})",
+            f"{p}{what}: got {shown_got}{where}; expected {shown_exp} ({detail})",
             hidden,
             "nonfinite" if blew_up else "value",
         )

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from dlgrade.core.declare import fail
-from dlgrade.core.words import fmt
+from dlgrade.core.words import fmt, fmt_pair
 from dlgrade.kit.checks import _expect_layout, _prefix, expect_tensor
 
 # Relative-error checks (expect_rel_close), by dtype: (largest relative error, floor). The
@@ -84,10 +84,25 @@ def expect_rel_close(
         where = f" at index {index[0]}" if len(index) == 1 else f" at {list(index)}" if index else ""
         got_v, exp_v = t[index].item(), expected[index].item()
         blew_up = not math.isfinite(abs(got_v)) and math.isfinite(abs(exp_v))
+        shown_got, shown_exp = fmt_pair(got_v, exp_v)
         fail(
-            f"{p}{what}: rel. error {sci(worst)}{where}; got {fmt(got_v)}, "
-            f"{expected_word} {fmt(exp_v)} (a correct {what} is within {sci(rtol)})",
+            f"{p}{what}: rel. error {sci(worst)}{where}; got {shown_got}, "
+            f"{expected_word} {shown_exp} (a correct {what} is within {sci(rtol)})",
             f"{what} differs from the {expected_word} values",
             "nonfinite" if blew_up else "value",
         )
     return t
+
+
+# Where a docstring promises float64 precision (sigmoid, tanh: "graded to x's precision"): the
+# largest relative error of a float64 result, with no floor, so that tiny values count too
+# (sigmoid(-40) = 4.2e-18, not 0) and float32 arithmetic inside (relative error ~6e-8) fails.
+# Correct float64 formulas are within a few 1e-16.
+PRECISE_FLOAT64_RTOL = 1e-10
+
+
+def expect_precise(got: Any, expected: torch.Tensor, *, case: str = "", what: str = "the result") -> None:
+    """A float64 result to float64 precision, judged relatively entry by entry (tiny entries
+    included); other dtypes are left to the usual comparisons."""
+    if expected.dtype == torch.float64:
+        expect_rel_close(got, expected, rtol=PRECISE_FLOAT64_RTOL, floor=0.0, case=case, what=what)
