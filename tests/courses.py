@@ -24,3 +24,20 @@ def broken_course(dest: Path, how: str = "missing") -> Path:
     else:
         grader.write_text(grader.read_text() + "\nraise RuntimeError('a bug in the grader')\n")
     return dest
+
+
+def without_static_refusals(dest: Path) -> Path:
+    """A copy of the course whose static rules refuse less: no allow-lists and no refusal of
+    hidden routes (built names, raw memory, threads). For the tests of the layers below them
+    (the wire, the zygote, the kernel), whose hostile fixtures the static rules would otherwise
+    stop before any of their code runs; every other rule, and every run-time layer, stays."""
+    course_copy(dest)
+    toml = dest / "course.toml"
+    lines = toml.read_text().splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith("allowed = [")]
+    text = "".join(kept).replace(
+        'syntax = ["names_in_strings", "hidden_routes"]', 'syntax = ["names_in_strings"]'
+    )
+    assert 'syntax = ["names_in_strings"]\n' in text, "the sandbox rule set's syntax line moved"
+    toml.write_text(text)
+    return dest

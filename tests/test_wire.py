@@ -25,7 +25,7 @@ from dlgrade.engine.exercise_sandbox import ExerciseSandbox
 from dlgrade.sandbox import kernel, wire
 from dlgrade.sandbox.handle import MAX_REPORTS, RECEIVE_BUDGET, ProtocolBroken, Worker, WorkerDied
 from dlgrade.sandbox.pool import Sandbox, SandboxError
-from tests.courses import course_copy
+from tests.courses import course_copy, without_static_refusals
 from tests.support import hostiles, with_appended
 
 CONTAINED = kernel.landlock_abi() >= 6 and sys.platform.startswith("linux")
@@ -260,9 +260,12 @@ def test_a_forged_ready_frame_does_not_reach_the_next_submission(course_dir: Pat
     assert MARK not in text + run.stderr
 
 
-def test_forged_violations_reach_no_message(course_dir: Path, tmp_path: Path) -> None:
+def test_forged_violations_reach_no_message(tmp_path: Path) -> None:
     """The worker's text (the call's inputs) is in no message, hidden or public; the grader
-    says which rule in its own words."""
+    says which rule in its own words. (The static allow-lists would refuse the forger's imports
+    before it runs: this is a test of the wire, so they are off.)"""
+    (tmp_path / "course").mkdir()
+    course_dir = without_static_refusals(tmp_path / "course")
     course = load_course(course_dir)
     sub = with_appended(course, "stability", _hostile("forges_violation_text").path, tmp_path / "sub")
     run = _grade(course_dir, sub, "stability")

@@ -64,7 +64,7 @@ _model_matvec = matvec
 
 
 def matvec(A, x):
-    print(A, f"{x}", repr(torch.nn.Parameter(x)))
+    print(A, f"{x}", repr(x))
     return _model_matvec(A, x)
 """
 
