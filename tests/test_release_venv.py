@@ -172,12 +172,12 @@ def watch_until_quit(bundle: Path, grade_cli: str) -> None:
     if shutil.which("tmux") is None:
         pytest.skip("grade watch is driven through tmux")
     term = Terminal("venv-watch")
-    command = f"{grade_cli} watch stability; echo WATCH-EXITED $?; sleep 60"
+    command = f"{grade_cli} watch stability; echo WATCH-EXITED $?; sleep 600"
     term.tmux("new-session", "-d", "-s", term.name, "-x", "200", "-y", "50", "-c", str(bundle), command)
     try:
         first = term.wait(lambda s: "run #1 " in s)
         assert "logsumexp" in first and "keys: n next unsolved" in first
         term.key("q")
-        term.wait(lambda s: "WATCH-EXITED 0" in s, timeout=20)
+        term.wait(lambda s: "WATCH-EXITED 0" in s)
     finally:
         subprocess.run(["tmux", "-L", SOCKET, "kill-session", "-t", term.name], capture_output=True)
