@@ -28,9 +28,23 @@ from dlgrade.engine.session import open_session
 from dlgrade.release.build import build_release
 from dlgrade.report.table import render_table
 from tests.shared import Shared
-from tests.support import ROOT, reference_copy, variants, with_appended
+from tests.support import ROOT, Variant, append, reference_copy, variants
 
-IMPLEMENTATIONS = ["reference", "stubs", *(v.id for v in variants())]
+
+def _rounds() -> list[list[Variant]]:
+    """The known-wrong files in rounds of at most one per module: the i-th file of each."""
+    by_module: dict[str, list[Variant]] = {}
+    for v in variants():
+        by_module.setdefault(v.module, []).append(v)
+    most = max(len(vs) for vs in by_module.values())
+    return [[vs[i] for vs in by_module.values() if i < len(vs)] for i in range(most)]
+
+
+# Each exercise is graded in its own worker on its own module, so a submission holding one
+# known-wrong file per module gives every exercise the verdicts that file alone would get:
+# one grading a round instead of one a file (the whole course, as instructor and student).
+ROUNDS = _rounds()
+IMPLEMENTATIONS = ["reference", "stubs", *(f"wrong-round-{i + 1}" for i in range(len(ROUNDS)))]
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +64,10 @@ def implementation(course: Course, name: str, dest: Path) -> Path:
         return reference_copy(course, dest)
     if name == "stubs":
         return ROOT / "exercises"
-    v = next(v for v in variants() if v.id == name)
-    return with_appended(course, v.module, v.path, dest)
+    folder = reference_copy(course, dest)
+    for v in ROUNDS[int(name.rsplit("-", 1)[1]) - 1]:
+        append(course, folder / f"{v.module}.py", v.path)
+    return folder
 
 
 def checks_by_key(result: GradeResult, visibility: str) -> dict[tuple[str, str], object]:
