@@ -9,7 +9,12 @@ BIN := $(VENV)/bin
 CORE := $(VENV)/.installed-core
 DEV := $(VENV)/.installed-dev
 
-.PHONY: grade test lint bench clean
+# The tests run in parallel on every core (pytest-xdist; JOBS=0 runs them in one process);
+# worksteal: an idle worker takes tests queued for a busy one, so long tests do not pile up.
+JOBS ?= auto
+PYTEST := $(BIN)/python -m pytest -n $(JOBS) --dist worksteal
+
+.PHONY: grade test test-fast lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +33,11 @@ grade: $(CORE)
 	@echo "(grade is $(BIN)/grade: 'source $(BIN)/activate' puts it on your PATH for the commands in README.md)" >&2
 
 test: $(DEV)
-	$(BIN)/python -m pytest $(ARGS)
+	$(PYTEST) $(ARGS)
+
+# The fast tier: everything but the tests marked slow (CI still runs those, in `make test`).
+test-fast: $(DEV)
+	$(PYTEST) -m "not slow" $(ARGS)
 
 lint: $(DEV)
 	$(BIN)/ruff check .

@@ -38,15 +38,18 @@ def installation_listing() -> dict[str, tuple[int, int]]:
     return out
 
 
+# Python's multiprocessing names its semaphores sem.mp-*: every Python process on the machine
+# (the other test workers under pytest-xdist, other users) makes and removes them while a test
+# runs, so they say nothing about the submission. Whatever a hostile fixture plants has its
+# own name (MARKER); every other entry is compared.
+_OTHERS = ("sem.mp-",)
+
+
 def shm_listing() -> set[str]:
-    """/dev/shm's entries, less the named semaphores Python's multiprocessing makes and removes
-    (`sem.mp-*`): other tests running beside this one (pytest-xdist, `grade batch --jobs`) come
-    and go there. Hostile fixtures plant `dlgrade-pwned*` names, which always count."""
     try:
-        names = set(os.listdir("/dev/shm"))
+        return {name for name in os.listdir("/dev/shm") if not name.startswith(_OTHERS)}
     except OSError:
         return set()
-    return {n for n in names if not n.startswith("sem.mp-")}
 
 
 def processes_with(text: str) -> list[int]:

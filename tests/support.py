@@ -127,10 +127,14 @@ def with_appended(course: Course, module: str, addition: Path, dest: Path) -> Pa
     """The model solutions with `addition` appended to one module (its definitions win).
     `__COURSE__` in the addition stands for the course's folder (what an attacker would find)."""
     folder = reference_copy(course, dest)
-    target = folder / f"{module}.py"
+    append(course, folder / f"{module}.py", addition)
+    return folder
+
+
+def append(course: Course, target: Path, addition: Path) -> None:
+    """`addition` appended to the module file `target` (see with_appended)."""
     text = addition.read_text().replace("__COURSE__", str(course.root))
     target.write_text(target.read_text() + f"\n\n# --- appended from {addition.name} ---\n" + text)
-    return folder
 
 
 def scores(result: GradeResult) -> dict[str, tuple[str, float, float]]:

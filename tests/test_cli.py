@@ -11,12 +11,14 @@ import pytest
 from click.testing import CliRunner
 
 from dlgrade.cli.main import main
+from tests.courses import course_copy
 from tests.support import ROOT, variant, with_appended
 
 
 @pytest.fixture
-def run(monkeypatch):
-    monkeypatch.chdir(ROOT)
+def run(monkeypatch, tmp_path_factory):
+    # A copy of the course: grading its own exercises/ saves the student's state in .dlgrade/
+    monkeypatch.chdir(course_copy(tmp_path_factory.mktemp("course")))
 
     def invoke(*args: str):
         return CliRunner().invoke(main, list(args), catch_exceptions=False)

@@ -12,13 +12,14 @@ import pytest
 from click.testing import CliRunner
 
 from dlgrade.cli.main import main
-from tests.courses import broken_course
+from tests.courses import broken_course, course_copy
 from tests.support import ROOT, hostiles, reference_copy, with_appended
 
 
 @pytest.fixture
-def runner(monkeypatch) -> CliRunner:
-    monkeypatch.chdir(ROOT)
+def runner(monkeypatch, tmp_path_factory) -> CliRunner:
+    # A copy of the course: grading its own exercises/ saves the student's state in .dlgrade/
+    monkeypatch.chdir(course_copy(tmp_path_factory.mktemp("course")))
     return CliRunner()
 
 
@@ -128,9 +129,11 @@ def test_report_of_a_bad_file_exits_2(runner: CliRunner, tmp_path, content: str 
 def test_the_console_script_flushes_everything_and_keeps_the_exit_status(tmp_path) -> None:
     """`grade` leaves with os._exit (no slow teardown): output must be complete all the same."""
     grade = str(Path(sys.executable).with_name("grade"))
+    (tmp_path / "course").mkdir()
+    root = course_copy(tmp_path / "course")  # grading its exercises/ saves state in .dlgrade/
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([grade, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        return subprocess.run([grade, *args], cwd=root, capture_output=True, text=True, timeout=300)
 
     done = run("--submission", "reference", "--format", "json", "stability")
     assert done.returncode == 0, done.stderr

@@ -16,7 +16,8 @@ import re
 import pytest
 
 from dlgrade.core.manifest import Course, load_course
-from tests.recording import Recording, record
+from tests.recording import Recording
+from tests.shared import Shared
 from tests.support import ROOT
 
 COURSE = load_course(ROOT)
@@ -61,23 +62,16 @@ def docstrings(course: Course, module: str) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
-def recordings() -> dict[str, Recording]:
-    return {}
-
-
-def recorded(recordings: dict[str, Recording], course: Course, topic: str) -> Recording:
-    if topic not in recordings:
-        rec = record(course, course.reference_dir(), topic)
-        assert rec.result is not None and rec.result.internal_errors == ()
-        assert rec.result.score == rec.result.max_score
-        recordings[topic] = rec
-    return recordings[topic]
+def recorded(shared: Shared, course: Course, topic: str) -> Recording:
+    rec = shared.recording(course, topic)  # one recording a session, also for test_reference
+    assert rec.result is not None and rec.result.internal_errors == ()
+    assert rec.result.score == rec.result.max_score
+    return rec
 
 
 @pytest.mark.parametrize("topic", TOPICS)
-def test_hidden_checks_add_inputs_never_requirements(course: Course, topic: str, recordings) -> None:
-    rec = recorded(recordings, course, topic)
+def test_hidden_checks_add_inputs_never_requirements(course: Course, topic: str, shared: Shared) -> None:
+    rec = recorded(shared, course, topic)
     only_hidden = {
         e.id: sorted(rec.of(e.id, True) - rec.of(e.id, False))
         for e in course.topic(topic).exercises
@@ -87,8 +81,8 @@ def test_hidden_checks_add_inputs_never_requirements(course: Course, topic: str,
 
 
 @pytest.mark.parametrize("topic", TOPICS)
-def test_docstrings_state_what_hidden_checks_test(course: Course, topic: str, recordings) -> None:
-    rec = recorded(recordings, course, topic)
+def test_docstrings_state_what_hidden_checks_test(course: Course, topic: str, shared: Shared) -> None:
+    rec = recorded(shared, course, topic)
     texts = docstrings(course, course.topic(topic).module)
     unstated = {}
     for e in course.topic(topic).exercises:
@@ -99,8 +93,10 @@ def test_docstrings_state_what_hidden_checks_test(course: Course, topic: str, re
 
 
 @pytest.mark.parametrize("topic", TOPICS)
-def test_summaries_promise_only_what_public_checks_exercise(course: Course, topic: str, recordings) -> None:
-    rec = recorded(recordings, course, topic)
+def test_summaries_promise_only_what_public_checks_exercise(
+    course: Course, topic: str, shared: Shared
+) -> None:
+    rec = recorded(shared, course, topic)
     unchecked = {}
     for e in course.topic(topic).exercises:
         public = {p.split(":")[0] if p.startswith("unmodified") else p for p in rec.of(e.id, False)}

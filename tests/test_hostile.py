@@ -47,11 +47,15 @@ def test_no_process_outlives_grading(course: Course, tmp_path) -> None:
         "import os, time\n"
         "def stable_softmax(x, dim=-1):\n"
         "    os.posix_spawnp('sleep', ['sleep', '301'], dict(os.environ), setsid=True)\n"
+        "    r, w = os.pipe()  # close-on-exec: it reads end of file once 'sleep 302' runs\n"
         "    if os.fork() == 0:\n"
         "        os.setsid()\n"
         "        if os.fork() == 0:\n"
         "            os.execvp('sleep', ['sleep', '302'])\n"
+        "        os.close(w)\n"
         "        time.sleep(600)\n"
+        "    os.close(w)\n"
+        "    os.read(r, 1)  # returns once both strays run, whatever the load\n"
         "    return x\n"
     )
     box = Sandbox([])
@@ -61,8 +65,8 @@ def test_no_process_outlives_grading(course: Course, tmp_path) -> None:
         import torch
 
         reply, _ = worker.request(
-            {"op": "call", "fn": "stable_softmax", "args": [torch.ones(2)], "kwargs": {}}, 10
-        )
+            {"op": "call", "fn": "stable_softmax", "args": [torch.ones(2)], "kwargs": {}}, 120
+        )  # the call returns once the strays run: the limit only bounds a failure
         assert reply["kind"] == "ok"
         assert _eventually(lambda: processes_with("sleep\x00301") and processes_with("sleep\x00302"))
         worker.close()  # kills the worker and strays it can see, without waiting for them

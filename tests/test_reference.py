@@ -20,7 +20,8 @@ import torch.nn.functional as F
 from dlgrade.core.manifest import Course, load_course
 from dlgrade.engine.oracle import Oracle, select_output
 from dlgrade.engine.references import ModuleLoader
-from tests.recording import OracleCall, record
+from tests.recording import OracleCall
+from tests.shared import Shared
 from tests.support import ROOT
 
 COURSE = load_course(ROOT)
@@ -136,8 +137,8 @@ def _compare(got: Any, expected: Any, what: str) -> None:
 
 
 @pytest.mark.parametrize("topic", TOPICS)
-def test_reference_agrees_with_torch_on_the_graders_cases(course: Course, topic: str) -> None:
-    rec = record(course, course.reference_dir(), topic)
+def test_reference_agrees_with_torch_on_the_graders_cases(course: Course, topic: str, shared: Shared) -> None:
+    rec = shared.recording(course, topic)  # the fairness tests' recording, made once a session
     assert rec.result is not None and rec.result.score == rec.result.max_score
     exercises = {e.id for e in course.exercises}
     loader = ModuleLoader(course.reference_dir(), prefix="dlgrade_reference_pinned")

@@ -27,14 +27,35 @@ from dlgrade.engine.runner import grade, run_checks
 from dlgrade.engine.session import open_session
 from dlgrade.release.build import build_release
 from dlgrade.report.table import render_table
-from tests.support import ROOT, reference_copy, variants, with_appended
+from tests.shared import Shared
+from tests.support import ROOT, Variant, append, reference_copy, variants
 
-IMPLEMENTATIONS = ["reference", "stubs", *(v.id for v in variants())]
+
+def _rounds() -> list[list[Variant]]:
+    """The known-wrong files in rounds of at most one per module: the i-th file of each."""
+    by_module: dict[str, list[Variant]] = {}
+    for v in variants():
+        by_module.setdefault(v.module, []).append(v)
+    most = max(len(vs) for vs in by_module.values())
+    return [[vs[i] for vs in by_module.values() if i < len(vs)] for i in range(most)]
+
+
+# Each exercise is graded in its own worker on its own module, so a submission holding one
+# known-wrong file per module gives every exercise the verdicts that file alone would get:
+# one grading a round instead of one a file (the whole course, as instructor and student).
+ROUNDS = _rounds()
+IMPLEMENTATIONS = ["reference", "stubs", *(f"wrong-round-{i + 1}" for i in range(len(ROUNDS)))]
 
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_release(load_course(ROOT), tmp_path_factory.mktemp("release") / "bundle")
+
+
+@pytest.fixture(scope="module")
+def bundle_reference(bundle: Path, course: Course) -> GradeResult:
+    """The model solutions graded in the bundle (the student's view), once for this module."""
+    return grade(load_course(bundle), course.reference_dir())
 
 
 def implementation(course: Course, name: str, dest: Path) -> Path:
@@ -43,8 +64,10 @@ def implementation(course: Course, name: str, dest: Path) -> Path:
         return reference_copy(course, dest)
     if name == "stubs":
         return ROOT / "exercises"
-    v = next(v for v in variants() if v.id == name)
-    return with_appended(course, v.module, v.path, dest)
+    folder = reference_copy(course, dest)
+    for v in ROUNDS[int(name.rsplit("-", 1)[1]) - 1]:
+        append(course, folder / f"{v.module}.py", v.path)
+    return folder
 
 
 def checks_by_key(result: GradeResult, visibility: str) -> dict[tuple[str, str], object]:
@@ -213,13 +236,15 @@ def questions_per_check(course: Course) -> dict[str, tuple[bool, set[str]]]:
     }
 
 
-def test_release_json_lists_each_hidden_check_with_its_points(bundle: Path, course: Course) -> None:
+def test_release_json_lists_each_hidden_check_with_its_points(
+    bundle: Path, course: Course, shared: Shared, bundle_reference: GradeResult
+) -> None:
     info = load_bundle(bundle)
     assert info is not None
-    instructor = grade(course, course.reference_dir())
+    instructor = shared.reference(course)
     hidden = checks_by_key(instructor, "hidden")
     assert {(h.exercise, h.name) for h in info.hidden} == set(hidden)
-    listed = checks_by_key(grade(load_course(bundle), course.reference_dir()), "hidden")
+    listed = checks_by_key(bundle_reference, "hidden")
     assert {k: c.max_score for k, c in listed.items()} == {k: c.max_score for k, c in hidden.items()}
 
 
@@ -256,9 +281,11 @@ def test_public_verdicts_equal_the_instructors(bundle: Path, course: Course, nam
         assert student.score < student.max_score == instructor.max_score == instructor.score
 
 
-def test_results_show_public_and_deferred_points_only_in_a_bundle(bundle: Path, course: Course) -> None:
-    in_bundle = grade(load_course(bundle), course.reference_dir())
-    in_course = grade(course, course.reference_dir())
+def test_results_show_public_and_deferred_points_only_in_a_bundle(
+    course: Course, shared: Shared, bundle_reference: GradeResult
+) -> None:
+    in_bundle = bundle_reference
+    in_course = shared.reference(course)
     table = render_table(in_bundle)
     assert f"Public checks {in_bundle.score:g}/{in_bundle.public_max_score:g}; " in table
     for e in in_bundle.exercises:

@@ -21,9 +21,9 @@ import pytest
 
 from dlgrade.core.manifest import Course, load_course
 from dlgrade.engine.bundle import DEFERRED_MESSAGE
-from dlgrade.engine.runner import grade
 from dlgrade.release.build import build_release
 from dlgrade.release.texts import SETUP_HEADING
+from tests.shared import Shared
 from tests.support import ROOT, reference_copy
 
 pytestmark = pytest.mark.slow
@@ -102,7 +102,7 @@ def test_stubs_grade_as_not_started_with_hidden_checks_listed(installed: Path, c
 
 
 def test_the_reference_filled_bundle_passes_every_public_check(
-    installed: Path, course: Course, tmp_path
+    installed: Path, course: Course, tmp_path, shared: Shared
 ) -> None:
     copy = tmp_path / "solved"
     shutil.copytree(installed / "exercises", copy)  # keep the stubs for the other tests
@@ -117,7 +117,7 @@ def test_the_reference_filled_bundle_passes_every_public_check(
     finally:
         shutil.rmtree(installed / "exercises")
         shutil.copytree(copy, installed / "exercises")
-    instructor = grade(course, course.reference_dir()).to_dict()
+    instructor = shared.reference(course).to_dict()
     public = {
         (e["id"], c["name"]): (c["passed"], c["message"], c["max_score"])
         for e in result["exercises"]
@@ -172,12 +172,12 @@ def watch_until_quit(bundle: Path, grade_cli: str) -> None:
     if shutil.which("tmux") is None:
         pytest.skip("grade watch is driven through tmux")
     term = Terminal("venv-watch")
-    command = f"{grade_cli} watch stability; echo WATCH-EXITED $?; sleep 60"
+    command = f"{grade_cli} watch stability; echo WATCH-EXITED $?; sleep 600"
     term.tmux("new-session", "-d", "-s", term.name, "-x", "200", "-y", "50", "-c", str(bundle), command)
     try:
         first = term.wait(lambda s: "run #1 " in s)
         assert "logsumexp" in first and "keys: n next unsolved" in first
         term.key("q")
-        term.wait(lambda s: "WATCH-EXITED 0" in s, timeout=20)
+        term.wait(lambda s: "WATCH-EXITED 0" in s)
     finally:
         subprocess.run(["tmux", "-L", SOCKET, "kill-session", "-t", term.name], capture_output=True)
