@@ -171,7 +171,7 @@ def watch_until_quit(bundle: Path, grade_cli: str) -> None:
 
     if shutil.which("tmux") is None:
         pytest.skip("grade watch is driven through tmux")
-    term = Terminal("venv-watch")
+    term = Terminal(f"venv-watch-{os.getpid()}-{bundle.parent.name}")  # unique: tests run in parallel
     command = f"{grade_cli} watch stability; echo WATCH-EXITED $?; sleep 600"
     term.tmux("new-session", "-d", "-s", term.name, "-x", "200", "-y", "50", "-c", str(bundle), command)
     try:
