@@ -100,8 +100,6 @@ def test_the_same_verdicts_with_and_without_a_secret(
 # --- a lookup table harvested from one run's public checks ------------------------------------
 
 TABLE_CODE = """
-import json
-
 import torch
 
 _DTYPES = {"torch.float32": torch.float32, "torch.float64": torch.float64}
@@ -163,7 +161,7 @@ def lookup_table(course: Course, monkeypatch: pytest.MonkeyPatch, dest: Path) ->
     target.write_text(
         target.read_text()
         + TABLE_CODE
-        + f"\n_TABLE = json.loads({json.dumps(json.dumps(table))})\n\n\n"
+        + f"\n_TABLE = {table!r}\n\n\n"  # a literal: json is not among jvp's allowed functions
         + "def jvp(graph, x, v):\n"
         + "    hit = _TABLE.get(_key([graph, x, v]))\n"
         + "    if hit is None:\n"
@@ -198,9 +196,9 @@ def test_a_lookup_table_of_public_answers_loses_them_at_grading_time(
     assert public and all(c["passed"] for c in public), [c["message"] for c in public if not c["passed"]]
     counted = graded_by_cli(folder, "the course secret")
     lost = [c for c in counted["checks"] if c["visibility"] == "public" and not c["passed"]]
-    # the random graphs are drawn afresh and the table misses them; named cases (the lesson's
-    # graphs, one operation each) stay, and the table still knows those
-    assert lost and all("random" in c["name"] for c in lost), lost
+    # the random graphs are drawn afresh and the table misses them (the named graphs' directions
+    # are drawn too, so those may go as well, and the inputs check earns only beside a passed one)
+    assert any("random" in c["name"] for c in lost), lost
     assert counted["score"] < local["score"]
 
 

@@ -19,7 +19,7 @@ CAUGHT = [(h, m.group(1)) for h in hostiles() if (m := _CAUGHT.search(h.path.rea
 @pytest.mark.parametrize(("hostile", "caught"), CAUGHT, ids=[h.id for h, _ in CAUGHT])
 def test_caught_by_the_layer_named(course: Course, hostile, caught: str, tmp_path) -> None:
     folder = with_appended(course, hostile.module, hostile.path, tmp_path / "sub")
-    [target] = [ex for ex, status in hostile.expect.items() if status != "passed"]
+    target = next(ex for ex, status in hostile.expect.items() if status != "passed")  # the one it attacks
     result = grade(course, folder, [target])
     ex = result.exercises[0]
     assert (ex.status, ex.score) == ("error", 0), ex

@@ -70,7 +70,7 @@ def test_a_later_submission_finds_nothing_of_an_earlier_one(tmp_path: Path) -> N
     course = load_course(without_static_refusals(tmp_path / "course"))
     subs = tmp_path / "subs"
     _marked(course, subs / "1_marked")
-    with_appended(course, "stability", FIXTURES / "hostile" / "reads_other_submissions.py", subs / "2_scans")
+    with_appended(course, "stability", FIXTURES / "hostile" / "scans_other_submissions.py", subs / "2_scans")
     assert MARKER in (subs / "1_marked" / "stability.py").read_text()
     assert MARKER not in (subs / "2_scans" / "stability.py").read_text()
     grade_cmd = str(Path(sys.executable).with_name("grade"))

@@ -38,7 +38,6 @@ ATTACKS = (
     "spawns_unsandboxed",
     "signals_grader",
     "native_floods_disk",
-    "reads_other_submissions",
 )
 pytestmark = [
     pytest.mark.slow,
