@@ -11,69 +11,73 @@ from collections.abc import Callable
 from typing import Any
 
 PRINTED_BYTES = 2048  # of what one call printed, sent back with its answer
-PENDING_CHARS = 16 << 10  # prints are written to the output file in chunks of about this much
+PENDING_BYTES = 64 << 10  # prints reach the output file in chunks of this much
 FIRST_PROGRESS = 10_000  # lines one call printed before the worker first tells the grader
 
 
-class CappedOutput(io.TextIOBase):
-    """stdout and stderr of a worker: written to `fd` up to `cap` bytes, the rest dropped (a print
-    flood is not an error); the start of what each call prints is kept, and its lines counted.
+class _Sink(io.RawIOBase):
+    """Where the chunks go: the output file up to `cap` bytes, the call's first PRINTED_BYTES
+    kept, every newline counted."""
 
-    A print costs little: the text is gathered and written in chunks (one syscall per
-    PENDING_CHARS, not two per print), and once the cap is reached it is only counted. Past
-    FIRST_PROGRESS lines, then at each doubling, `progress(lines)` tells the grader how many
-    lines the call has printed so far, so a call that runs out of time printing says so."""
-
-    def __init__(self, fd: int, cap: int, progress: Callable[[int], None] | None = None) -> None:
-        self.fd, self.cap, self.used, self.progress = fd, cap, 0, progress
-        self.pending: list[str] = []
-        self.pending_chars = 0
-        self.recent: list[str] = []
-        self.recent_chars = 0
+    def __init__(self, fd: int, cap: int) -> None:
+        self.fd, self.cap, self.used = fd, cap, 0
+        self.recent = bytearray()
         self.lines, self.next_progress = 0, FIRST_PROGRESS
+        self.progress: Callable[[int], None] | None = None
 
     def writable(self) -> bool:
         return True
 
-    @property
-    def encoding(self) -> str:  # type: ignore[override]
-        return "utf-8"
-
-    def write(self, s: str) -> int:
-        text = s if type(s) is str else str(s)
-        self.lines += text.count("\n")
-        if self.used + self.pending_chars < self.cap:
-            self.pending.append(text)
-            self.pending_chars += len(text)
-            if self.pending_chars >= PENDING_CHARS:
-                self.flush()
-        if self.recent_chars < PRINTED_BYTES:
-            self.recent.append(text[: PRINTED_BYTES - self.recent_chars])
-            self.recent_chars += len(self.recent[-1])
+    def write(self, b: Any) -> int:
+        data = bytes(b)
+        self.lines += data.count(b"\n")
+        room = self.cap - self.used
+        if room > 0:
+            with contextlib.suppress(OSError):
+                os.write(self.fd, data[:room])
+            self.used += min(room, len(data))
+        if len(self.recent) < PRINTED_BYTES:
+            self.recent += data[: PRINTED_BYTES - len(self.recent)]
         if self.lines >= self.next_progress and self.progress is not None:
             self.next_progress = 2 * self.lines
-            self.progress(self.lines)
-        return len(text)
+            with contextlib.suppress(Exception):
+                self.progress(self.lines)
+        return len(data)
 
-    def flush(self) -> None:
-        """Write what is pending, up to the cap."""
-        if not self.pending:
-            return
-        data = "".join(self.pending).encode("utf-8", "replace")[: max(self.cap - self.used, 0)]
-        self.pending, self.pending_chars = [], 0
-        if data:
-            with contextlib.suppress(OSError):
-                os.write(self.fd, data)
-            self.used += len(data)
+
+class CappedOutput(io.TextIOWrapper):
+    """stdout and stderr of a worker: written to `fd` up to `cap` bytes, the rest dropped (a print
+    flood is not an error); the start of what each call prints is kept, and its lines counted.
+
+    A print costs little: io's own text and buffered layers (C) gather it, and Python code runs
+    once per PENDING_BYTES chunk, not for each of the several writes a print makes. Past
+    FIRST_PROGRESS lines, then at each doubling, `progress(lines)` (when set) tells the grader
+    how many lines the call has printed so far, so a call that runs out of time printing says so."""
+
+    def __init__(self, fd: int, cap: int) -> None:
+        sink = _Sink(fd, cap)
+        super().__init__(
+            io.BufferedWriter(sink, PENDING_BYTES), encoding="utf-8", errors="replace", newline="\n"
+        )
+        self.sink = sink
+
+    @property
+    def progress(self) -> Callable[[int], None] | None:
+        return self.sink.progress
+
+    @progress.setter
+    def progress(self, report: Callable[[int], None] | None) -> None:
+        self.sink.progress = report
 
     def take_recent(self) -> tuple[str, int]:
         """What was printed since the last call of this (its first PRINTED_BYTES bytes), and
         how many lines (newlines) that was."""
-        self.flush()
-        data = "".join(self.recent).encode("utf-8", "replace")[:PRINTED_BYTES]
-        lines = self.lines
-        self.recent, self.recent_chars, self.lines, self.next_progress = [], 0, 0, FIRST_PROGRESS
-        return data.decode("utf-8", "replace"), lines
+        with contextlib.suppress(Exception):  # closed by the student, say
+            self.flush()
+        sink = self.sink
+        text, lines = sink.recent.decode("utf-8", "replace"), sink.lines
+        sink.recent, sink.lines, sink.next_progress = bytearray(), 0, FIRST_PROGRESS
+        return text, lines
 
 
 def install_tensor_text(state: Any, shell: Callable[[Callable[..., Any], Any], Any]) -> None:
