@@ -61,3 +61,12 @@ def test_a_flood_is_counted_and_a_timeout_while_printing_says_so(course: Course,
     assert found and int(found.group(1).replace(",", "")) >= 10_000, flood[0]
     assert not any("never ends" in m for m in failed["stable_softmax"])
     assert any("never ends" in m for m in failed["log_softmax"]), failed["log_softmax"]
+
+
+def test_a_workers_count_of_lines_is_hostile_input() -> None:
+    from dlgrade.sandbox.handle import MAX_LINES, printed_lines
+
+    assert printed_lines(12_345) == 12_345
+    assert printed_lines(10**40) == MAX_LINES
+    for forged in (-1, True, "500", 1.5e9, None, [3]):
+        assert printed_lines(forged) == 0, forged
