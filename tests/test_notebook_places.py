@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from dlgrade.intake.notebook_code import located_source
 
 GRADE = str(Path(sys.executable).with_name("grade"))
@@ -22,6 +24,7 @@ def _markdown(source: str) -> dict:
     return {"cell_type": "markdown", "metadata": {}, "source": source}
 
 
+@pytest.mark.slow  # a whole `grade` process
 def test_messages_name_the_notebooks_cells(tmp_path: Path) -> None:
     cells = [
         _markdown("# my work"),

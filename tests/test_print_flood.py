@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from dlgrade.core.manifest import Course
 from tests.support import reference_copy
 
@@ -29,6 +31,7 @@ def _grade(folder: Path, *names: str) -> dict[str, list[str]]:
     return {e["id"]: [c["message"] for c in e["checks"] if not c["passed"]] for e in doc["exercises"]}
 
 
+@pytest.mark.slow  # two calls run out of time
 def test_a_flood_is_counted_and_a_timeout_while_printing_says_so(course: Course, tmp_path: Path) -> None:
     folder = reference_copy(course, tmp_path / "sub")
     with (folder / "stability.py").open("a") as f:
