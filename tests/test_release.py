@@ -104,6 +104,15 @@ def test_bundle_layout(bundle: Path, course: Course) -> None:
     assert "torch==2.13.0" in (bundle / "requirements.txt").read_text().splitlines()
 
 
+def test_the_readme_installs_torch_from_the_cpu_index(bundle: Path) -> None:
+    """A student on Linux following the README gets torch's CPU build, not the CUDA one."""
+    from tests.test_release_venv import readme_setup_commands
+
+    install = readme_setup_commands((bundle / "README.md").read_text())[1]
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in install
+    assert install.endswith("-r requirements.txt"), install
+
+
 def every_text(bundle: Path) -> dict[str, str]:
     """Every file of the bundle as text, and every member of every archive in it."""
     out = {}

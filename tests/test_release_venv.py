@@ -4,7 +4,10 @@ Slow. The README's two commands run as written, in the bundle: `python3 -m venv 
 `pip install -r requirements.txt`, which installs the engine's wheel and every dependency
 from pip's configured sources. To keep CI short, torch alone (about 1 GB unpacked) is
 linked into the new venv from this test's environment between the two commands, so pip
-finds torch==2.13.0 already there; DLGRADE_FULL_INSTALL=1 skips that and installs torch too.
+finds torch==2.13.0 already there, and the second command runs without its CPU index option
+(`--extra-index-url https://download.pytorch.org/whl/cpu`, asserted present): with torch in
+place it is not needed, and tests contact no host but pip's configured ones.
+DLGRADE_FULL_INSTALL=1 skips both and installs torch too, from that index.
 Nothing else of this checkout's environment is visible in the new venv.
 """
 
@@ -22,7 +25,7 @@ import pytest
 from dlgrade.core.manifest import Course, load_course
 from dlgrade.engine.bundle import DEFERRED_MESSAGE
 from dlgrade.release.build import build_release
-from dlgrade.release.texts import SETUP_HEADING
+from dlgrade.release.texts import SETUP_HEADING, TORCH_CPU_INDEX
 from tests.shared import Shared
 from tests.support import ROOT, reference_copy
 
@@ -55,6 +58,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for n, command in enumerate(commands):
         if n == 1 and not os.environ.get("DLGRADE_FULL_INSTALL"):
             link_torch(bundle / ".venv")
+            assert f" {TORCH_CPU_INDEX} " in command, command
+            command = command.replace(f" {TORCH_CPU_INDEX} ", " ")
         done = run(command, bundle)
         assert done.returncode == 0, f"{command}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
     return bundle

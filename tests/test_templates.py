@@ -231,3 +231,23 @@ def test_hidden_until_due_keeps_hidden_results_out_of_the_visible_score(course: 
     shutil.copytree(root / "submission", plain / "submission", dirs_exist_ok=True)
     everything = _run_autograder(plain)  # the same submission, default
     assert everything["score"] == round(sum(t["score"] for t in doc["tests"]), 4)  # the same total, later
+
+
+def test_every_install_for_students_and_graders_uses_torchs_cpu_index() -> None:
+    """One answer for torch's build: the bundle's README and workflow, the GitHub templates and the
+    Gradescope setup all install from the CPU index (a Linux pip would otherwise pick CUDA)."""
+    from dlgrade.release.texts import SETUP_COMMANDS, TORCH_CPU_INDEX, ci_workflow
+
+    url = TORCH_CPU_INDEX.split()[-1]
+    texts = {
+        "bundle README": "\n".join(SETUP_COMMANDS),
+        "bundle workflow": ci_workflow(),
+        **{p.name: p.read_text() for p in (ROOT / "templates" / "github").glob("*.yml")},
+        "setup.sh": (ROOT / "src/dlgrade/release/autograder/setup.sh").read_text(),
+    }
+    for name, text in texts.items():
+        installs = [line for line in text.splitlines() if "pip install" in line]
+        assert installs, name
+        for line in installs:
+            assert "--extra-index-url" in line and (url in line or "$TORCH_INDEX" in line), (name, line)
+    assert f'TORCH_INDEX="${{TORCH_INDEX:-{url}}}"' in texts["setup.sh"]

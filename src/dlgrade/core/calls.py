@@ -19,6 +19,7 @@ from dlgrade.core.words import describe
 
 # Exception names a hidden check may show: the built-in ones. A student's own class name
 # could spell out a hidden input, so it is shown as "an exception" there.
+PRINT_FLOOD = 10_000  # lines printed by a call that ran out of time: the message says so
 _BUILTIN_EXCEPTIONS = frozenset(
     n
     for n in dir(builtins)
@@ -81,8 +82,14 @@ class Forbidden(StudentError):
 class TimedOut(StudentError):
     outcome = "timeout"
 
-    def __init__(self, fn: str, reason: str) -> None:
-        super().__init__(f"{fn} {reason}; look for a loop that never ends or work that grows too fast")
+    def __init__(self, fn: str, reason: str, printed: int = 0) -> None:
+        if printed >= PRINT_FLOOD:
+            super().__init__(
+                f"{fn} printed at least {printed:,} lines before its time ran out ({reason}): printing that"
+                " much is slow; print less"
+            )
+        else:
+            super().__init__(f"{fn} {reason}; look for a loop that never ends or work that grows too fast")
         self.fn = fn
 
     def hidden(self) -> str:

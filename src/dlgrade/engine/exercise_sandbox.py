@@ -30,7 +30,7 @@ from dlgrade.core.calls import (
 from dlgrade.core.manifest import Course, Exercise
 from dlgrade.engine import feedback, violations
 from dlgrade.engine.inputs import InputsLedger, parameter_names
-from dlgrade.sandbox.handle import Worker, WorkerDied, WorkerSpec
+from dlgrade.sandbox.handle import Worker, WorkerDied, WorkerSpec, printed_lines
 from dlgrade.sandbox.pool import Sandbox, SandboxBroken, SandboxError
 
 MAX_RESPAWNS = 2
@@ -52,6 +52,7 @@ class ExerciseSandbox:
     _timed_out: str = ""
     _pipeline: threading.Thread | None = None  # a pipeline's sender while answers are still due
     printed: list[str] = field(default_factory=list)  # what the calls of the current check printed
+    printed_lines: int = 0  # how many lines they printed (the workers' counts, validated)
     # What the calls did to their inputs, by exercise (engine.inputs), shared by the run's boxes;
     # and the check making the calls now: (name, hidden).
     ledgers: dict[str, InputsLedger] = field(default_factory=dict)
@@ -123,7 +124,7 @@ class ExerciseSandbox:
     def _died(self, fn: str, exc: WorkerDied) -> StudentError:
         if exc.timed_out:
             self._timed_out = fn
-            return TimedOut(fn, exc.reason)
+            return TimedOut(fn, exc.reason, printed=exc.printed)
         return Crashed(fn, exc.reason)
 
     def call(
@@ -207,6 +208,7 @@ class ExerciseSandbox:
         reports: list[dict[str, Any]],
     ) -> Call:
         kind = reply.get("kind")
+        self.printed_lines += printed_lines(reply.get("printed_lines"))
         printed = str(reply.get("printed", "")).strip()
         if printed:
             self.printed.append(feedback.clean(printed, self.course, limit=PRINTED_CHARS))

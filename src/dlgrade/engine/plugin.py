@@ -167,7 +167,8 @@ class GraderPlugin:
         if box is None or not box.printed:
             return ""
         lines = [line for text in box.printed for line in text.splitlines() if line.strip()]
-        more = f" (+{len(lines) - 3} more lines)" if len(lines) > 3 else ""
+        left = max(box.printed_lines, len(lines)) - min(len(lines), 3)  # counted by the workers
+        more = f" (+{left:,} more lines)" if left > 0 else ""
         return f" (your code printed: {' | '.join(lines[:3])[:PRINTED_CHARS]}{more})"
 
     @pytest.hookimpl(wrapper=True)
@@ -201,6 +202,7 @@ class GraderPlugin:
             raise blocked  # a static rule or import problem: the check does not run
         box = self.session.box(record.exercise)
         box.printed.clear()  # what this check's calls print is shown with its failure
+        box.printed_lines = 0
         box.check = (record.name, record.hidden)  # whose calls they are (engine.inputs)
         return StudentModule(box)
 

@@ -32,16 +32,33 @@ NOTEBOOK_API = "dlgrade.notebook.cells"
 
 def module_source(cells: Iterable[str]) -> str:
     """The module text for these cells (Python source, magics already turned into Python)."""
-    chunks = [kept for kept in map(_definitions, cells) if kept]
-    return "\n\n".join(chunks) + "\n" if chunks else ""
+    return located_source(("", cell) for cell in cells)[0]
 
 
-def _definitions(cell: str) -> str:
+def located_source(cells: Iterable[tuple[str, str]]) -> tuple[str, list[str]]:
+    """The module text for these (place, cell) pairs, e.g. ("cell 4", source), and for each of
+    its lines where it came from ("cell 4, line 3"; "" for the blank lines between cells)."""
+    lines: list[str] = []
+    places: list[str] = []
+    for where, cell in cells:
+        pieces = _definitions(cell)
+        if pieces and lines:
+            lines.append("")
+            places.append("")
+        for text, first, exact in pieces:
+            for k, line in enumerate(text.split("\n")):
+                lines.append(line)
+                places.append(f"{where}, line {first + k if exact else first}")
+    return ("\n".join(lines) + "\n" if lines else ""), places
+
+
+def _definitions(cell: str) -> list[tuple[str, int, bool]]:
+    """The cell's kept statements: (text, first line in the cell, whether its lines are the cell's)."""
     cell = cell.replace("\r\n", "\n").replace("\r", "\n")  # the line breaks ast counts
     try:
         tree = ast.parse(cell)
     except (SyntaxError, ValueError):
-        return ""
+        return []
     lines = cell.split("\n")
     out = []
     for node in tree.body:
@@ -49,10 +66,10 @@ def _definitions(cell: str) -> str:
             continue
         first, last = span(node)
         if any(span(o)[0] <= last and span(o)[1] >= first for o in tree.body if o is not node):
-            out.append(ast.unparse(node))  # shares a line with another statement: `x = 1; f(x)`
+            out.append((ast.unparse(node), first, False))  # shares a line with another: `x = 1; f(x)`
         else:
-            out.append(segment(lines, node))
-    return "\n".join(out)
+            out.append((segment(lines, node), first, True))
+    return out
 
 
 def _is_notebook_api(node: ast.stmt) -> bool:
@@ -69,6 +86,14 @@ def _uses_ipython(node: ast.stmt) -> bool:
 def notebook_cells(path: Path) -> list[str]:
     """The code cells of a notebook file, in order, with IPython syntax turned into Python."""
     return code_cells(json.loads(path.read_text(encoding="utf-8")))
+
+
+def located_cells(path: Path, label: str = "") -> list[tuple[str, str]]:
+    """`notebook_cells`, each with its place: "cell N" (N counts every cell of the notebook,
+    markdown too, from 1, as a reader counts them), after `label`."""
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    numbers = [n for n, c in enumerate(notebook.get("cells", []), 1) if c.get("cell_type") == "code"]
+    return [(f"{label}cell {n}", cell) for n, cell in zip(numbers, code_cells(notebook), strict=True)]
 
 
 def code_cells(notebook: Mapping[str, Any]) -> list[str]:
@@ -97,22 +122,28 @@ class NotebookError(ValueError):
     """A notebook file cannot be read as a notebook; the message is one line."""
 
 
-def notebook_modules(notebooks: Iterable[Path], modules: dict[str, set[str]]) -> dict[str, str]:
-    """The exercise modules the notebooks' code cells define: {module: source}.
+def notebook_modules(
+    notebooks: Iterable[Path], modules: dict[str, set[str]]
+) -> tuple[dict[str, str], list[str]]:
+    """The exercise modules the notebooks' code cells define: {module: source}, and where each
+    line of that source came from (see `located_source`; the notebook's name leads each place
+    when there are several notebooks).
 
     `modules` maps each module name to its exercise functions. The definitions of every
     notebook (in the order given) make one source, written as each module whose exercise
     functions it defines at least one of; a module it defines none of is left out (missing).
     """
-    cells: list[str] = []
+    cells: list[tuple[str, str]] = []
+    notebooks = list(notebooks)
     for path in notebooks:
         if path.stat().st_size > MAX_NOTEBOOK_BYTES:
             raise NotebookError(f"{path.name} is larger than {MAX_NOTEBOOK_BYTES >> 20} MiB")
         try:
-            cells += notebook_cells(path)
+            cells += located_cells(path, f"{path.name} " if len(notebooks) > 1 else "")
         except (UnicodeDecodeError, ValueError, AttributeError, TypeError) as exc:
             raise NotebookError(f"{path.name} is not a Jupyter notebook ({type(exc).__name__})") from None
-    return notebook_modules_from_source(module_source(cells), modules)
+    source, places = located_source(cells)
+    return notebook_modules_from_source(source, modules), places
 
 
 def notebook_modules_from_source(source: str, modules: dict[str, set[str]]) -> dict[str, str]:

@@ -20,6 +20,8 @@ class Submission:
     # A notebook's: the exercises its cells define (a student's `grade` grades those alone);
     # None for folders and zips of modules, which stand for the whole course.
     defines: tuple[str, ...] | None = None
+    # A notebook's: where each line of its modules came from ("cell 4, line 3"), for messages.
+    places: tuple[str, ...] = ()
 
 
 def resolve_submission(course: Course, spec: str | None) -> Submission:
@@ -89,8 +91,8 @@ def open_submission(course: Course, spec: str | None, workdir: Path | None = Non
 
     with archive.private_folder(workdir) as folder:
         if path.suffix == ".ipynb":
-            modules = _from_notebooks(course, [path], folder, str(spec))
-            yield Submission(modules, str(spec), _defined(course, modules))
+            modules, places = _from_notebooks(course, [path], folder, str(spec))
+            yield Submission(modules, str(spec), _defined(course, modules), places)
             return
         if not archive.is_zip(path):
             raise archive.ArchiveError(f"{path.name} is not a zip archive or a notebook (.ipynb)")
@@ -101,8 +103,8 @@ def open_submission(course: Course, spec: str | None, workdir: Path | None = Non
             notebooks = sorted(p for p in folder.rglob("*.ipynb") if p.is_file() and not p.is_symlink())
             if not notebooks:
                 raise
-            modules = _from_notebooks(course, notebooks, folder / "notebook-modules", str(spec))
-            yield Submission(modules, str(spec), _defined(course, modules))
+            modules, places = _from_notebooks(course, notebooks, folder / "notebook-modules", str(spec))
+            yield Submission(modules, str(spec), _defined(course, modules), places)
 
 
 def _defined(course: Course, folder: Path) -> tuple[str, ...]:
@@ -116,14 +118,16 @@ def _defined(course: Course, folder: Path) -> tuple[str, ...]:
     return tuple(e.id for e in course.exercises if e.function in functions.get(e.module, ()))
 
 
-def _from_notebooks(course: Course, notebooks: list[Path], folder: Path, label: str) -> Path:
+def _from_notebooks(
+    course: Course, notebooks: list[Path], folder: Path, label: str
+) -> tuple[Path, tuple[str, ...]]:
     from dlgrade.intake.notebook_code import NotebookError, notebook_modules
 
     modules: dict[str, set[str]] = {}
     for e in course.exercises:
         modules.setdefault(e.module, set()).add(e.function)
     try:
-        sources = notebook_modules(notebooks, modules)
+        sources, places = notebook_modules(notebooks, modules)
     except NotebookError as exc:
         raise SubmissionError(str(exc)) from None
     if not sources:
@@ -132,4 +136,4 @@ def _from_notebooks(course: Course, notebooks: list[Path], folder: Path, label: 
     folder.mkdir(exist_ok=True)
     for module, source in sources.items():
         (folder / f"{module}.py").write_text(source, encoding="utf-8")
-    return folder
+    return folder, tuple(places)

@@ -30,6 +30,10 @@ def grade_submission(
         from dlgrade.engine.runner import grade  # imports torch and pytest
 
         result = grade(course, sub.folder, names, label=sub.label, sandbox=box, device=device)
+        if sub.places:  # a notebook's: messages name its cells, not the module made of them
+            from dlgrade.intake.cell_places import relocated
+
+            result = relocated(result, set(course.modules), sub.places)
     return remember(course, result) if submission is None else result
 
 

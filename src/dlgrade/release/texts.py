@@ -5,7 +5,10 @@ from __future__ import annotations
 from dlgrade.core.manifest import Course
 
 SETUP_HEADING = "## Set up (once)"
-SETUP_COMMANDS = ("python3 -m venv .venv", ".venv/bin/pip install -r requirements.txt")
+# torch's CPU build: without this index, pip on Linux picks the multi-GB CUDA build. Every install a
+# student or a grading machine runs names it (this README, the workflows, the Gradescope setup).
+TORCH_CPU_INDEX = "--extra-index-url https://download.pytorch.org/whl/cpu"
+SETUP_COMMANDS = ("python3 -m venv .venv", f".venv/bin/pip install {TORCH_CPU_INDEX} -r requirements.txt")
 WORKFLOW = ".github/workflows/grade.yml"
 GITIGNORE = ".venv/\n__pycache__/\n*.pyc\n.pytest_cache/\n.dlgrade/\n"
 
@@ -65,7 +68,8 @@ def readme(
         setup,
         "```",
         "",
-        f"This installs {torch} and the grading engine shipped in `wheels/` into `.venv`",
+        f"This installs {torch} (its CPU build, from PyTorch's CPU index: no GPU needed) and the",
+        "grading engine shipped in `wheels/` into `.venv`",
         "(nothing outside this folder changes). Paths here are POSIX paths (`.venv/bin/grade`): on",
         "Linux and macOS use them as written; on Windows, work inside WSL (the Windows Subsystem",
         "for Linux), where they are the same.",
@@ -152,7 +156,7 @@ jobs:
           python-version: "3.11"
 
       - name: Install the grading engine from wheels/ (CPU build of torch)
-        run: python -m pip install --extra-index-url https://download.pytorch.org/whl/cpu -r requirements.txt
+        run: python -m pip install {TORCH_CPU_INDEX} -r requirements.txt
 
       - name: Grade
         run: grade --format json --output grade-result.json
@@ -162,4 +166,4 @@ jobs:
         with:
           name: grade
           path: grade-result.json
-"""
+""".replace("{TORCH_CPU_INDEX}", TORCH_CPU_INDEX)

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from dlgrade.sandbox import wire
 
 OUTPUT_BYTES = 1 << 20
+MAX_LINES = 10**12  # a count of printed lines the grader believes, at most
 MAX_REPORTS = 8  # violation reports kept per call; more are read and dropped
 # Bytes all the workers of one grading run may send in all: what the grading process can be
 # made to hold (values kept across calls, say) is bounded by construction.
@@ -36,10 +37,16 @@ KNOWN = BEFORE_IMPORT | AFTER_IMPORT | REPLIES | {"violation"}
 class WorkerDied(Exception):
     """The worker's process ended or stopped answering during a request."""
 
-    def __init__(self, reason: str, timed_out: bool = False) -> None:
+    def __init__(self, reason: str, timed_out: bool = False, printed: int = 0) -> None:
         super().__init__(reason)
         self.reason = reason
         self.timed_out = timed_out
+        self.printed = printed  # lines the call had printed, as far as the worker told
+
+
+def printed_lines(value: object) -> int:
+    """A count of printed lines from the worker (hostile input): an int from 0 to MAX_LINES."""
+    return min(value, MAX_LINES) if type(value) is int and value >= 0 else 0
 
 
 class ProtocolBroken(WorkerDied):
@@ -85,6 +92,7 @@ class Worker:
         self._pid = pid  # None until the zygote's answer to the spawn is read
         self.sock = sock
         self.alive = True
+        self.printing = 0  # lines the current call has printed, as the worker last told
         self.device = device  # the only device besides the CPU its tensors may claim
         self.isolation: dict[str, Any] = {}  # from its `confined` frame, sent before student code ran
 
@@ -163,7 +171,9 @@ class Worker:
                     self.alive = False
                     raise self.sandbox._stuck(TimeoutError()) from None
                 self._die()
-                raise WorkerDied(f"ran past the {timeout:g} s time limit", timed_out=True) from None
+                raise WorkerDied(
+                    f"ran past the {timeout:g} s time limit", timed_out=True, printed=self.printing
+                ) from None
             except wire.FrameTooLarge as exc:
                 self._die()
                 if exc.cap < codec.MAX_BYTES:
@@ -180,9 +190,13 @@ class Worker:
                 if len(reports) < MAX_REPORTS:
                     reports.append(msg)
                 continue
+            if kind == "printing" and expect is REPLIES:  # the call is printing a lot
+                self.printing = printed_lines(msg.get("lines"))
+                continue
             if kind not in expect:
                 self._die()
                 raise ProtocolBroken(kind, state)
+            self.printing = 0
             return msg, reports
 
     def _die(self) -> int | None:

@@ -11,39 +11,73 @@ from collections.abc import Callable
 from typing import Any
 
 PRINTED_BYTES = 2048  # of what one call printed, sent back with its answer
+PENDING_BYTES = 64 << 10  # prints reach the output file in chunks of this much
+FIRST_PROGRESS = 10_000  # lines one call printed before the worker first tells the grader
 
 
-class CappedOutput(io.TextIOBase):
-    """stdout and stderr of a worker: written to `fd` up to `cap` bytes, the rest counted and
-    dropped (a print flood is not an error); the start of what each call prints is kept."""
+class _Sink(io.RawIOBase):
+    """Where the chunks go: the output file up to `cap` bytes, the call's first PRINTED_BYTES
+    kept, every newline counted."""
 
     def __init__(self, fd: int, cap: int) -> None:
-        self.fd, self.cap, self.used, self.dropped = fd, cap, 0, 0
+        self.fd, self.cap, self.used = fd, cap, 0
         self.recent = bytearray()
+        self.lines, self.next_progress = 0, FIRST_PROGRESS
+        self.progress: Callable[[int], None] | None = None
 
     def writable(self) -> bool:
         return True
 
-    @property
-    def encoding(self) -> str:  # type: ignore[override]
-        return "utf-8"
-
-    def write(self, s: str) -> int:
-        data = str(s).encode("utf-8", "replace")
-        room = max(self.cap - self.used, 0)
-        if room:
+    def write(self, b: Any) -> int:
+        data = bytes(b)
+        self.lines += data.count(b"\n")
+        room = self.cap - self.used
+        if room > 0:
             with contextlib.suppress(OSError):
                 os.write(self.fd, data[:room])
-        self.used += min(room, len(data))
-        self.dropped += len(data) - min(room, len(data))
+            self.used += min(room, len(data))
         if len(self.recent) < PRINTED_BYTES:
             self.recent += data[: PRINTED_BYTES - len(self.recent)]
-        return len(s)
+        if self.lines >= self.next_progress and self.progress is not None:
+            self.next_progress = 2 * self.lines
+            with contextlib.suppress(Exception):
+                self.progress(self.lines)
+        return len(data)
 
-    def take_recent(self) -> str:
-        """What was printed since the last call of this (its first PRINTED_BYTES bytes)."""
-        text, self.recent = self.recent.decode("utf-8", "replace"), bytearray()
-        return text
+
+class CappedOutput(io.TextIOWrapper):
+    """stdout and stderr of a worker: written to `fd` up to `cap` bytes, the rest dropped (a print
+    flood is not an error); the start of what each call prints is kept, and its lines counted.
+
+    A print costs little: io's own text and buffered layers (C) gather it, and Python code runs
+    once per PENDING_BYTES chunk, not for each of the several writes a print makes. Past
+    FIRST_PROGRESS lines, then at each doubling, `progress(lines)` (when set) tells the grader
+    how many lines the call has printed so far, so a call that runs out of time printing says so."""
+
+    def __init__(self, fd: int, cap: int) -> None:
+        sink = _Sink(fd, cap)
+        super().__init__(
+            io.BufferedWriter(sink, PENDING_BYTES), encoding="utf-8", errors="replace", newline="\n"
+        )
+        self.sink = sink
+
+    @property
+    def progress(self) -> Callable[[int], None] | None:
+        return self.sink.progress
+
+    @progress.setter
+    def progress(self, report: Callable[[int], None] | None) -> None:
+        self.sink.progress = report
+
+    def take_recent(self) -> tuple[str, int]:
+        """What was printed since the last call of this (its first PRINTED_BYTES bytes), and
+        how many lines (newlines) that was."""
+        with contextlib.suppress(Exception):  # closed by the student, say
+            self.flush()
+        sink = self.sink
+        text, lines = sink.recent.decode("utf-8", "replace"), sink.lines
+        sink.recent, sink.lines, sink.next_progress = bytearray(), 0, FIRST_PROGRESS
+        return text, lines
 
 
 def install_tensor_text(state: Any, shell: Callable[[Callable[..., Any], Any], Any]) -> None:

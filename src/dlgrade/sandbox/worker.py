@@ -165,12 +165,14 @@ def _loop(sock: socket.socket, module: Any, device: str) -> None:
             continue
         if request.get("op") != "call":
             return
-        if isinstance(sys.stdout, CappedOutput):
-            sys.stdout.take_recent()  # what earlier calls printed is not this call's
+        out = sys.stdout if isinstance(sys.stdout, CappedOutput) else None
+        if out is not None:
+            out.take_recent()  # what earlier calls printed is not this call's
+            out.progress = lambda lines: _send(sock, {"kind": "printing", "lines": lines})
         reply = _call(module, request)
-        printed = sys.stdout.take_recent() if isinstance(sys.stdout, CappedOutput) else ""
-        if printed:
-            reply["printed"] = printed
+        if out is not None:
+            out.progress = None
+            reply["printed"], reply["printed_lines"] = out.take_recent()
         _send(sock, reply)
 
 
