@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -34,12 +35,16 @@ CHECK_DECIMALS = 4
 
 
 def points(value: float | Fraction) -> float:
-    """Points as every channel states them: rounded once to two decimals."""
-    return float(round(Fraction(value), POINT_DECIMALS))
+    """Points as every channel states them: rounded once to two decimals, halves away from 0
+    (1.125 is 1.13). A float stands for its shortest decimal (2.675, not 2.67499999...)."""
+    exact = value if isinstance(value, Fraction) else Fraction(repr(float(value)))
+    scaled = abs(exact) * 10**POINT_DECIMALS
+    rounded = math.floor(scaled + Fraction(1, 2)) / Fraction(10**POINT_DECIMALS)
+    return float(rounded if exact >= 0 else -rounded)
 
 
 def points_sum(values: Iterable[float]) -> float:
-    """The exact sum of rounded points (their decimal values, no float noise), rounded once."""
+    """The exact sum of points (their decimal values, no float noise), rounded once."""
     return points(sum((Fraction(repr(float(v))) for v in values), Fraction(0)))
 
 
@@ -47,6 +52,12 @@ def points_text(value: float | Fraction) -> str:
     """Points as short text: 5, 2.5, 1.67 (at most two decimals, no trailing zeros)."""
     text = f"{points(value):.{POINT_DECIMALS}f}".rstrip("0").rstrip(".")
     return "0" if text == "-0" else text
+
+
+def deferred_points(checks: Iterable[CheckResult]) -> float:
+    """The points of an exercise's deferred checks, rounded once: what a bundle's score lacks.
+    Totals add these per exercise, so a bundle's total and its public maximum agree exactly."""
+    return points_sum(c.max_score for c in checks if c.outcome == "deferred")
 
 
 def score_text(score: float, max_score: float) -> str:
@@ -179,7 +190,10 @@ class GradeResult:
     def deferred_summary(self) -> dict[str, float]:
         """Checks declared but not run here (hidden checks in a student bundle) and their points."""
         deferred = [c for e in self.exercises for c in e.checks if c.outcome == "deferred"]
-        return {"count": len(deferred), "points": points_sum(c.max_score for c in deferred)}
+        return {
+            "count": len(deferred),
+            "points": points_sum(deferred_points(e.checks) for e in self.exercises),
+        }
 
     @property
     def public_max_score(self) -> float:

@@ -22,8 +22,10 @@ from dlgrade.core.result import (
     ExerciseResult,
     GradeResult,
     Visibility,
+    deferred_points,
     exercise_status,
     points,
+    points_sum,
 )
 from dlgrade.engine import integrity
 from dlgrade.engine.inputs_check import add_inputs_checks
@@ -250,8 +252,9 @@ def _exercise_result(e: Exercise, records: list[CheckRecord]) -> ExerciseResult:
     score = e.points if all_passed else points(earned)
     ran = [r for r in records if r.outcome != "deferred"]
     if len(ran) < len(records) and all(r.outcome == "passed" for r in ran):
-        # A student bundle: every check that ran passed; the deferred ones count 0, exactly.
-        score = points(_exact(e.points) - deferred)
+        # A student bundle: every check that ran passed; the deferred ones count 0. The score is
+        # the points less the deferred points as listed, so that it equals public_max_score.
+        score = points_sum((e.points, -deferred_points(checks)))
     status = exercise_status(tuple(checks), score, e.points)
     message = _summary(records, forbidden)
     return ExerciseResult(

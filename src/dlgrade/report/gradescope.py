@@ -13,10 +13,19 @@ visibility) and a summary of the public checks only.
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from typing import Any
 
 from dlgrade.core import printable
-from dlgrade.core.result import CheckResult, ExerciseResult, GradeResult, points_sum, points_text, score_text
+from dlgrade.core.result import (
+    CHECK_DECIMALS,
+    CheckResult,
+    ExerciseResult,
+    GradeResult,
+    points_sum,
+    points_text,
+    score_text,
+)
 
 # Hidden checks: name and points are known up front; the result shows after the due date.
 HIDDEN_VISIBILITY = "after_due_date"
@@ -76,9 +85,14 @@ def _public_summary(result: GradeResult) -> str:
 
 
 def _settle(test: dict[str, Any], score: float, max_score: float) -> None:
-    """Move an exercise's rounding remainder (checks' points are rounded to 4 places) onto a test."""
-    test["max_score"] = points_sum((test["max_score"], max_score))
-    test["score"] = min(test["max_score"], max(0.0, points_sum((test["score"], score))))
+    """Move an exercise's rounding remainder (checks' points are rounded to 4 places) onto a test,
+    so that Gradescope's sum of the tests is the exercise's score and points exactly."""
+    test["max_score"] = _to_check_decimals(test["max_score"] + max_score)
+    test["score"] = min(test["max_score"], max(0.0, _to_check_decimals(test["score"] + score)))
+
+
+def _to_check_decimals(x: float) -> float:
+    return float(round(Fraction(repr(x)), CHECK_DECIMALS))
 
 
 def gradescope_document(result: GradeResult, *, hidden_until_due: bool = False) -> dict[str, Any]:

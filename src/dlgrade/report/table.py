@@ -11,7 +11,14 @@ from rich.console import Console
 from rich.text import Text
 
 from dlgrade.core.printable import printable
-from dlgrade.core.result import ExerciseResult, GradeResult, points_sum, points_text, score_text
+from dlgrade.core.result import (
+    ExerciseResult,
+    GradeResult,
+    deferred_points,
+    points_sum,
+    points_text,
+    score_text,
+)
 from dlgrade.report.hidden_note import hidden_note
 
 STATUS_STYLE = {
@@ -83,7 +90,7 @@ def hint_pointer(e: ExerciseResult) -> str:
 def deferred_note(e: ExerciseResult) -> str:
     """How every channel states deferred hidden checks: the public part, then what is left."""
     deferred = [c for c in e.checks if c.outcome == "deferred"]
-    points = points_sum(c.max_score for c in deferred)
+    points = deferred_points(e.checks)
     names = ", ".join(f"“{c.name}” ({points_text(c.max_score)} pts)" for c in deferred)
     public = _points(e.score, points_sum((e.max_score, -points)))
     return f"{public} public, {points_text(points)} {deferred[0].message}: hidden {names}"
