@@ -19,7 +19,7 @@ from dlgrade.batch.entries import Entry, Row
 from dlgrade.batch.regrade import course_digest, entry_digest, plan
 from dlgrade.cli.main import main
 from dlgrade.core.manifest import Course, load_course
-from dlgrade.core.result import score_text
+from dlgrade.core.result import points_text, score_text
 from tests import submissions as subs
 from tests.courses import course_copy
 from tests.support import ROOT, variant, with_appended
@@ -189,7 +189,7 @@ def test_exports_have_the_documented_columns_and_the_scores(
     rows = read_csv(out)
     header = list(rows[0])
     totals = {r["id"]: r["result"] for r in json.loads((first / "grades.json").read_text())["rows"]}
-    score = {k: "" if v is None else f"{v['score']:.4f}".rstrip("0").rstrip(".") for k, v in totals.items()}
+    score = {k: "" if v is None else points_text(v["score"]) for k, v in totals.items()}
     if target == "canvas":
         assert header == [*documented_columns("canvas")[:5], "Week 3"]
         assert rows[0]["Student"] == "Points Possible"

@@ -84,11 +84,20 @@ def _public_summary(result: GradeResult) -> str:
     return "\n".join(lines)
 
 
-def _settle(test: dict[str, Any], score: float, max_score: float) -> None:
-    """Move an exercise's rounding remainder (checks' points are rounded to 4 places) onto a test,
-    so that Gradescope's sum of the tests is the exercise's score and points exactly."""
-    test["max_score"] = _to_check_decimals(test["max_score"] + max_score)
-    test["score"] = min(test["max_score"], max(0.0, _to_check_decimals(test["score"] + score)))
+def _settle(mine: list[dict[str, Any]], e: ExerciseResult) -> None:
+    """Move an exercise's rounding remainders (checks' points are rounded to 4 places, its score
+    to 2) onto its tests, so that Gradescope's sum of the tests is the exercise's score and
+    points exactly: the points' remainder onto the last test, the score's onto the last test
+    that can take it within 0 and its points."""
+    last = mine[-1]
+    last["max_score"] = _to_check_decimals(
+        last["max_score"] + e.max_score - sum(t["max_score"] for t in mine)
+    )
+    last["score"] = min(last["score"], last["max_score"])
+    rest = e.score - sum(t["score"] for t in mine)
+    fits = [t for t in mine if -1e-9 <= t["score"] + rest <= t["max_score"] + 1e-9]
+    test = fits[-1] if fits else last
+    test["score"] = min(test["max_score"], max(0.0, _to_check_decimals(test["score"] + rest)))
 
 
 def _to_check_decimals(x: float) -> float:
@@ -100,11 +109,7 @@ def gradescope_document(result: GradeResult, *, hidden_until_due: bool = False) 
     for i, e in enumerate(result.exercises, start=1):
         mine = [_test(f"{i}.{j}", e, c) for j, c in enumerate(e.checks, start=1)]
         if hidden_until_due and mine:  # Gradescope will total the tests: make them add up exactly
-            _settle(
-                mine[-1],
-                e.score - sum(t["score"] for t in mine),
-                e.max_score - sum(t["max_score"] for t in mine),
-            )
+            _settle(mine, e)
         tests += mine
     extra: dict[str, Any] = {
         "max_score": result.max_score,
