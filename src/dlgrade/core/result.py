@@ -184,7 +184,8 @@ class GradeResult:
         return {
             "count": len(hidden),
             "failed": sum(not c.passed and c.outcome != "deferred" for c in hidden),
-            "points": points_sum(c.max_score for c in hidden),
+            # rounded per exercise, as deferred_summary: a bundle defers exactly these points
+            "points": points_sum(points_sum(c.max_score for c in e.hidden_checks) for e in self.exercises),
         }
 
     def deferred_summary(self) -> dict[str, float]:
