@@ -19,6 +19,7 @@ from dlgrade.batch.entries import Entry, Row
 from dlgrade.batch.regrade import course_digest, entry_digest, plan
 from dlgrade.cli.main import main
 from dlgrade.core.manifest import Course, load_course
+from dlgrade.core.result import points_text, score_text
 from tests import submissions as subs
 from tests.courses import course_copy
 from tests.support import ROOT, variant, with_appended
@@ -188,7 +189,7 @@ def test_exports_have_the_documented_columns_and_the_scores(
     rows = read_csv(out)
     header = list(rows[0])
     totals = {r["id"]: r["result"] for r in json.loads((first / "grades.json").read_text())["rows"]}
-    score = {k: "" if v is None else f"{v['score']:.4f}".rstrip("0").rstrip(".") for k, v in totals.items()}
+    score = {k: "" if v is None else points_text(v["score"]) for k, v in totals.items()}
     if target == "canvas":
         assert header == [*documented_columns("canvas")[:5], "Week 3"]
         assert rows[0]["Student"] == "Points Possible"
@@ -230,15 +231,26 @@ def test_feedback_holds_one_report_per_submission(first: Path) -> None:
     assert files == sorted([f"{i}.md" for i in ids] + [f"{i}.html" for i in ids])
     wrong = (first / "feedback" / "wrong.md").read_text()
     result = book_rows(first / "grades.json")["wrong"]["result"]
-    assert f"Points {result['score']:g}/{result['max_score']:g}" in wrong
+    total = score_text(result["score"], result["max_score"])
+    assert f"Points {total}" in wrong
     assert "could not be read" in (first / "feedback" / "notes.txt.md").read_text()
     page = (first / "feedback" / "wrong.html").read_text()
     parser = _Tags()
     parser.feed(page)
-    assert parser.opened.count("tr") == 1 + len(result["exercises"])
-    assert f"{result['score']:g}/{result['max_score']:g} points" in page
+    topics = {e["topic"] for e in result["exercises"]}
+    assert parser.opened.count("tr") == 1 + len(topics) + len(result["exercises"])
+    assert f"Points <b>{total}</b>" in page and "Submission <b>wrong</b>" in page
+    assert f"<h1>{html.escape(result['course'])}</h1>" in page
+    statuses = {e["status"] for e in result["exercises"]}
+    assert all(f'<span class="badge {s}">' in page for s in statuses)
+    assert not any(ord(ch) > 0x2FFF for ch in page)  # no emoji: text badges coloured by CSS
     failed = [c for e in result["exercises"] for c in e["checks"] if c["outcome"] == "failed"]
-    assert failed and all(html.escape(c["message"]) in page for c in failed)
+    public = [c for c in failed if c["visibility"] == "public"]
+    hidden = [c for c in failed if c["visibility"] == "hidden"]
+    assert public and all(html.escape(c["message"]) in page for c in public)
+    assert hidden and all(f"hidden check “{html.escape(c['name'])}” failed" in page for c in hidden)
+    said = " ".join(c["message"] for c in public)
+    assert all(html.escape(c["message"]) not in page for c in hidden if c["message"] not in said)
 
 
 class _Tags(HTMLParser):

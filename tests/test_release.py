@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from dlgrade.cli.main import main
 from dlgrade.core.codec import Opaque
 from dlgrade.core.manifest import Course, load_course
-from dlgrade.core.result import GradeResult
+from dlgrade.core.result import GradeResult, points_text, score_text
 from dlgrade.engine.answers import AnswerBook, RecordingOracle
 from dlgrade.engine.bundle import DEFERRED_MESSAGE, load_bundle
 from dlgrade.engine.references import ModuleLoader
@@ -303,10 +303,10 @@ def test_results_show_public_and_deferred_points_only_in_a_bundle(
     in_bundle = bundle_reference
     in_course = shared.reference(course)
     table = render_table(in_bundle)
-    assert f"Public checks {in_bundle.score:g}/{in_bundle.public_max_score:g}; " in table
+    assert f"Public checks {score_text(in_bundle.score, in_bundle.public_max_score)}; " in table
     for e in in_bundle.exercises:
         for c in e.hidden_checks:
-            assert f"“{c.name}” ({c.max_score:g} pts)" in table
+            assert f"“{c.name}” ({points_text(c.max_score)} pts)" in table
     assert "run at grading time" not in render_table(in_course)
     assert "Public checks" not in render_table(in_course)
     student, instructor = in_bundle.to_dict(), in_course.to_dict()

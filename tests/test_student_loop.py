@@ -20,7 +20,7 @@ from dlgrade.cli.main import main
 from dlgrade.core.manifest import ManifestError, load_course
 from dlgrade.release.build import build_release
 from tests.courses import course_copy
-from tests.support import ROOT
+from tests.support import ROOT, variant
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +74,16 @@ def test_hint_tiers_open_one_at_a_time_and_the_result_counts_them(student: Path)
     opened = {e["id"]: e["hints_opened"] for e in doc["exercises"]}
     assert opened == {e["id"]: 3 if e["id"] == "stable_softmax" else 0 for e in doc["exercises"]}
     assert len(opened) == len(load_course(student).topic("stability").exercises)
-    table = grade(student, "stable_softmax").stdout
-    assert tiers[0] in table and tiers[1] not in table and tiers[2] not in table
+    table = grade(student, "stable_softmax").stdout  # not started: the status row and why only
+    assert "not started" in table and "grade hint" not in table
+    assert not any(tier in table for tier in tiers)
+    module = student / "exercises" / "stability.py"
+    naive = variant("stability", "naive_softmax")
+    module.write_text(module.read_text() + "\n\n" + naive.path.read_text())
+    table = grade(student, "stable_softmax").stdout  # failing: one line pointing to `grade hint`
+    assert "partial" in table or "failed" in table
+    assert "    hint: `grade hint stable_softmax` (3 tiers)\n" in table
+    assert not any(tier in table for tier in tiers)
 
 
 def test_an_exercise_without_tiers_has_its_hint_as_the_only_tier(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 from dlgrade.cli.main import main
 from dlgrade.core.manifest import Course
+from dlgrade.core.result import points_sum, points_text
 from tests.formats import gradescope_problems
 from tests.support import ROOT, reference_copy, variant, with_appended
 
@@ -223,8 +224,8 @@ def test_hidden_until_due_keeps_hidden_results_out_of_the_visible_score(course: 
     assert "score" not in doc  # Gradescope totals the tests, each shown by its own visibility
     hidden = [t for t in doc["tests"] if t["visibility"] == "after_due_date"]
     assert hidden and all("hidden" in t["tags"] for t in hidden)
-    public_points = sum(t["score"] for t in doc["tests"] if t["visibility"] == "visible")
-    assert f"public checks {public_points:g}/" in doc["output"].splitlines()[0]
+    public_points = points_sum(t["score"] for t in doc["tests"] if t["visibility"] == "visible")
+    assert f"public checks {points_text(public_points)}/" in doc["output"].splitlines()[0]
     assert "statuses" not in doc["extra_data"]
     (tmp_path / "plain").mkdir()
     plain = _autograder(tmp_path / "plain", course)

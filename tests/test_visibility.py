@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from dlgrade.core.manifest import Course
+from dlgrade.core.result import points_sum
 from dlgrade.engine.runner import grade
 from tests.support import variant, with_appended
 
@@ -38,7 +39,9 @@ def test_each_visibility_runs_its_own_checks_on_the_full_runs_scale(
             else:
                 assert (c.outcome, c.passed, c.score) == ("not_run", False, 0.0)
         parts[visibility] = part.score
-    assert round(parts["public"] + parts["hidden"], 4) == full.score
+    # each part is rounded once, to two decimals (docs/grading.md): together they may miss
+    # the full score by a cent
+    assert abs(parts["public"] + parts["hidden"] - full.score) <= 0.01 + 1e-9
 
 
 def test_untouched_stubs_stay_not_started_with_either_visibility(course: Course) -> None:
@@ -52,4 +55,4 @@ def test_reference_passes_every_check_of_the_chosen_visibility(course: Course) -
     for e in result.exercises:
         hidden = [c for c in e.checks if c.visibility == "hidden"]
         assert hidden and all(c.passed for c in hidden)
-        assert e.score == round(sum(c.max_score for c in hidden), 4)
+        assert e.score == points_sum(c.max_score for c in hidden)

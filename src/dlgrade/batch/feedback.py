@@ -41,7 +41,7 @@ def feedback_text(book: Gradebook, row: Row) -> str:
 def feedback_html(book: Gradebook, row: Row) -> str:
     """The same as a page for a browser."""
     if row.status == "graded" and row.result is not None:
-        return render_html(row.result)
+        return render_html(row.result, submission=row.id)
     what = "could not be read" if row.status == "rejected" else "could not be graded (a fault on our side)"
     body = f"<h1>{html_escape(book.course)}</h1><p>Your submission {what}: {html_escape(row.reason)}</p>"
     return f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"></head><body>{body}</body></html>\n'

@@ -14,6 +14,7 @@ from typing import Any
 from dlgrade.batch.entries import Row
 from dlgrade.batch.roster import Roster
 from dlgrade.core.atomic import write_atomic
+from dlgrade.core.result import points_text
 from dlgrade.core.sheets import csv_text
 
 GRADEBOOK_FORMAT = "dlgrade-gradebook"
@@ -25,8 +26,8 @@ class GradebookError(ValueError):
 
 
 def number(x: float) -> str:
-    """Points as short text: 5, 2.0834 (results are rounded to 4 decimals)."""
-    return f"{x:.4f}".rstrip("0").rstrip(".")
+    """Points as short text: 5, 2.08 (core.result.points_text: at most two decimals)."""
+    return points_text(x)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from dlgrade.batch.gradebook import Gradebook
-from dlgrade.core.result import ExerciseResult
+from dlgrade.core.result import ExerciseResult, points_sum
 
 STARTED = ("passed", "partial", "failed")  # statuses of an exercise a student tried
 
@@ -127,7 +127,7 @@ def _exercise_stat(exercise: str, results: list[tuple[str, ExerciseResult]]) -> 
         failed=count["failed"],
         not_started=count["not_started"],
         error=count["error"],
-        lost=round(sum(e.max_score - e.score for e in tried), 4),
+        lost=points_sum(e.max_score - e.score for e in tried),
         max_score=max(e.max_score for _, e in results),
     )
 

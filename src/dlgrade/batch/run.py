@@ -15,6 +15,7 @@ from dlgrade.batch import regrade
 from dlgrade.batch.gradebook import Gradebook
 from dlgrade.batch.roster import Roster
 from dlgrade.core.manifest import Course
+from dlgrade.core.result import points_sum
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def run_batch(
     book = Gradebook(
         course=course.title,
         exercises=tuple(e.id for e in selected),
-        max_score=round(sum(e.points for e in selected), 4),
+        max_score=points_sum(e.points for e in selected),
         rows=tuple(rows),
         universe=batch.universe_digest(everything),
         submissions=len(everything),

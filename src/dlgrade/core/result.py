@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from typing import Any, Literal
 
 SCHEMA_VERSION = 1
@@ -25,6 +28,41 @@ Outcome = Literal[
 ]
 STATUSES: tuple[Status, ...] = ("passed", "partial", "failed", "not_started", "error")
 _SANDBOX_OUTCOMES = frozenset({"timeout", "crashed", "forbidden", "import_error"})
+# Points (docs/grading.md): computed as exact fractions, rounded once to POINT_DECIMALS for
+# exercise scores and totals (what people read), CHECK_DECIMALS for one check's share in JSON.
+POINT_DECIMALS = 2
+CHECK_DECIMALS = 4
+
+
+def points(value: float | Fraction) -> float:
+    """Points as every channel states them: rounded once to two decimals, halves away from 0
+    (1.125 is 1.13). A float stands for its shortest decimal (2.675, not 2.67499999...)."""
+    exact = value if isinstance(value, Fraction) else Fraction(repr(float(value)))
+    scaled = abs(exact) * 10**POINT_DECIMALS
+    rounded = math.floor(scaled + Fraction(1, 2)) / Fraction(10**POINT_DECIMALS)
+    return float(rounded if exact >= 0 else -rounded)
+
+
+def points_sum(values: Iterable[float]) -> float:
+    """The exact sum of points (their decimal values, no float noise), rounded once."""
+    return points(sum((Fraction(repr(float(v))) for v in values), Fraction(0)))
+
+
+def points_text(value: float | Fraction) -> str:
+    """Points as short text: 5, 2.5, 1.67 (at most two decimals, no trailing zeros)."""
+    text = f"{points(value):.{POINT_DECIMALS}f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def deferred_points(checks: Iterable[CheckResult]) -> float:
+    """The points of an exercise's deferred checks, rounded once: what a bundle's score lacks.
+    Totals add these per exercise, so a bundle's total and its public maximum agree exactly."""
+    return points_sum(c.max_score for c in checks if c.outcome == "deferred")
+
+
+def score_text(score: float, max_score: float) -> str:
+    """`score/max` as every report writes it: '2.5/5'."""
+    return f"{points_text(score)}/{points_text(max_score)}"
 
 
 @dataclass(frozen=True)
@@ -75,6 +113,7 @@ class ExerciseResult:
     message: str = ""
     hint: str = ""
     hints_opened: int = 0  # hint tiers the student asked for with `grade hint` (docs/student.md)
+    hint_tiers: int = 0  # how many tiers `grade hint` has for it (the table points there)
 
     @property
     def hidden_checks(self) -> tuple[CheckResult, ...]:
@@ -90,6 +129,7 @@ class ExerciseResult:
             "message": self.message,
             "hint": self.hint,
             "hints_opened": self.hints_opened,
+            "hint_tiers": self.hint_tiers,
             "checks": [c.to_dict() for c in self.checks],
         }
 
@@ -105,6 +145,7 @@ class ExerciseResult:
             message=str(d.get("message", "")),
             hint=str(d.get("hint", "")),
             hints_opened=int(d.get("hints_opened", 0)),
+            hint_tiers=int(d.get("hint_tiers", 0)),
         )
 
 
@@ -122,11 +163,11 @@ class GradeResult:
 
     @property
     def score(self) -> float:
-        return round(sum(e.score for e in self.exercises), 4)
+        return points_sum(e.score for e in self.exercises)
 
     @property
     def max_score(self) -> float:
-        return round(sum(e.max_score for e in self.exercises), 4)
+        return points_sum(e.max_score for e in self.exercises)
 
     @property
     def percent(self) -> float:
@@ -143,18 +184,22 @@ class GradeResult:
         return {
             "count": len(hidden),
             "failed": sum(not c.passed and c.outcome != "deferred" for c in hidden),
-            "points": round(sum(c.max_score for c in hidden), 4),
+            # rounded per exercise, as deferred_summary: a bundle defers exactly these points
+            "points": points_sum(points_sum(c.max_score for c in e.hidden_checks) for e in self.exercises),
         }
 
     def deferred_summary(self) -> dict[str, float]:
         """Checks declared but not run here (hidden checks in a student bundle) and their points."""
         deferred = [c for e in self.exercises for c in e.checks if c.outcome == "deferred"]
-        return {"count": len(deferred), "points": round(sum(c.max_score for c in deferred), 4)}
+        return {
+            "count": len(deferred),
+            "points": points_sum(deferred_points(e.checks) for e in self.exercises),
+        }
 
     @property
     def public_max_score(self) -> float:
         """The most a submission can score here: the maximum less the deferred checks' points."""
-        return round(self.max_score - self.deferred_summary()["points"], 4)
+        return points_sum((self.max_score, -self.deferred_summary()["points"]))
 
     def to_dict(self) -> dict[str, Any]:
         out = {

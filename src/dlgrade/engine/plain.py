@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from dlgrade.core.result import score_text
 from dlgrade.engine.inputs import INPUTS_CHECK
 from dlgrade.engine.inputs_check import add_inputs_checks
 from dlgrade.engine.plugin import GraderPlugin
@@ -47,9 +48,9 @@ class _PlainRun:
         self.session.selected = tuple(e for e in self.session.selected if e.id in ran)
         add_inputs_checks(self.session)  # it has no pytest item: its verdict shows here
         result = build_result(self.session, duration_s=0.0)
-        terminalreporter.write_sep("=", f"dlgrade: {result.score:g}/{result.max_score:g} points")
+        terminalreporter.write_sep("=", f"dlgrade: {score_text(result.score, result.max_score)} points")
         for e in result.exercises:
-            terminalreporter.write_line(f"{e.id:<28} {e.status:<12} {e.score:g}/{e.max_score:g}")
+            terminalreporter.write_line(f"{e.id:<28} {e.status:<12} {score_text(e.score, e.max_score)}")
             for c in e.checks:
                 if c.name == INPUTS_CHECK and c.outcome == "failed":
                     terminalreporter.write_line(f"  {INPUTS_CHECK}: {c.message}")

@@ -10,12 +10,23 @@ import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from fractions import Fraction
 from pathlib import Path
 
 from dlgrade import __version__
 from dlgrade.core import secret
 from dlgrade.core.manifest import Course, Exercise, find_course_root, load_course
-from dlgrade.core.result import CheckResult, ExerciseResult, GradeResult, Visibility, exercise_status
+from dlgrade.core.result import (
+    CHECK_DECIMALS,
+    CheckResult,
+    ExerciseResult,
+    GradeResult,
+    Visibility,
+    deferred_points,
+    exercise_status,
+    points,
+    points_sum,
+)
 from dlgrade.engine import integrity
 from dlgrade.engine.inputs_check import add_inputs_checks
 from dlgrade.engine.plugin import GraderPlugin
@@ -208,12 +219,20 @@ def build_result(session: GradingSession, duration_s: float, label: str = "") ->
 
 
 def _exercise_result(e: Exercise, records: list[CheckRecord]) -> ExerciseResult:
-    total_weight = sum(r.weight for r in records) or 1.0
+    # Exact shares (docs/grading.md): each check's points as a fraction of the exercise's, the
+    # score their exact sum rounded once; a check's own share is stated to CHECK_DECIMALS.
+    weights = [_exact(r.weight) for r in records]
+    total_weight = sum(weights, Fraction(0)) or Fraction(1)
     forbidden = next((r for r in records if r.outcome == "forbidden"), None)
     checks = []
-    for r in records:
-        max_score = round(e.points * r.weight / total_weight, 4)
+    earned = Fraction(0)
+    deferred = Fraction(0)
+    for r, w in zip(records, weights, strict=True):
+        share = _exact(e.points) * w / total_weight
+        max_score = float(round(share, CHECK_DECIMALS))
         passed = r.outcome == "passed" and forbidden is None
+        earned += share if passed else 0
+        deferred += share if r.outcome == "deferred" else 0
         message = r.secret if r.hidden else r.public
         if forbidden is not None and r.outcome == "passed":
             message = "not counted: the exercise uses a forbidden call"
@@ -230,14 +249,12 @@ def _exercise_result(e: Exercise, records: list[CheckRecord]) -> ExerciseResult:
             )
         )
     all_passed = bool(checks) and all(c.passed for c in checks)
-    score = e.points if all_passed else round(sum(c.score for c in checks), 4)
+    score = e.points if all_passed else points(earned)
     ran = [r for r in records if r.outcome != "deferred"]
     if len(ran) < len(records) and all(r.outcome == "passed" for r in ran):
-        # A student bundle: every check that ran passed; the deferred ones count 0. The score
-        # is the points less the deferred checks' points as listed (each rounded), so that it
-        # equals GradeResult.public_max_score exactly however those roundings add up.
-        deferred = sum(c.max_score for c in checks if c.outcome == "deferred")
-        score = round(e.points - deferred, 4)
+        # A student bundle: every check that ran passed; the deferred ones count 0. The score is
+        # the points less the deferred points as listed, so that it equals public_max_score.
+        score = points_sum((e.points, -deferred_points(checks)))
     status = exercise_status(tuple(checks), score, e.points)
     message = _summary(records, forbidden)
     return ExerciseResult(
@@ -249,6 +266,7 @@ def _exercise_result(e: Exercise, records: list[CheckRecord]) -> ExerciseResult:
         checks=tuple(checks),
         message=message,
         hint=e.hint if status != "passed" else "",
+        hint_tiers=len(e.hints),
     )
 
 
@@ -269,3 +287,8 @@ def plain_pytest_session(start: Path, submission: str | None, device: str) -> Gr
     course = load_course(find_course_root(start))
     resolved = resolve_submission(course, submission)
     return open_session(course, resolved.folder, device=device, brief_reports=False)
+
+
+def _exact(x: float) -> Fraction:
+    """A weight or points value as the fraction it stands for: 0.1 as 1/10, a third as 1/3."""
+    return Fraction(x).limit_denominator(10**6)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from dlgrade.core.manifest import Course, Exercise
-from dlgrade.core.result import ExerciseResult
+from dlgrade.core.result import ExerciseResult, points_sum, points_text, score_text
 from dlgrade.report.table import STATUS_STYLE
 
 
@@ -26,13 +26,13 @@ def list_lines(course: Course, last: dict[str, ExerciseResult]) -> list[Text]:
         earned = sum(last[e.id].score for e in topic.exercises if e.id in last)
         lines.append(
             Text.assemble(
-                (f"{topic.id}", "bold cyan"), f" — {topic.title} ", (f"{earned:g}/{topic.points:g}", "bold")
+                (f"{topic.id}", "bold cyan"), f" — {topic.title} ", (score_text(earned, topic.points), "bold")
             )
         )
         for e in topic.exercises:
             r = last.get(e.id)
             label, style = STATUS_STYLE[_status(r)]
-            points = f"{r.score:g}/{e.points:g}" if r is not None else f"-/{e.points:g}"
+            points = score_text(r.score, e.points) if r is not None else f"-/{points_text(e.points)}"
             lines.append(
                 Text.assemble(
                     f"  {e.id:<{width}}  ",
@@ -40,9 +40,11 @@ def list_lines(course: Course, last: dict[str, ExerciseResult]) -> list[Text]:
                     f"  {points:>9}  {e.time_limit:g} s  {e.summary}",
                 )
             )
-    total = sum(r.score for r in last.values())
+    total = points_sum(r.score for r in last.values())
     lines.append(
-        Text.assemble(("Total ", "bold"), (f"{total:g}/{sum(t.points for t in course.topics):g}", "bold"))
+        Text.assemble(
+            ("Total ", "bold"), (score_text(total, points_sum(t.points for t in course.topics)), "bold")
+        )
     )
     nxt = next_exercise(course, last)
     if nxt is None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 
+from dlgrade.core.result import points_text
 from dlgrade.core.spans import segment, span
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
@@ -60,7 +61,7 @@ def check_source(exercise: str, points: float) -> str:
     """The check cell: public checks for the student; every check when nbgrader grades."""
     return "\n".join(
         [
-            f"# Checks for `{exercise}` ({points:g} points): run this cell after the one above.",
+            f"# Checks for `{exercise}` ({points_text(points)} points): run this cell after the one above.",
             "from dlgrade.notebook.cells import grade_cell",
             "",
             "grade_cell(",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from dlgrade.core.manifest import Course, Exercise, Topic
+from dlgrade.core.result import points_text
 from dlgrade.nbgrader.cells import check_source, docstring, setup_source, solution_source
 
 NBGRADER_SCHEMA = 3
@@ -60,7 +61,7 @@ def topic_notebook(course: Course, topic: Topic) -> dict[str, Any]:
 
 def exercise_text(n: int, e: Exercise) -> str:
     """The exercise's heading, points and summary from course.toml, and what it may not use."""
-    lines = [f"## {n}. `{e.function}` ({e.points:g} points)", "", e.summary or e.hint]
+    lines = [f"## {n}. `{e.function}` ({points_text(e.points)} points)", "", e.summary or e.hint]
     rules = rules_text(e)
     return "\n".join([*lines, "", *rules] if rules else lines)
 

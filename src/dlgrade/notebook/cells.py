@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from dlgrade.core.manifest import MANIFEST_NAME, Course, ManifestError, find_course_root, load_course
-from dlgrade.core.result import ExerciseResult, GradeResult, exercise_status
+from dlgrade.core.result import ExerciseResult, GradeResult, deferred_points, exercise_status, points_sum
 from dlgrade.engine.bundle import DEFERRED_MESSAGE
 from dlgrade.intake.notebook_code import module_source
 
@@ -129,9 +129,10 @@ def public_part(e: ExerciseResult) -> ExerciseResult:
         for c in e.checks
     )
     public = [c for c in checks if c.outcome != "deferred"]
-    deferred = sum(c.max_score for c in checks if c.outcome == "deferred")
     passed = bool(public) and all(c.passed for c in public)
-    score = round(e.max_score - deferred, 4) if passed else round(sum(c.score for c in public), 4)
+    score = (
+        points_sum((e.max_score, -deferred_points(checks))) if passed else points_sum(c.score for c in public)
+    )
     status = exercise_status(checks, score, e.max_score)
     return replace(e, checks=checks, score=score, status=status, hint="" if status == "passed" else e.hint)
 

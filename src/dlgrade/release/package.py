@@ -21,7 +21,7 @@ from typing import Any
 
 from dlgrade.core.atomic import write_atomic
 from dlgrade.core.manifest import Course
-from dlgrade.core.result import ExerciseResult, GradeResult
+from dlgrade.core.result import ExerciseResult, GradeResult, score_text
 from dlgrade.engine.sandboxes import course_sandbox
 from dlgrade.intake.errors import SubmissionError
 from dlgrade.report.json_report import render_json
@@ -90,8 +90,8 @@ class Difference:
     max_score: float
 
     def describe(self) -> str:
-        claim = "nothing" if self.claimed is None else f"{self.claimed:g}/{self.max_score:g}"
-        return f"{self.exercise}: claimed {claim}, regraded {self.regraded:g}/{self.max_score:g}"
+        claim = "nothing" if self.claimed is None else score_text(self.claimed, self.max_score)
+        return f"{self.exercise}: claimed {claim}, regraded {score_text(self.regraded, self.max_score)}"
 
 
 @dataclass(frozen=True)

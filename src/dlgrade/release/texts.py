@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dlgrade.core.manifest import Course
+from dlgrade.core.result import points_text
 
 SETUP_HEADING = "## Set up (once)"
 # torch's CPU build: without this index, pip on Linux picks the multi-GB CUDA build. Every install a
@@ -28,7 +29,7 @@ def _exercise_table(course: Course) -> list[str]:
     for topic in course.topics:
         for e in topic.exercises:
             file, summary = f"`exercises/{topic.module}.py`", e.summary.replace("|", "\\|")
-            rows.append(f"| {topic.id} | {file} | `{e.id}` | {e.points:g} | {summary} |")
+            rows.append(f"| {topic.id} | {file} | `{e.id}` | {points_text(e.points)} | {summary} |")
     return rows
 
 
@@ -99,7 +100,8 @@ def readme(
         "## Public and hidden checks",
         "",
         "`grade` runs the public checks here, with their full feedback. The hidden checks",
-        f"({hidden_count} of them, {hidden_points:g} of the {total:g} points) run only when",
+        f"({hidden_count} of them, {points_text(hidden_points)} of the {points_text(total)} points) "
+        "run only when",
         "your work is graded: `grade` lists each with its points as “run at grading time” and",
         "counts it as 0, so the total here is your public score out of the full maximum. An",
         "exercise shows `passed` when every public check passed. Passing every public check is",

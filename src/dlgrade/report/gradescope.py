@@ -13,10 +13,19 @@ visibility) and a summary of the public checks only.
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from typing import Any
 
 from dlgrade.core import printable
-from dlgrade.core.result import CheckResult, ExerciseResult, GradeResult
+from dlgrade.core.result import (
+    CHECK_DECIMALS,
+    CheckResult,
+    ExerciseResult,
+    GradeResult,
+    points_sum,
+    points_text,
+    score_text,
+)
 
 # Hidden checks: name and points are known up front; the result shows after the due date.
 HIDDEN_VISIBILITY = "after_due_date"
@@ -42,16 +51,16 @@ def _test(number: str, e: ExerciseResult, c: CheckResult) -> dict[str, Any]:
 
 
 def _summary(result: GradeResult) -> str:
-    lines = [f"{result.course}: {result.score:g}/{result.max_score:g} points ({result.percent:.0f}%)"]
+    lines = [f"{result.course}: {score_text(result.score, result.max_score)} points ({result.percent:.0f}%)"]
     for e in result.exercises:
-        line = f"  {e.id:<26} {e.status:<12} {e.score:g}/{e.max_score:g}"
+        line = f"  {e.id:<26} {e.status:<12} {score_text(e.score, e.max_score)}"
         if e.status in ("error", "not_started") and e.message:
             line += f"  {e.message}"
         lines.append(line)
     hidden = result.hidden_summary()
     if hidden["count"]:
         lines.append(
-            f"{hidden['count']:g} checks ({hidden['points']:g} points) are hidden; their results "
+            f"{hidden['count']:g} checks ({points_text(hidden['points'])} points) are hidden; their results "
             "show after the due date and are counted in the score above."
         )
     return "\n".join(lines)
@@ -60,25 +69,39 @@ def _summary(result: GradeResult) -> str:
 def _public_summary(result: GradeResult) -> str:
     """The summary without anything a hidden check decided."""
     public = [(e, [c for c in e.checks if c.visibility != "hidden"]) for e in result.exercises]
-    got = round(sum(c.score for _, cs in public for c in cs), 4)
-    top = round(sum(c.max_score for _, cs in public for c in cs), 4)
-    lines = [f"{result.course}: public checks {got:g}/{top:g} points"]
+    got = points_sum(c.score for _, cs in public for c in cs)
+    top = points_sum(c.max_score for _, cs in public for c in cs)
+    lines = [f"{result.course}: public checks {score_text(got, top)} points"]
     for e, checks in public:
-        score, most = round(sum(c.score for c in checks), 4), round(sum(c.max_score for c in checks), 4)
-        lines.append(f"  {e.id:<26} public checks {score:g}/{most:g}")
+        score, most = points_sum(c.score for c in checks), points_sum(c.max_score for c in checks)
+        lines.append(f"  {e.id:<26} public checks {score_text(score, most)}")
     hidden = result.hidden_summary()
     if hidden["count"]:
         lines.append(
-            f"{hidden['count']:g} checks ({hidden['points']:g} points) are hidden; their results, "
+            f"{hidden['count']:g} checks ({points_text(hidden['points'])} points) are hidden; their results, "
             "and your total, show after the due date."
         )
     return "\n".join(lines)
 
 
-def _settle(test: dict[str, Any], score: float, max_score: float) -> None:
-    """Move an exercise's rounding remainder (checks' points are rounded to 4 places) onto a test."""
-    test["max_score"] = round(test["max_score"] + max_score, 4)
-    test["score"] = min(test["max_score"], max(0.0, round(test["score"] + score, 4)))
+def _settle(mine: list[dict[str, Any]], e: ExerciseResult) -> None:
+    """Move an exercise's rounding remainders (checks' points are rounded to 4 places, its score
+    to 2) onto its tests, so that Gradescope's sum of the tests is the exercise's score and
+    points exactly: the points' remainder onto the last test, the score's onto the last test
+    that can take it within 0 and its points."""
+    last = mine[-1]
+    last["max_score"] = _to_check_decimals(
+        last["max_score"] + e.max_score - sum(t["max_score"] for t in mine)
+    )
+    last["score"] = min(last["score"], last["max_score"])
+    rest = e.score - sum(t["score"] for t in mine)
+    fits = [t for t in mine if -1e-9 <= t["score"] + rest <= t["max_score"] + 1e-9]
+    test = fits[-1] if fits else last
+    test["score"] = min(test["max_score"], max(0.0, _to_check_decimals(test["score"] + rest)))
+
+
+def _to_check_decimals(x: float) -> float:
+    return float(round(Fraction(repr(x)), CHECK_DECIMALS))
 
 
 def gradescope_document(result: GradeResult, *, hidden_until_due: bool = False) -> dict[str, Any]:
@@ -86,11 +109,7 @@ def gradescope_document(result: GradeResult, *, hidden_until_due: bool = False) 
     for i, e in enumerate(result.exercises, start=1):
         mine = [_test(f"{i}.{j}", e, c) for j, c in enumerate(e.checks, start=1)]
         if hidden_until_due and mine:  # Gradescope will total the tests: make them add up exactly
-            _settle(
-                mine[-1],
-                e.score - sum(t["score"] for t in mine),
-                e.max_score - sum(t["max_score"] for t in mine),
-            )
+            _settle(mine, e)
         tests += mine
     extra: dict[str, Any] = {
         "max_score": result.max_score,

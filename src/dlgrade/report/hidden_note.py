@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dlgrade.core.result import GradeResult
+from dlgrade.core.result import GradeResult, points_text
 
 
 def hidden_note(result: GradeResult) -> str:
@@ -15,7 +15,8 @@ def hidden_note(result: GradeResult) -> str:
     if not hidden["count"]:
         return ""
     total = sum(len(e.checks) for e in result.exercises)
-    head = f"{hidden['count']:g} of {total} checks ({hidden['points']:g} points) are hidden and counted above"
+    worth = points_text(hidden["points"])
+    head = f"{hidden['count']:g} of {total} checks ({worth} points) are hidden and counted above"
     if not hidden["failed"]:
         return f"{head}; all passed."
     public_failed = any(not c.passed for e in result.exercises for c in e.checks if c.visibility == "public")

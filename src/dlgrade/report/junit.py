@@ -11,7 +11,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from dlgrade.core.printable import lines
-from dlgrade.core.result import CheckResult, ExerciseResult, GradeResult
+from dlgrade.core.result import CheckResult, ExerciseResult, GradeResult, points_sum, score_text
 
 HIDDEN_MESSAGE = "hidden check failed (details withheld)"
 _ERROR_OUTCOMES = frozenset({"raised", "timeout", "crashed", "forbidden", "import_error", "internal"})
@@ -28,7 +28,7 @@ def clean(text: str) -> str:
 
 
 def _points(score: float, max_score: float) -> str:
-    return f"{score:g}/{max_score:g}"
+    return score_text(score, max_score)
 
 
 def _verdict(e: ExerciseResult, c: CheckResult) -> tuple[str, str, str] | None:
@@ -60,8 +60,8 @@ def _testcase(parent: ET.Element, e: ExerciseResult, c: CheckResult) -> str | No
 def _suite(root: ET.Element, topic: str, exercises: list[ExerciseResult]) -> tuple[int, int, int, int]:
     suite = ET.SubElement(root, "testsuite", name=topic)
     props = ET.SubElement(suite, "properties")
-    score = round(sum(e.score for e in exercises), 4)
-    max_score = round(sum(e.max_score for e in exercises), 4)
+    score = points_sum(e.score for e in exercises)
+    max_score = points_sum(e.max_score for e in exercises)
     ET.SubElement(props, "property", name="points", value=_points(score, max_score))
     for e in exercises:
         ET.SubElement(props, "property", name=f"{e.id}.status", value=e.status)

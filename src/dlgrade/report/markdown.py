@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from dlgrade.core.printable import printable
-from dlgrade.core.result import ExerciseResult, GradeResult
+from dlgrade.core.result import ExerciseResult, GradeResult, score_text
 from dlgrade.report.hidden_note import hidden_note
 
 STATUS_LABEL = {
@@ -27,7 +27,7 @@ def escape(text: str) -> str:
 
 
 def _points(score: float, max_score: float) -> str:
-    return f"{score:g}/{max_score:g}"
+    return score_text(score, max_score)
 
 
 def _problems(e: ExerciseResult) -> list[str]:

@@ -11,7 +11,14 @@ from rich.console import Console
 from rich.text import Text
 
 from dlgrade.core.printable import printable
-from dlgrade.core.result import ExerciseResult, GradeResult
+from dlgrade.core.result import (
+    ExerciseResult,
+    GradeResult,
+    deferred_points,
+    points_sum,
+    points_text,
+    score_text,
+)
 from dlgrade.report.hidden_note import hidden_note
 
 STATUS_STYLE = {
@@ -25,7 +32,7 @@ _STATUS_WIDTH = max(len(label) for label, _ in STATUS_STYLE.values())
 
 
 def _points(score: float, max_score: float) -> str:
-    return f"{score:g}/{max_score:g}"
+    return score_text(score, max_score)
 
 
 def table_lines(result: GradeResult) -> list[Text]:
@@ -65,21 +72,28 @@ def _details(e: ExerciseResult) -> list[Text]:
         else:
             hint = f" Hint: {c.hint}" if c.hint else ""
             out.append(Text.assemble("    ✗ ", (c.name, "bold"), f": {c.message}.", (hint, "cyan")))
-    if e.hint and e.status != "passed":
-        out.append(Text.assemble("    ", ("hint: ", "cyan"), e.hint))
+    if e.hint and e.status not in ("passed", "not_started"):
+        out.append(Text.assemble("    ", ("hint: ", "cyan"), hint_pointer(e)))
     deferred = [c for c in e.checks if c.outcome == "deferred"]
     if deferred:
         out.append(Text(f"    · {deferred_note(e)}", style="magenta"))
     return out
 
 
+def hint_pointer(e: ExerciseResult) -> str:
+    """The one short line under a failing exercise: where its hints are (`grade hint` gives
+    them a tier at a time), never the hint itself."""
+    tiers = f" ({e.hint_tiers} tier{'s' if e.hint_tiers != 1 else ''})" if e.hint_tiers else ""
+    return f"`grade hint {e.id}`{tiers}"
+
+
 def deferred_note(e: ExerciseResult) -> str:
     """How every channel states deferred hidden checks: the public part, then what is left."""
     deferred = [c for c in e.checks if c.outcome == "deferred"]
-    points = round(sum(c.max_score for c in deferred), 4)
-    names = ", ".join(f"“{c.name}” ({c.max_score:g} pts)" for c in deferred)
-    public = _points(e.score, round(e.max_score - points, 4))
-    return f"{public} public, {points:g} {deferred[0].message}: hidden {names}"
+    points = deferred_points(e.checks)
+    names = ", ".join(f"“{c.name}” ({points_text(c.max_score)} pts)" for c in deferred)
+    public = _points(e.score, points_sum((e.max_score, -points)))
+    return f"{public} public, {points_text(points)} {deferred[0].message}: hidden {names}"
 
 
 def _summary(result: GradeResult) -> list[Text]:
@@ -98,8 +112,9 @@ def _summary(result: GradeResult) -> list[Text]:
         lines.append(
             Text(
                 f"Public checks {_points(result.score, result.public_max_score)}; "
-                f"{deferred['count']:g} hidden checks ({deferred['points']:g} points) run at grading time, "
-                f"not here: the total above counts them as 0 of {result.max_score:g}.",
+                f"{deferred['count']:g} hidden checks ({points_text(deferred['points'])} points) "
+                "run at grading time, "
+                f"not here: the total above counts them as 0 of {points_text(result.max_score)}.",
                 style="magenta",
             )
         )
