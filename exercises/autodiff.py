@@ -24,8 +24,10 @@ Forward mode pushes a (value, tangent) pair through the graph once per direction
 reverse mode stores the values, then pushes adjoints from the output back to every input
 in one backward sweep: the whole gradient for the price of about two evaluations,
 whatever the number of inputs. Plain Python floats (math.exp, ...) are fine and fast.
+linear_l2_backward is the lesson's reverse-mode example with matrix parameters: the same
+chain rule, one vector-Jacobian product per step, with tensors in place of numbers.
 Not allowed: autograd (.backward(), torch.autograd.*, torch.func.*, forward-mode AD).
-Leave the inputs unchanged (no in-place operations on x or v).
+Leave the inputs unchanged (no in-place operations on x, v, w or b).
 Run `grade autodiff` to check your work.
 """
 
@@ -62,4 +64,27 @@ def grad(graph: Graph, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     input (calling jvp n times) does not fit the time limit there.
     """
     # TODO: one forward sweep storing values, one backward sweep accumulating adjoints.
+    raise NotImplementedError
+
+
+def linear_l2_backward(
+    x: torch.Tensor, w: torch.Tensor, b: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The lesson's VJP example with matrix parameters: (loss, dx, dw, db), by hand.
+
+    Forward: y = x @ w + b (b added to every row), loss = sum of y**2 over every entry.
+    Backward, one vector-Jacobian product per step, from the loss down:
+        dL/dy = 2 y                     (N, M): the 2 comes from the square
+        dx = dL/dy @ w.T                (N, D)
+        dw = x.T @ dL/dy                (D, M): the shape of w, not its transpose
+        db = sum of dL/dy over the batch (M,): b reaches every row
+    Each gradient has the shape, dtype and device of its argument, for any batch size N
+    (N = 1 included: db is still (M,)).
+    Shapes: x (N, D), w (D, M), b (M,), float32 or float64 -> loss 0-d, dx (N, D),
+            dw (D, M), db (M,), all in the dtype of x. Judged against torch autograd
+            (float64 inputs for each gradient), on larger inputs as well.
+    Example: x = [[1., 2.]], w = [[1.], [1.]], b = [0.5] gives y = [[3.5]], loss = 12.25,
+             dx = [[7., 7.]], dw = [[7.], [14.]], db = [7.].
+    """
+    # TODO: compute y and the loss, then dL/dy = 2y, then dx, dw and db from it.
     raise NotImplementedError

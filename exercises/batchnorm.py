@@ -102,3 +102,25 @@ def batchnorm2d_backward(dout: torch.Tensor, cache: Any) -> tuple[torch.Tensor, 
     """
     # TODO: reuse the 1-d formula with the statistics taken over (0, 2, 3).
     raise NotImplementedError
+
+
+def batchnorm2d_inference(
+    x: torch.Tensor,
+    running_mean: torch.Tensor,
+    running_var: torch.Tensor,
+    gamma: torch.Tensor,
+    beta: torch.Tensor,
+    eps: float = 1e-5,
+) -> torch.Tensor:
+    """Eval-mode spatial batch norm (practice problem 5c); equals nn.BatchNorm2d(C).eval().
+
+    At inference the statistics are the running ones, one mean and one variance per channel:
+    nothing is computed from x itself, so a batch of one image, even of 1x1 pixels, works.
+    Math: out[n, c, h, w] = gamma[c] * (x[n, c, h, w] - running_mean[c])
+                            / sqrt(running_var[c] + eps) + beta[c], for any eps.
+    Shapes: x (N, C, H, W) float32 or float64; running_mean, running_var, gamma, beta (C,)
+            -> out (N, C, H, W), the dtype of x. The (C,) tensors line up with dim 1 (the
+            channels), not with the last dim (W). Graded on larger inputs as well.
+    """
+    # TODO: reshape the per-channel tensors to (1, C, 1, 1) and normalise with the running statistics.
+    raise NotImplementedError

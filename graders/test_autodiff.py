@@ -1,4 +1,5 @@
-"""Graders for topic `autodiff`: forward mode (jvp) and reverse mode (grad) on computational graphs.
+"""Graders for topic `autodiff`: forward mode (jvp) and reverse mode (grad) on computational graphs,
+and the lesson's reverse-mode example with matrix parameters (linear_l2_backward).
 
 The expected side is torch itself, not the model solutions: each graph is evaluated with torch
 ops in float64 and differentiated by `torch.autograd.grad`; forward mode is judged against that
@@ -21,8 +22,8 @@ import torch
 from dlgrade.core.calls import Request
 from dlgrade.engine.student import StudentModule
 from dlgrade.kit import graphs
-from dlgrade.kit.cases import Case, seed_for
-from dlgrade.kit.checks import check, expect_close, expect_sequence
+from dlgrade.kit.cases import Case, label, randn, seed_for
+from dlgrade.kit.checks import check, expect_close, expect_layout, expect_sequence
 
 F64 = torch.float64
 LARGE = (3000, 6000)  # inputs, nodes
@@ -223,3 +224,119 @@ def test_grad_large(student, reference, device):
 def test_grad_hidden(student, reference, device):
     cases = random_graphs("hidden", [(8, 300), (20, 1500), (60, 3000)])
     agree(student, "grad", cases, graphs.torch_grad, rtol=1e-6)
+
+
+# --- linear_l2_backward -------------------------------------------------------------------
+# The expected side is torch autograd through y = x @ w + b, loss = sum(y**2), in float64;
+# float32 cases are judged on that answer rounded to float32. D differs from M everywhere, so
+# that a transposed dw has the wrong shape.
+
+F32 = torch.float32
+L2 = "linear_l2_backward"
+L2_NAMES = ("loss", "dx", "dw", "db")
+
+
+def l2_case(what: str, n: int, d: int, m: int, dtype: torch.dtype, device: str) -> Case:
+    """x (n, d), w (d, m), b (m,) drawn from the case's words."""
+    seed = seed_for(L2, what, n, d, m, dtype)
+    x = randn((n, d), seed=seed, dtype=dtype, device=device)
+    w = randn((d, m), seed=seed + 1, dtype=dtype, device=device)
+    b = randn((m,), seed=seed + 2, dtype=dtype, device=device)
+    return Case(label(x, what, D=d, M=m), (x, w, b), dims={"N": n, "D": d, "M": m})
+
+
+def l2_autograd(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """(loss, dx, dw, db) by torch autograd in float64, returned in x's dtype."""
+    leaves = [t.detach().to(torch.float64).requires_grad_(True) for t in (x, w, b)]
+    y = leaves[0] @ leaves[1] + leaves[2]
+    loss = (y * y).sum()
+    grads = torch.autograd.grad(loss, leaves)
+    return tuple(t.detach().to(x.dtype) for t in (loss, *grads))
+
+
+def l2_judge(
+    student: StudentModule, cases: list[Case], items: tuple[int, ...], *, values: bool = True
+) -> None:
+    """The student's result is a tuple of four; the items `items` match autograd's (values, or
+    only shape, dtype and device)."""
+    for case, call in zip(cases, student.calls(L2, [Request(c.args, c.kwargs) for c in cases]), strict=False):
+        got = expect_sequence(call.value, 4, case=case.label, what="the result (loss, dx, dw, db)")
+        expected = l2_autograd(*case.args)
+        for i in items:
+            if values:
+                expect_close(got[i], expected[i], case=case.label, what=L2_NAMES[i])
+            else:
+                expect_layout(got[i], expected[i], case=case.label, what=L2_NAMES[i])
+
+
+L2_RANDOM = [(4, 3, 5, F64), (3, 6, 2, F64)]
+
+
+@check(
+    L2,
+    "the loss: sum of y**2, a 0-d tensor",
+    points=1,
+    hint="y = x @ w + b, loss = (y * y).sum(): one number",
+)
+def test_l2_loss(student, reference, device):
+    cases = [l2_case("random", n, d, m, dt, device) for n, d, m, dt in [*L2_RANDOM, (5, 2, 4, F32)]]
+    l2_judge(student, cases, (0,))
+
+
+@check(
+    L2,
+    "dx equals autograd (float64)",
+    points=1,
+    hint="dL/dy = 2y, shape (N, M) (the 2 comes from the square); dx = dL/dy @ w.T, shape (N, D)",
+)
+def test_l2_dx(student, reference, device):
+    l2_judge(student, [l2_case("random", n, d, m, dt, device) for n, d, m, dt in L2_RANDOM], (1,))
+
+
+@check(
+    L2,
+    "dw equals autograd (float64)",
+    points=1,
+    hint="dw = x.T @ dL/dy with dL/dy = 2y: shape (D, M) like w, not its transpose (M, D)",
+)
+def test_l2_dw(student, reference, device):
+    l2_judge(student, [l2_case("random", n, d, m, dt, device) for n, d, m, dt in L2_RANDOM], (2,))
+
+
+@check(
+    L2,
+    "db equals autograd (float64)",
+    points=1,
+    hint="b is added to every row of x @ w, so db sums dL/dy = 2y over the batch: shape (M,)",
+)
+def test_l2_db(student, reference, device):
+    l2_judge(student, [l2_case("random", n, d, m, dt, device) for n, d, m, dt in L2_RANDOM], (3,))
+
+
+@check(
+    L2,
+    "each gradient has the shape, dtype and device of its argument",
+    points=1,
+    hint="dx is shaped like x (N, D), dw like w (D, M), db like b (M,); float32 inputs give float32 results",
+    hint_when=("shape", "dtype", "device", "type"),
+)
+def test_l2_shapes(student, reference, device):
+    cases = [l2_case("shapes", n, d, m, dt, device) for n, d, m, dt in [(3, 4, 2, F64), (2, 3, 5, F32)]]
+    l2_judge(student, cases, (1, 2, 3), values=False)
+
+
+@check(
+    L2,
+    "a batch of one row (N = 1)",
+    points=1,
+    hint="with N = 1, db still has shape (M,): sum over the batch axis rather than squeezing",
+)
+def test_l2_single(student, reference, device):
+    cases = [l2_case("one row", 1, d, m, dt, device) for d, m, dt in [(3, 4, F64), (4, 2, F32)]]
+    l2_judge(student, cases, (0, 1, 2, 3))
+
+
+@check(L2, "agrees on larger inputs", points=1, hidden=True)
+def test_l2_hidden(student, reference, device):
+    cases = [l2_case("large", 64, 20, 12, F64, device), l2_case("large", 32, 9, 17, F32, device)]
+    l2_judge(student, cases, (0, 1, 2, 3))

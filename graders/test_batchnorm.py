@@ -407,3 +407,76 @@ def test_backward2d_hidden(student, reference, device):
         batch("tiny", (2, 3, 2, 2), F64, device, spread=1e-3),
     ]
     backprop.backward_agrees(student, reference, BN2D, cases, unmodified=True)
+
+
+# --- batchnorm2d_inference ---------------------------------------------------------------
+
+
+def inference2d(
+    what: str,
+    shape: tuple[int, int, int, int],
+    dtype: torch.dtype,
+    device: str,
+    *,
+    var_scale: float = 1.0,
+    **kw: float,
+) -> Case:
+    """x (N, C, H, W) and per-channel running statistics, gamma and beta unlike x's own; `eps=` when given."""
+    seed = seed_for("inference2d", what, shape, dtype, var_scale, sorted(kw.items()))
+    c = shape[1]
+    x = randn(shape, seed=seed, dtype=dtype, scale=2.0, device=device)
+    mean = randn((c,), seed=seed + 1, dtype=dtype, device=device)
+    var = rand((c,), seed=seed + 2, low=0.5, high=2.0, dtype=dtype, device=device) * var_scale
+    gamma = randn((c,), seed=seed + 3, dtype=dtype, shift=1.0, device=device)
+    beta = randn((c,), seed=seed + 4, dtype=dtype, device=device)
+    dims = dict(zip(("N", "C", "H", "W"), shape, strict=True))
+    return Case(label(x, what, **kw), (x, mean, var, gamma, beta), dict(kw), dims=dims)
+
+
+@check(
+    "batchnorm2d_inference",
+    "equals BatchNorm2d in eval mode",
+    points=2,
+    hint="use running_mean and running_var, not statistics of x, each reshaped to (1, C, 1, 1) so it "
+    "lines up with the channels (dim 1), not with W",
+)
+def test_inference2d(student, reference, device):
+    # W differs from C, so statistics broadcast along W cannot line up by accident
+    shapes = [((2, 3, 4, 5), F64), ((4, 5, 3, 2), F32), ((3, 2, 2, 3), F64)]
+    cases = [inference2d("random batch", shape, dt, device) for shape, dt in shapes]
+    patterns.agree(student, reference, "batchnorm2d_inference", cases)
+
+
+@check(
+    "batchnorm2d_inference",
+    "a non-default eps, inside the square root",
+    points=1,
+    hint="(x - running_mean) / sqrt(running_var + eps), with the eps you are given",
+)
+def test_inference2d_eps(student, reference, device):
+    cases = [
+        inference2d("small running variance", (2, 3, 2, 4), F64, device, var_scale=1e-2, eps=0.05),
+        inference2d("tiny running variance", (3, 2, 3, 4), F32, device, var_scale=1e-6, eps=1e-3),
+    ]
+    patterns.agree(student, reference, "batchnorm2d_inference", cases)
+
+
+@check(
+    "batchnorm2d_inference",
+    "a batch of one image and 1x1 spatial",
+    points=1,
+    hint="one 1x1 image has no spread of its own: at inference only the running statistics count",
+)
+def test_inference2d_single(student, reference, device):
+    shapes = [((1, 3, 4, 5), F64), ((4, 3, 1, 1), F32), ((1, 2, 1, 1), F64)]
+    cases = [inference2d("one image or 1x1", shape, dt, device) for shape, dt in shapes]
+    patterns.agree(student, reference, "batchnorm2d_inference", cases)
+
+
+@check("batchnorm2d_inference", "agrees on larger batches", points=1, hidden=True)
+def test_inference2d_hidden(student, reference, device):
+    cases = [
+        inference2d("large", (8, 6, 7, 5), F64, device),
+        inference2d("large", (5, 4, 6, 9), F32, device, var_scale=1e-5),
+    ]
+    patterns.agree(student, reference, "batchnorm2d_inference", cases)

@@ -1,4 +1,4 @@
-"""Model solutions for topic `autodiff` (written from scratch: plain floats, no autograd)."""
+"""Model solutions for topic `autodiff` (from scratch: plain floats or tensor algebra, no autograd)."""
 
 import math
 
@@ -92,3 +92,13 @@ def grad(graph: Graph, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
             adj[i] += a * d
     f64 = torch.float64
     return torch.tensor(vals[-1], dtype=f64), torch.tensor(g, dtype=f64)
+
+
+def linear_l2_backward(
+    x: torch.Tensor, w: torch.Tensor, b: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """loss = sum((x @ w + b)**2) and its gradients with respect to x, w and b, by hand."""
+    y = x @ w + b
+    loss = (y * y).sum()
+    dy = 2.0 * y
+    return loss, dy @ w.T, x.T @ dy, dy.sum(dim=0)

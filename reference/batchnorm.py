@@ -93,3 +93,17 @@ def batchnorm2d_forward(
 def batchnorm2d_backward(dout: torch.Tensor, cache: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(dx, dgamma, dbeta) of batchnorm2d_forward, from its cache."""
     return _normalize_backward(dout, cache)
+
+
+def batchnorm2d_inference(
+    x: torch.Tensor,
+    running_mean: torch.Tensor,
+    running_var: torch.Tensor,
+    gamma: torch.Tensor,
+    beta: torch.Tensor,
+    eps: float = 1e-5,
+) -> torch.Tensor:
+    """Eval-mode batch norm of x (N, C, H, W) with per-channel running statistics."""
+    s = (1, -1, 1, 1)
+    inv_std = 1.0 / torch.sqrt(running_var.reshape(s) + eps)
+    return gamma.reshape(s) * (x - running_mean.reshape(s)) * inv_std + beta.reshape(s)

@@ -38,6 +38,17 @@ def _running(x, running_mean, running_var, momentum=0.1):
     return mean, var
 
 
+def _bn2d_eval(x, running_mean, running_var, gamma, beta, eps=1e-5):
+    """nn.BatchNorm2d(C).eval() holding those buffers and parameters."""
+    bn = torch.nn.BatchNorm2d(x.shape[1], eps=eps).to(dtype=x.dtype, device=x.device).eval()
+    with torch.no_grad():
+        bn.running_mean.copy_(running_mean)
+        bn.running_var.copy_(running_var)
+        bn.weight.copy_(gamma)
+        bn.bias.copy_(beta)
+        return bn(x)
+
+
 def _clip(grads, max_norm, eps=1e-6):
     """torch.nn.utils.clip_grad_norm_ on float64 copies; torch's factor is
     max_norm / (total + 1e-6), so another eps is folded into the norm it is handed."""
@@ -77,6 +88,7 @@ COUNTERPARTS: dict[str, tuple[Callable[..., Any], bool]] = {
         False,
     ),
     "batchnorm_running_stats": (_running, False),
+    "batchnorm2d_inference": (_bn2d_eval, False),
     "prelu_forward": (lambda x, alpha: F.prelu(x, alpha), True),
     "tanh_forward": (torch.tanh, True),
     "swish_forward": (lambda x, beta: x * torch.sigmoid(beta * x), True),
