@@ -99,6 +99,6 @@ def linear_l2_backward(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """loss = sum((x @ w + b)**2) and its gradients with respect to x, w and b, by hand."""
     y = x @ w + b
-    loss = (y * y).sum()
+    loss = y.pow(2).sum()
     dy = 2.0 * y
     return loss, dy @ w.T, x.T @ dy, dy.sum(dim=0)

@@ -286,7 +286,9 @@ def test_public_verdicts_equal_the_instructors(bundle: Path, course: Course, nam
     by_id = {e.id: e for e in instructor.exercises}
     for e in student.exercises:
         public = [c for c in e.checks if c.visibility == "public"]
-        assert e.score == pytest.approx(sum(c.score for c in public), abs=1e-3)
+        # the exercise's score is its checks' exact shares summed, rounded once to two decimals;
+        # each share shows 4 decimals (docs/grading.md): they differ by at most that rounding
+        assert abs(e.score - sum(c.score for c in public)) <= 0.005 + 0.00005 * len(public)
         if by_id[e.id].status in ("not_started", "error"):
             assert e.status == by_id[e.id].status
         else:
