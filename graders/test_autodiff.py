@@ -283,6 +283,11 @@ def test_l2_loss(student, reference, device):
     l2_judge(student, cases, (0,))
 
 
+def l2_random(device):
+    """The random cases every gradient check of linear_l2_backward judges."""
+    return [l2_case("random", n, d, m, dt, device) for n, d, m, dt in L2_RANDOM]
+
+
 @check(
     L2,
     "dx equals autograd (float64)",
@@ -290,7 +295,7 @@ def test_l2_loss(student, reference, device):
     hint="dL/dy = 2y, shape (N, M) (the 2 comes from the square); dx = dL/dy @ w.T, shape (N, D)",
 )
 def test_l2_dx(student, reference, device):
-    l2_judge(student, [l2_case("random", n, d, m, dt, device) for n, d, m, dt in L2_RANDOM], (1,))
+    l2_judge(student, l2_random(device), (1,))
 
 
 @check(
@@ -300,7 +305,7 @@ def test_l2_dx(student, reference, device):
     hint="dw = x.T @ dL/dy with dL/dy = 2y: shape (D, M) like w, not its transpose (M, D)",
 )
 def test_l2_dw(student, reference, device):
-    l2_judge(student, [l2_case("random", n, d, m, dt, device) for n, d, m, dt in L2_RANDOM], (2,))
+    l2_judge(student, l2_random(device), (2,))
 
 
 @check(
@@ -310,7 +315,7 @@ def test_l2_dw(student, reference, device):
     hint="b is added to every row of x @ w, so db sums dL/dy = 2y over the batch: shape (M,)",
 )
 def test_l2_db(student, reference, device):
-    l2_judge(student, [l2_case("random", n, d, m, dt, device) for n, d, m, dt in L2_RANDOM], (3,))
+    l2_judge(student, l2_random(device), (3,))
 
 
 @check(

@@ -21,10 +21,6 @@ STATUS_COLOURS = (
 )
 
 
-def _clean(text: str) -> str:
-    return printable(text)
-
-
 def summary(ins: Insight, *, top: int = 8) -> list[str]:
     lines = [f"{ins.course}: {ins.submissions} submissions graded ({ins.ungraded} could not be)"]
     if ins.reteach:
@@ -32,7 +28,7 @@ def summary(ins: Insight, *, top: int = 8) -> list[str]:
         for i, r in enumerate(ins.reteach[:top], 1):
             lines.append(
                 f"  {i}. {r.exercise}: {r.lost_share:.0%} lost by {r.tried}; "
-                f"most failed “{_clean(r.worst_check)}” ({r.worst_share:.0%})"
+                f"most failed “{printable(r.worst_check)}” ({r.worst_share:.0%})"
             )
     unstarted = [e for e in ins.exercises if e.not_started]
     if unstarted:
@@ -43,7 +39,7 @@ def summary(ins: Insight, *, top: int = 8) -> list[str]:
     for c in ins.clusters[:top]:
         lines.append(
             f"Shared failure, {len(c.students)} students: {c.exercise} fails "
-            + "; ".join(f"“{_clean(n)}”" for n in c.checks)
+            + "; ".join(f"“{printable(n)}”" for n in c.checks)
             + " with the same values (name it: docs/insight.md)"
         )
     return lines
@@ -135,21 +131,22 @@ def markdown(ins: Insight, chart_name: str, *, with_ids: bool) -> str:
 
 
 def _md(text: str) -> str:
-    return _clean(text).replace("|", "\\|").replace("<", "&lt;")
+    return printable(text).replace("|", "\\|").replace("<", "&lt;")
 
 
 def page(ins: Insight, png: bytes, *, with_ids: bool) -> str:
     e = html.escape
     image = base64.b64encode(png).decode()
+    course = printable(ins.course)
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>Insight — {e(_clean(ins.course))}</title><style>{STYLE}</style></head><body>",
-        f"<h1>What the class got wrong — {e(_clean(ins.course))}</h1><p>{e(_clean(summary(ins)[0]))}</p>",
+        f"<title>Insight — {e(course)}</title><style>{STYLE}</style></head><body>",
+        f"<h1>What the class got wrong — {e(course)}</h1><p>{e(printable(summary(ins)[0]))}</p>",
         f"<img alt='students by status, per exercise' src='data:image/png;base64,{image}'>",
     ]
     for title, head, rows in _tables(ins, with_ids=with_ids):
         parts.append(f"<h2>{e(title)}</h2><table><tr>" + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr>")
-        parts += ["<tr>" + "".join(f"<td>{e(_clean(v))}</td>" for v in row) + "</tr>" for row in rows]
+        parts += ["<tr>" + "".join(f"<td>{e(printable(v))}</td>" for v in row) + "</tr>" for row in rows]
         parts.append("</table>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
