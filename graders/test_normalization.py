@@ -4,6 +4,9 @@ Forwards are compared with the model solutions (float32 and float64, default tol
 backward is fed the cache of the student's own forward and compared with autograd through
 the model forward in float64 and with centered differences (dlgrade.kit.backprop). The model
 solutions are tested against F.layer_norm and autograd in tests/test_reference.py.
+`depth_gradient_norms` is judged exactly, as layer_variances is: against the experiment re-run
+in the grading process with torch's autograd (dlgrade.kit.experiments), within a relative 1e-4;
+its behaviour checks teach what the lesson shows (see the section below).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import torch
 
 from dlgrade.core.calls import Request
 from dlgrade.engine.student import StudentModule
-from dlgrade.kit import backprop
+from dlgrade.kit import backprop, experiments
 from dlgrade.kit.backprop import Layer
 from dlgrade.kit.cases import Case, label, randn, seed_for
 from dlgrade.kit.checks import check, expect_tensor, fail
@@ -229,12 +232,13 @@ def test_residual_backward_hidden(student, reference, device):
 
 # --- depth_gradient_norms: the plain-vs-residual experiment ---------------------------------
 # Judged exactly, as layer_variances is: the norms must equal, within a relative NORM_RTOL, the
-# experiment re-run here with torch's own functions (autograd) on the same draws. Different
-# correct ways (autograd, retain_grad, a manual backward) agree within 1e-6 in float32; every
-# mistake in the draws, the scale of W, the loss or the order of the norms is off by far more.
-# The behaviour checks teach what the lesson shows: the output's gradient is all ones (its norm
-# sqrt(n * width)); a plain stack of 50 layers shrinks it on the way down (over 40 seeds the
-# input's norm is 0.015 to 0.23 of the output's), a residual one grows it (x33 to x47).
+# experiment re-run here with torch's own functions (autograd, dlgrade.kit.experiments) on
+# the same draws. Different correct ways (autograd, retain_grad, a manual backward) agree
+# within 1e-6 in float32; every mistake in the draws, the scale of W, the loss or the order
+# of the norms is off by far more. The behaviour checks teach what the lesson shows: the
+# output's gradient is all ones (its norm sqrt(n * width)); a plain stack of 50 layers
+# shrinks it on the way down (over 40 seeds the input's norm is 0.015 to 0.23 of the
+# output's), a residual one grows it (x33 to x47).
 
 NORM_RTOL = 1e-4
 SHRUNK = 1 / 3  # plain, depth 50: the input's norm below a third of the output's
@@ -272,28 +276,10 @@ def norms(
     return out
 
 
-def experiment(
-    depth: int = 50, width: int = 64, n: int = 32, residual: bool = False, seed: int = 0
-) -> torch.Tensor:
-    """The experiment as the contract fixes it, with torch's autograd: x = randn(n, width) first,
-    then each W = randn(width, width) / sqrt(width), one generator; the gradient of the sum of
-    the last h with respect to every layer's input and the output; their 2-norms in float64."""
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randn(n, width, generator=g)
-    ws = [torch.randn(width, width, generator=g) / math.sqrt(width) for _ in range(depth)]
-    with torch.enable_grad():
-        hs = [x.requires_grad_()]
-        for w in ws:
-            t = torch.tanh(hs[-1] @ w)
-            hs.append(t + hs[-1] if residual else t)
-        grads = torch.autograd.grad(hs[-1].sum(), hs)
-    return torch.stack([gr.double().norm() for gr in grads])
-
-
 def equal_experiment(student: StudentModule, runs: list[dict[str, Any]]) -> None:
     """The student's norms equal the re-run experiment's within a relative NORM_RTOL."""
     for kw, (case, _, v) in zip(runs, norms(student, runs), strict=True):
-        want = experiment(**kw)
+        want = experiments.depth_gradient_norms(**kw)
         err = ((v - want).abs() / want.abs()).nan_to_num(nan=math.inf)
         if float(err.max()) > NORM_RTOL:
             i, depth = int(err.argmax()), kw.get("depth", 50)
