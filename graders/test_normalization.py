@@ -4,18 +4,24 @@ Forwards are compared with the model solutions (float32 and float64, default tol
 backward is fed the cache of the student's own forward and compared with autograd through
 the model forward in float64 and with centered differences (dlgrade.kit.backprop). The model
 solutions are tested against F.layer_norm and autograd in tests/test_reference.py.
+`depth_gradient_norms` is judged exactly, as layer_variances is: against the experiment re-run
+in the grading process with torch's autograd (dlgrade.kit.experiments), within a relative 1e-4;
+its behaviour checks teach what the lesson shows (see the section below).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
 
-from dlgrade.kit import backprop
+from dlgrade.core.calls import Request
+from dlgrade.engine.student import StudentModule
+from dlgrade.kit import backprop, experiments
 from dlgrade.kit.backprop import Layer
 from dlgrade.kit.cases import Case, label, randn, seed_for
-from dlgrade.kit.checks import check
+from dlgrade.kit.checks import check, expect_tensor, fail
 
 F32, F64 = torch.float32, torch.float64
 LN = Layer("layernorm_forward", "layernorm_backward", ("dx", "dgamma", "dbeta"), (0, 1, 2))
@@ -222,3 +228,170 @@ def test_residual_backward_float32(student, reference, device):
 def test_residual_backward_hidden(student, reference, device):
     cases = [block("large", 12, 20, F64, device, scale=2.0), block("large", 5, 6, F32, device)]
     backprop.backward_agrees(student, reference, RES, cases)
+
+
+# --- depth_gradient_norms: the plain-vs-residual experiment ---------------------------------
+# Judged exactly, as layer_variances is: the norms must equal, within a relative NORM_RTOL, the
+# experiment re-run here with torch's own functions (autograd, dlgrade.kit.experiments) on
+# the same draws. Different correct ways (autograd, retain_grad, a manual backward) agree
+# within 1e-6 in float32; every mistake in the draws, the scale of W, the loss or the order
+# of the norms is off by far more. The behaviour checks teach what the lesson shows: the
+# output's gradient is all ones (its norm sqrt(n * width)); a plain stack of 50 layers
+# shrinks it on the way down (over 40 seeds the input's norm is 0.015 to 0.23 of the
+# output's), a residual one grows it (x33 to x47).
+
+NORM_RTOL = 1e-4
+SHRUNK = 1 / 3  # plain, depth 50: the input's norm below a third of the output's
+
+
+def norms(
+    student: StudentModule, runs: list[dict[str, Any]], *, float32: bool = False
+) -> list[tuple[str, dict, torch.Tensor]]:
+    """The student's norms for each keyword set, checked to be depth + 1 finite values (and,
+    with `float32`, float32: only the shape check judges the dtype; the others judge values)."""
+    out = []
+    for kw, call in zip(
+        runs, student.calls("depth_gradient_norms", [Request((), kw) for kw in runs]), strict=True
+    ):
+        depth = kw.get("depth", 50)
+        case = f"depth_gradient_norms({', '.join(f'{k}={v}' for k, v in kw.items())})"
+        v = expect_tensor(call.value, case=case, what="the norms")
+        if tuple(v.shape) != (depth + 1,):
+            fail(
+                f"{case}: expected {depth + 1} norms (the input of each of {depth} layers, then the "
+                f"output); got a tensor of shape {tuple(v.shape)}",
+                "the norms have the wrong shape",
+                "shape",
+            )
+        if (float32 or not v.is_floating_point()) and v.dtype != torch.float32:
+            fail(
+                f"{case}: the norms are {str(v.dtype).removeprefix('torch.')}; the experiment runs in "
+                "float32 (torch.randn's default), so its norms are float32",
+                "the norms are not float32",
+                "dtype",
+            )
+        if not bool(torch.isfinite(v).all()):
+            fail(f"{case}: got a norm that is not finite: {v.tolist()}", "a norm is not finite", "nonfinite")
+        out.append((case, kw, v.detach().cpu().to(torch.float64)))
+    return out
+
+
+def equal_experiment(student: StudentModule, runs: list[dict[str, Any]]) -> None:
+    """The student's norms equal the re-run experiment's within a relative NORM_RTOL."""
+    for kw, (case, _, v) in zip(runs, norms(student, runs), strict=True):
+        want = experiments.depth_gradient_norms(**kw)
+        err = ((v - want).abs() / want.abs()).nan_to_num(nan=math.inf)
+        if float(err.max()) > NORM_RTOL:
+            i, depth = int(err.argmax()), kw.get("depth", 50)
+            where = (
+                "the input (index 0)"
+                if i == 0
+                else "the output"
+                if i == depth
+                else f"the input of layer {i + 1}"
+            )
+            fail(
+                f"{case}: the gradient's norm at {where} is {float(v[i]):.6g}; the experiment re-run with "
+                f"torch (x, then each W / sqrt(width) in layer order from one generator seeded with seed, "
+                f"loss = the sum of the last h, float32) gives {float(want[i]):.6g} (relative difference "
+                f"{float(err[i]):.2g}; tolerance {NORM_RTOL:g})",
+                "the norms differ from the experiment re-run with torch",
+            )
+
+
+@check(
+    "depth_gradient_norms",
+    "depth + 1 finite float32 norms",
+    points=1,
+    hint="one norm per layer input (depth of them) and one for the output: depth + 1; stay in float32",
+    hint_when=("shape", "dtype", "type", "nonfinite"),
+)
+def test_depth_norms_shape(student, reference, device):
+    norms(student, [{}, {"residual": True}, {"depth": 3, "width": 5, "n": 2, "seed": 1}], float32=True)
+
+
+@check(
+    "depth_gradient_norms",
+    "the output's gradient is all ones: its norm is sqrt(n * width)",
+    points=1,
+    hint="loss = h.sum() gives dL/dh = 1 for every entry of the last h; the last entry is that gradient's "
+    "norm, the first the input's",
+    hint_when=("value",),
+)
+def test_depth_norms_output(student, reference, device):
+    for case, kw, v in norms(student, [{}, {"residual": True, "depth": 6, "width": 10, "n": 3}]):
+        want = math.sqrt(kw.get("n", 32) * kw.get("width", 64))
+        if abs(float(v[-1]) / want - 1) > NORM_RTOL:
+            fail(
+                f"{case}: the last norm (the output's gradient) is {float(v[-1]):.6g}; the gradient of the "
+                f"sum of the last h is all ones, whose 2-norm is sqrt(n * width) = {want:.6g}",
+                "the output's gradient norm is not sqrt(n * width)",
+            )
+
+
+@check(
+    "depth_gradient_norms",
+    "a plain stack shrinks the gradient on the way down",
+    points=1,
+    hint="without the skip, each layer multiplies the gradient by tanh'(z) <= 1 and W.T: by the input "
+    "it is a fraction of the output's",
+    hint_when=("value",),
+)
+def test_depth_norms_plain(student, reference, device):
+    for case, _, v in norms(student, [{}, {"seed": 4}]):
+        if not float(v[0]) < SHRUNK * float(v[-1]):
+            fail(
+                f"{case}: the gradient's norm at the input is {float(v[0]):.4g}, at the output "
+                f"{float(v[-1]):.4g}; through 50 plain tanh layers it shrinks far below (under a third)",
+                "a plain stack does not shrink the gradient",
+            )
+
+
+@check(
+    "depth_gradient_norms",
+    "a residual stack keeps or grows the gradient",
+    points=1,
+    hint="with h = tanh(h @ W) + h, each layer's Jacobian is I + (its layer's): the identity carries "
+    "the gradient down untouched",
+    hint_when=("value",),
+)
+def test_depth_norms_residual(student, reference, device):
+    for case, _, v in norms(student, [{"residual": True}, {"residual": True, "seed": 4}]):
+        if not float(v[0]) >= float(v[-1]):
+            fail(
+                f"{case}: the gradient's norm at the input is {float(v[0]):.4g}, at the output "
+                f"{float(v[-1]):.4g}; the skip connection keeps it from shrinking on the way down",
+                "a residual stack shrinks the gradient",
+            )
+
+
+@check(
+    "depth_gradient_norms",
+    "the norms equal the experiment re-run with torch",
+    points=3,
+    hint="one g = torch.Generator().manual_seed(seed); x = torch.randn(n, width, generator=g) first, then "
+    "each layer's W = torch.randn(width, width, generator=g) / sqrt(width) in order; loss = the last h's sum",
+    hint_when=("value",),
+)
+def test_depth_norms_exact(student, reference, device):
+    equal_experiment(
+        student,
+        [
+            {},
+            {"residual": True},
+            {"depth": 7, "width": 24, "n": 5, "residual": True, "seed": 3},
+            {"depth": 12, "width": 40, "n": 9, "residual": False, "seed": 11},
+        ],
+    )
+
+
+@check("depth_gradient_norms", "other depths, widths, sizes and seeds", points=1, hidden=True)
+def test_depth_norms_hidden(student, reference, device):
+    equal_experiment(
+        student,
+        [
+            {"depth": 30, "width": 48, "n": 20, "residual": False, "seed": 21},
+            {"depth": 30, "width": 48, "n": 20, "residual": True, "seed": 21},
+            {"depth": 1, "width": 3, "n": 1, "residual": True, "seed": 5},
+        ],
+    )

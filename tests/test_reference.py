@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from dlgrade.core.manifest import Course, load_course
 from dlgrade.engine.oracle import Oracle, select_output
 from dlgrade.engine.references import ModuleLoader
+from dlgrade.kit import experiments
 from tests.recording import OracleCall
 from tests.shared import Shared
 from tests.support import ROOT
@@ -180,3 +181,48 @@ def test_reference_agrees_with_torch_on_the_graders_cases(course: Course, topic:
             compared.setdefault(call.fn, set()).update(dtypes)
     for fn, dtypes in compared.items():
         assert {"torch.float32", "torch.float64"} <= dtypes, (fn, dtypes)
+
+
+def _depth_norms_by_func(depth=50, width=64, n=32, residual=False, seed=0) -> torch.Tensor:
+    """depth_gradient_norms with torch.func: a zero offset added to every layer's input and to
+    the output; the gradient of the sum of the last h with respect to each offset is dL/dh there."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, width, generator=g)
+    ws = [torch.randn(width, width, generator=g) / math.sqrt(width) for _ in range(depth)]
+
+    def loss(offsets: list[torch.Tensor]) -> torch.Tensor:
+        h = x + offsets[0]
+        for w, offset in zip(ws, offsets[1:], strict=True):
+            h = torch.tanh(h @ w) + (h if residual else 0) + offset
+        return h.sum()
+
+    grads = torch.func.grad(loss)([torch.zeros(n, width) for _ in range(depth + 1)])
+    return torch.stack([gr.norm() for gr in grads])
+
+
+DEPTH_RUNS = [
+    {},
+    {"seed": 4},
+    {"depth": 7, "width": 24, "n": 5, "seed": 3},
+    {"depth": 12, "width": 40, "n": 9, "seed": 11},
+    {"depth": 30, "width": 48, "n": 20, "seed": 21},
+    {"depth": 1, "width": 3, "n": 1, "seed": 5},
+]
+
+
+@pytest.mark.parametrize("residual", [False, True])
+@pytest.mark.parametrize("kw", DEPTH_RUNS)
+def test_depth_gradient_norms_agree_with_torch_func(kw: dict[str, int], residual: bool) -> None:
+    """The model solution's backward by hand, and the grader's re-run by autograd
+    (dlgrade.kit.experiments), against torch.func on the graders' arguments: float32, depth + 1
+    norms, within a relative 1e-5 (the grader allows 1e-4; they agree within 1e-6)."""
+    oracle = Oracle(
+        ModuleLoader(ROOT / "reference", prefix="dlgrade_reference_depth").module("normalization")
+    )
+    ours = oracle.depth_gradient_norms(residual=residual, **kw)
+    want = _depth_norms_by_func(residual=residual, **kw)
+    assert ours.dtype == torch.float32 and ours.shape == (kw.get("depth", 50) + 1,)
+    torch.testing.assert_close(ours, want, rtol=1e-5, atol=0)
+    rerun = experiments.depth_gradient_norms(residual=residual, **kw)  # what the grader judges against
+    torch.testing.assert_close(rerun, want.double(), rtol=1e-5, atol=0)
+    assert float(ours[-1]) == pytest.approx(math.sqrt(kw.get("n", 32) * kw.get("width", 64)), rel=1e-6)

@@ -3,8 +3,9 @@
 Topic `xor`: the decision regions over the unit square of the grader's linear classifier on
 the student's features, and of the student's trained network. Topic `relu_nets`: the fitted
 irony-of-spec probability against the true one. Topics `activations` and `init`: see
-dlgrade.plots.curves. Student code runs in the sandbox, exactly as
-in grading; the grading process judges and draws (matplotlib, Agg) and writes PNGs atomically.
+dlgrade.plots.curves; `depth_gradient_norms` (topic `normalization`): dlgrade.plots.depth.
+Student code runs in the sandbox, exactly as in grading; the grading process judges and
+draws (matplotlib, Agg) and writes PNGs atomically.
 Expected values come through an Oracle, as in the graders: in a student bundle, which has no
 model solutions, from its recorded answers (the plots ask only what the public checks ask).
 Importing this module does not import matplotlib.
@@ -32,6 +33,7 @@ from dlgrade.kit import judge
 from dlgrade.kit.cases import corners, truth_table, xor_training_set
 from dlgrade.kit.checks import CheckFailure, expect_params, expect_tensor
 from dlgrade.plots.curves import CURVES
+from dlgrade.plots.depth import DEPTH_PLOTS
 from dlgrade.plots.figures import FITTED_CURVE, TRUE_CURVE, figure, png
 
 # Region colours (RGB) for class 0 and class 1, and the marker colours drawn on top of them.
@@ -187,4 +189,5 @@ PLOTS: dict[str, Callable[[StudentModule, Oracle], bytes]] = {
     "train_xor_mlp": mlp_plot,
     "fit_irony_of_spec": irony_plot,
     **CURVES,
+    **DEPTH_PLOTS,
 }
