@@ -213,7 +213,7 @@ def _check_dims(spec: str, dims: object) -> None:
     letters = list(dict.fromkeys(spec.replace(",", "")))
     call = f"cases.shaped({spec!r}, dims): dims must map each of {', '.join(letters)} to a size (an int >= 0)"
     if not isinstance(dims, Mapping):
-        raise GraderMistake(f"{call}; got a {type(dims).__name__}")
+        raise GraderMistake(f"{call}; got the {type(dims).__name__} {dims!r:.80}")
     wrong = [a for a in letters if not (isinstance(dims.get(a), int) and not isinstance(dims[a], bool))]
     if wrong or any(dims[a] < 0 for a in letters):
         raise GraderMistake(f"{call}; got {dict(dims)!r}")
