@@ -1,4 +1,5 @@
-"""The bundled course as a whole: every topic's reference passes, every stub is not started."""
+"""The bundled course as a whole: every topic's reference passes, every stub is not started
+(every topic's fixture files: tests/test_fixtures.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 
 from dlgrade.core.manifest import Course, load_course
 from dlgrade.dev.check import static_problems
-from tests.support import FIXTURES, ROOT, assert_full_marks, grade_folder
+from tests.support import ROOT, grade_folder
 
 TOPICS = [t.id for t in load_course(ROOT).topics]
 
@@ -33,17 +34,6 @@ def test_untouched_stubs_are_not_started(course: Course, topic: str) -> None:
     assert {e.id: (e.status, e.score) for e in result.exercises} == {
         e.id: ("not_started", 0.0) for e in course.topic(topic).exercises
     }
-
-
-@pytest.mark.parametrize("topic", TOPICS)
-def test_right_but_different_code_gets_full_marks(course: Course, topic: str, tmp_path) -> None:
-    """Every topic has unusual but correct code in tests/fixtures/right/<module>/ (other
-    formulas, caches, calls); appended to the model solutions, each file gets full marks."""
-    module = course.topic(topic).module
-    paths = sorted((FIXTURES / "right" / module).glob("*.py"))
-    assert paths, f"tests/fixtures/right/{module}/ holds no right-but-different code"
-    for path in paths:
-        assert_full_marks(course, module, path, topic, tmp_path / path.stem)
 
 
 def test_course_files_agree_with_the_manifest(course: Course) -> None:

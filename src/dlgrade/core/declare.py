@@ -39,6 +39,12 @@ class CheckFailure(AssertionError):
         self.kind = kind
 
 
+class GraderMistake(Exception):
+    """A grader called a kit helper wrongly (the course author's mistake, not the student's):
+    its message is one line naming the helper, what it got and what it takes, so the engine
+    reports it as that line, not as a traceback."""
+
+
 def check(
     exercise: str,
     name: str,

@@ -1,6 +1,7 @@
 """`grade dev check`: the manifest, exercises/, reference/ and graders/ agree with each other.
 
-Static part: every declared file exists and nothing undeclared does; stub and model
+Static part: every declared file exists and nothing undeclared does (beside a model
+solution, reference/<module>_torch.py may declare its counterparts); stub and model
 solution define each exercise with the same signature; stubs are only a docstring, a
 `# TODO` line and `raise NotImplementedError`. A stub module may also hold given code
 (constants, helper functions students call): it must be the same in the model solution,
@@ -16,6 +17,10 @@ from pathlib import Path
 
 from dlgrade.core.manifest import Course, ManifestError
 from dlgrade.dev import readme as course_docs
+
+# reference/<module>_torch.py: an independent version of each model solution (COUNTERPARTS),
+# declared beside it; course staff's only, like the rest of reference/.
+COUNTERPART_SUFFIX = "_torch"
 
 
 class EditedStubs(ManifestError):
@@ -60,6 +65,8 @@ def static_problems(course: Course) -> list[Problem]:
         out += [
             Problem(f"{folder}/{name}", "declared in course.toml but missing") for name in expected - present
         ]
+        if folder == "reference":  # the model solutions' counterparts, pinned by the project's tests
+            present -= {f"{m}{COUNTERPART_SUFFIX}.py" for m in course.modules}
         out += [Problem(f"{folder}/{name}", "not declared in course.toml") for name in present - expected]
     tiers = "needs at least two hint tiers: `hint` (a nudge), then `hints = [...]`"
     out += [Problem(f"course.toml::{e.id}", tiers) for e in course.exercises if len(set(e.hints)) < 2]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from dlgrade.core.calls import StudentError
-from dlgrade.core.declare import HINT_KINDS_DEFAULT, CheckFailure
+from dlgrade.core.declare import HINT_KINDS_DEFAULT, CheckFailure, GraderMistake
 from dlgrade.core.result import Outcome
 from dlgrade.core.secret import fresh_inputs, hidden_inputs
 from dlgrade.engine.bundle import DEFERRED_MESSAGE
@@ -138,7 +138,12 @@ class GraderPlugin:
             record.kind = exc.kind if isinstance(exc, CheckFailure) else record.outcome
             record.public += self._printed(record.exercise)
             if record.outcome == "internal":
-                tb = "".join(traceback.format_exception(exc)[-3:]).strip()
+                tb = (
+                    str(exc)
+                    if isinstance(exc, GraderMistake)
+                    else "".join(traceback.format_exception(exc)[-3:])
+                )
+                tb = tb.strip()
                 self.session.internal_errors.append(f"{item.nodeid}: {tb}")
         if call.when == "teardown" and self._last_item.get(record.exercise) == item.nodeid:
             box = self.session.boxes.pop(record.exercise, None)

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from dlgrade.core.codec import dtype_name
+from dlgrade.core.declare import GraderMistake
 from dlgrade.core.secret import salted
 
 FLOAT_DTYPES: tuple[torch.dtype, ...] = (torch.float32, torch.float64)
@@ -187,7 +188,13 @@ def shaped(
     shift: float = 0.0,
     device: str | torch.device = "cpu",
 ) -> tuple[torch.Tensor, ...]:
-    """One normal tensor per comma-separated operand of `spec` ("mn,np"), sized by `dims`."""
+    """One normal tensor per comma-separated operand of `spec` ("mn,np"), sized by `dims`.
+
+    `dims` maps every letter of `spec` to a size (an int >= 0): `{"m": 2, "n": 3, "p": 4}`
+    gives shapes (2, 3) and (3, 4); `sizes(...)` draws such mappings. A letter names one
+    size wherever it appears. A wrong `dims` is a GraderMistake: one line, no traceback.
+    """
+    _check_dims(spec, dims)
     return tuple(
         randn(
             [dims[a] for a in operand],
@@ -199,6 +206,17 @@ def shaped(
         )
         for i, operand in enumerate(spec.split(","))
     )
+
+
+def _check_dims(spec: str, dims: object) -> None:
+    """`dims` must give every letter of `spec` a size (cases.shaped)."""
+    letters = list(dict.fromkeys(spec.replace(",", "")))
+    call = f"cases.shaped({spec!r}, dims): dims must map each of {', '.join(letters)} to a size (an int >= 0)"
+    if not isinstance(dims, Mapping):
+        raise GraderMistake(f"{call}; got the {type(dims).__name__} {dims!r:.80}")
+    wrong = [a for a in letters if not (isinstance(dims.get(a), int) and not isinstance(dims[a], bool))]
+    if wrong or any(dims[a] < 0 for a in letters):
+        raise GraderMistake(f"{call}; got {dict(dims)!r}")
 
 
 def label_all(tensors: Sequence[torch.Tensor], what: str = "", **params: Any) -> str:
