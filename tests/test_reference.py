@@ -12,6 +12,7 @@ reference, and no edit here.
 from __future__ import annotations
 
 import importlib.util
+import math
 from collections.abc import Callable
 from typing import Any
 
