@@ -14,6 +14,12 @@ draws before left it. Its teaching messages judge the behaviour the lesson descr
 input's variance about 1, the first layer's factor width * Var(W) * (1/2 - 1/(2 pi)), then a
 geometric-mean factor per layer of width * Var(W) / 2 (He x1, Xavier x1/2, 0.01 x0.005), within
 x/÷ sqrt(2): over 40 seeds the model solution's factor stays within 15% of it (standard deviation 6%).
+`gradient_variances` (the backward half: d drawn after every W, d = (d * (z > 0)) @ W.T from the
+top down) is judged the same way on the same draws, with no autograd; a mismatch that equals a
+known mistake re-run on those draws (no mask, d @ W, the layer below's mask, listed bottom-up) is
+named. Its teaching messages: the top's variance about 1, then the geometric-mean factor per layer
+width * Var(W) / 2 over all `depth` layers, within x/÷ sqrt(2): over 40 seeds the model solution's
+factor stays within 7% of it for every init (standard deviation 3%).
 """
 
 from __future__ import annotations
