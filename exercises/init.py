@@ -77,3 +77,33 @@ def layer_variances(
     """
     # TODO: one generator, one loop over the layers, one variance per stage.
     raise NotImplementedError
+
+
+def gradient_variances(
+    init: str, depth: int = 10, width: int = 100, n: int = 1000, seed: int = 0
+) -> torch.Tensor:
+    """Practice problem 4, the backward half: how the gradient's variance evolves on its way
+    down through the same `depth` ReLU layers.
+
+    Math: first exactly the forward of `layer_variances`, with the same draws in the same order
+    (one g = torch.Generator().manual_seed(seed); x = torch.randn(n, width, generator=g); then
+    per layer a fresh W = init(width, width, g) from your own initialiser, "random_0.01" being
+    0.01 * torch.randn(width, width, generator=g); z = x @ W, the pre-activation, and
+    x = relu(z)). Then an upstream gradient d = torch.randn(n, width, generator=g), drawn next
+    from that same g (after every W; never reseeded, no second generator), is pushed down by
+    hand, from the top layer to the first: through a layer, d = (d * (z > 0)) @ W.T with that
+    layer's own z and W (ReLU's derivative is 1 where z > 0, 0 elsewhere; then the transpose of
+    x @ W). Everything in float32. The same seed gives the same result, another seed other
+    numbers. Autograd is not allowed: the gradient is by hand.
+    Shapes: -> (depth + 1,): the variance of d over all its entries at the top (index 0, before
+    any layer), then after each layer on the way down (index depth: the gradient at the
+    network's input); biased or unbiased, either is fine.
+    Graded exactly: the grader re-runs this experiment on your own initialisers with these draws
+    and compares within a relative 1e-3 (which admits biased and unbiased variances alike). Its
+    messages also teach the behaviour: the top's variance is about 1, and every layer on the way
+    down multiplies it by about width * Var(W) / 2 (the mask keeps half of E[d**2], W.T
+    multiplies it by width * Var(W)): He holds it steady (x1), Xavier halves it layer by layer
+    (x1/2), random_0.01 collapses it (x0.005 at width 100). Any width, depth, n and seed.
+    """
+    # TODO: the forward of layer_variances keeping each (z, W), then d down the layers in reverse.
+    raise NotImplementedError

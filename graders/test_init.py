@@ -14,6 +14,12 @@ draws before left it. Its teaching messages judge the behaviour the lesson descr
 input's variance about 1, the first layer's factor width * Var(W) * (1/2 - 1/(2 pi)), then a
 geometric-mean factor per layer of width * Var(W) / 2 (He x1, Xavier x1/2, 0.01 x0.005), within
 x/÷ sqrt(2): over 40 seeds the model solution's factor stays within 15% of it (standard deviation 6%).
+`gradient_variances` (the backward half: d drawn after every W, d = (d * (z > 0)) @ W.T from the
+top down) is judged the same way on the same draws, with no autograd; a mismatch that equals a
+known mistake re-run on those draws (no mask, d @ W, the layer below's mask, listed bottom-up) is
+named. Its teaching messages: the top's variance about 1, then the geometric-mean factor per layer
+width * Var(W) / 2 over all `depth` layers, within x/÷ sqrt(2): over 40 seeds the model solution's
+factor stays within 7% of it for every init (standard deviation 3%).
 """
 
 from __future__ import annotations
@@ -258,19 +264,27 @@ BEHAVIOUR = {
 SPREAD = math.sqrt(2)  # allowed factor either way on the per-layer rate and the first layer
 
 
-def variances(student: StudentModule, runs: list[tuple[str, dict]]) -> list[tuple[str, dict, torch.Tensor]]:
+STAGES = {  # where each exercise's variances are taken
+    "layer_variances": "before the first layer and after each of {depth}",
+    "gradient_variances": "at the top and after each of {depth} layers on the way down",
+}
+
+
+def variances(
+    student: StudentModule, runs: list[tuple[str, dict]], fn: str = "layer_variances"
+) -> list[tuple[str, dict, torch.Tensor]]:
     """The student's variances for each (init, keyword arguments), checked for shape and finiteness."""
     out = []
     for (init, kw), call in zip(
-        runs, student.calls("layer_variances", [Request((init,), kw) for init, kw in runs]), strict=False
+        runs, student.calls(fn, [Request((init,), kw) for init, kw in runs]), strict=False
     ):
         depth = kw.get("depth", 10)
-        case = f"layer_variances({init!r}{''.join(f', {k}={v}' for k, v in kw.items())})"
+        case = f"{fn}({init!r}{''.join(f', {k}={v}' for k, v in kw.items())})"
         v = expect_tensor(call.value, case=case, what="the variances")
         if tuple(v.shape) != (depth + 1,) or not v.is_floating_point() or not bool(torch.isfinite(v).all()):
             fail(
-                f"{case}: expected {depth + 1} finite variances (before the first layer and after each of "
-                f"{depth}); got a {str(v.dtype).removeprefix('torch.')} tensor of shape {tuple(v.shape)}",
+                f"{case}: expected {depth + 1} finite variances ({STAGES[fn].format(depth=depth)}); "
+                f"got a {str(v.dtype).removeprefix('torch.')} tensor of shape {tuple(v.shape)}",
                 "the variances have the wrong shape or are not finite",
             )
         out.append((case, kw, v.detach().cpu().to(torch.float64)))
@@ -378,15 +392,17 @@ RTOL = 1e-3  # the contract's; every run has n * width >= 10,000 entries: biased
 # the generator state the one before left): depths stay small, 2 layers tell every mistake.
 
 
-def rerun(student: StudentModule, init: str, kw: dict) -> torch.Tensor:
-    """The experiment as the draw-order amendment fixes it, run here on the student's own
+def drawn(
+    student: StudentModule, init: str, kw: dict
+) -> tuple[torch.Tensor, list[torch.Tensor], torch.Generator]:
+    """The draws as the draw-order amendment fixes them, made here with the student's own
     initialiser: one generator seeded with `seed`, x = randn(n, width) first, then each layer's
     W (the student's `init(width, width, g)`, whose generator comes back in its state after
-    the call; "random_0.01" is 0.01 * randn(width, width)), x = relu(x @ W) in float32."""
+    the call; "random_0.01" is 0.01 * randn(width, width)). (x, the Ws, the generator after them.)"""
     depth, width, n = kw.get("depth", 10), kw.get("width", 100), kw.get("n", 1000)
     g = torch.Generator().manual_seed(kw.get("seed", 0))
     x = torch.randn(n, width, generator=g)
-    out = [x.double().var()]
+    ws = []
     for layer in range(1, depth + 1):
         if init == "random_0.01":
             w = 0.01 * torch.randn(width, width, generator=g)
@@ -400,23 +416,40 @@ def rerun(student: StudentModule, init: str, kw: dict) -> torch.Tensor:
                     f"{case}: expected float32 weights of shape {(width, width)}", "the weights are malformed"
                 )
             w, g = w.detach().cpu(), after
+        ws.append(w)
+    return x, ws, g
+
+
+def rerun(student: StudentModule, init: str, kw: dict) -> torch.Tensor:
+    """The experiment on the student's own draws (`drawn`): x = relu(x @ W) in float32."""
+    x, ws, _ = drawn(student, init, kw)
+    out = [x.double().var()]
+    for w in ws:
         x = torch.relu(x @ w)
         out.append(x.double().var())
     return torch.stack(out)
 
 
-def exactly(student: StudentModule, runs: list[tuple[str, dict]]) -> None:
+def exactly(student: StudentModule, runs: list[tuple[str, dict]], fn: str = "layer_variances") -> None:
     """The student's variances equal the re-run experiment's within a relative RTOL."""
-    for (init, kw), (case, _, v) in zip(runs, variances(student, runs), strict=True):
-        want = rerun(student, init, kw)
+    backward = fn == "gradient_variances"
+    for (init, kw), (case, _, v) in zip(runs, variances(student, runs, fn), strict=True):
+        if backward:
+            x, ws, g = drawn(student, init, kw)
+            d = torch.randn(*x.shape, generator=g)  # drawn after every W
+            want = down(x, ws, d)
+        else:
+            want = rerun(student, init, kw)
         err = ((v - want).abs() / want.abs()).nan_to_num(nan=math.inf)
         if float(err.max()) > RTOL:
             i = int(err.argmax())
+            where = STAGE_AT[fn](i)
+            order = "x first, then each layer's W, then d" if backward else "x first, then each layer's W"
             fail(
-                f"{case}: the variance {'before the first layer' if i == 0 else f'after layer {i}'} is "
-                f"{float(v[i]):.6g}; the experiment re-run on your {init} with the draws in the stated order "
-                f"(x first, then each layer's W, one generator seeded with seed, float32) gives "
-                f"{float(want[i]):.6g} (relative difference {float(err[i]):.2g}; tolerance {RTOL:g})",
+                f"{case}: the variance {where} is {float(v[i]):.6g}; the experiment re-run on your {init} "
+                f"with the draws in the stated order ({order}, one generator seeded with seed, float32) "
+                f"gives {float(want[i]):.6g} (relative difference {float(err[i]):.2g}; tolerance {RTOL:g})"
+                + (mistaken(x, ws, d, v) if backward else ""),
                 "the variances differ from the experiment re-run on your initialisers",
             )
 
@@ -446,3 +479,170 @@ def test_layer_variances_hidden(student, reference, device):
     for (init, _), (case, kw, v) in zip(runs, variances(student, runs), strict=True):
         behaves(init, case, kw, v)
     exactly(student, [(init, {"depth": 2, "width": 256, "n": 500, "seed": 11}) for init in INITS[::2]])
+
+
+# --- gradient_variances: the backward half of practice problem 4 ---------------------------------
+
+STAGE_AT = {
+    "layer_variances": lambda i: "before the first layer" if i == 0 else f"after layer {i}",
+    "gradient_variances": lambda i: "at the top" if i == 0 else f"after {i} layer(s) on the way down",
+}
+
+
+def down(x: torch.Tensor, ws: list[torch.Tensor], d: torch.Tensor, how: str = "right") -> torch.Tensor:
+    """The forward x = relu(x @ W), then d pushed down from the top in float32; the variances of d
+    (float64). `how` names a mistake to reproduce instead of the right rule d = (d * (z > 0)) @ W.T."""
+    zs, below = [], []
+    for w in ws:
+        below.append(x)
+        zs.append(x @ w)
+        x = torch.relu(zs[-1])
+    out = [d.double().var()]
+    for z, w, inp in zip(reversed(zs), reversed(ws), reversed(below), strict=True):
+        mask = {"unmasked": torch.ones_like(z), "layer below": (inp > 0).float()}.get(how, (z > 0).float())
+        d = (d * mask) @ (w if how == "W, not W.T" else w.T)
+        out.append(d.double().var())
+    return torch.stack(out)
+
+
+MISTAKES = {
+    "unmasked": "d not masked by ReLU's derivative (z > 0)",
+    "W, not W.T": "d @ W instead of d @ W.T",
+    "layer below": "the mask taken from the layer's input (the layer below) instead of its own z",
+}
+
+
+def off(v: torch.Tensor, want: torch.Tensor) -> float:
+    """The largest relative difference (inf where it is not a number)."""
+    return float(((v - want).abs() / want.abs()).nan_to_num(nan=math.inf).max())
+
+
+def mistaken(x: torch.Tensor, ws: list[torch.Tensor], d: torch.Tensor, v: torch.Tensor) -> str:
+    """A sentence naming the lesson's mistake the variances match on the same draws, if one does."""
+    for how, words in MISTAKES.items():
+        if off(v, down(x, ws, d, how)) <= RTOL:
+            return f". Your variances are those of {words}"
+    if off(v.flip(0), down(x, ws, d)) <= RTOL:
+        return ". Your variances are right but listed bottom-up: index 0 is the top, before any layer"
+    return ""
+
+
+def down_behaves(init: str, case: str, kw: dict, v: torch.Tensor, *, rate: bool = True) -> None:
+    """v[0] about 1 and (with `rate`) the geometric-mean factor per layer on the way down."""
+    width, depth = kw.get("width", 100), kw.get("depth", 10)
+    if not 0.9 <= float(v[0]) <= 1.1:
+        fail(
+            f"{case}: the variance at the top (index 0) is {float(v[0]):.4g}; the upstream gradient "
+            "d ~ N(0, 1) has variance 1, before any layer",
+            "the top's variance is not about 1",
+        )
+    if rate:
+        got, want = float((v[-1] / v[0]) ** (1 / depth)), width * target_var(init, width, width) / 2
+        if not want / SPREAD <= got <= want * SPREAD:
+            fail(
+                f"{case}: on the way down the gradient's variance changes by x{got:.3g} per layer on "
+                f"average; {init} {BEHAVIOUR[init]} under ReLU: x{want:.3g} (width * Var(W) / 2)",
+                f"the gradient's variance does not behave as {init} makes it",
+            )
+
+
+@check(
+    "gradient_variances",
+    "the upstream gradient at the top, every init",
+    points=1,
+    hint="index 0 is d = torch.randn(n, width, generator=g) itself (variance 1), before any layer; "
+    "then one entry per layer on the way down, depth + 1 in all",
+)
+def test_gradient_top(student, reference, device):
+    for case, kw, v in variances(student, [(init, {}) for init in INITS], "gradient_variances"):
+        down_behaves(case.split("'")[1], case, kw, v, rate=False)
+
+
+@check(
+    "gradient_variances",
+    "He holds the gradient's variance steady down the layers",
+    points=1,
+    hint="the mask (z > 0) keeps half of E[d**2] and W.T with Var(W) = 2 / width doubles it: x1 per layer",
+)
+def test_gradient_he_steady(student, reference, device):
+    runs = [("he_normal", {}), ("he_normal", {"depth": 12, "width": 200, "n": 800})]
+    for case, kw, v in variances(student, runs, "gradient_variances"):
+        down_behaves("he_normal", case, kw, v)
+
+
+@check(
+    "gradient_variances",
+    "Xavier under ReLU halves the gradient's variance layer by layer",
+    points=1,
+    hint="Var(W) = 1 / width: W.T keeps E[d**2] and the ReLU mask halves it, x1/2 per layer",
+)
+def test_gradient_xavier_halves(student, reference, device):
+    runs = [("xavier_uniform", {}), ("xavier_normal", {})]
+    for case, kw, v in variances(student, runs, "gradient_variances"):
+        down_behaves(case.split("'")[1], case, kw, v)
+
+
+@check(
+    "gradient_variances",
+    "random_0.01 collapses the gradient's variance",
+    points=1,
+    hint="N(0, 0.01**2) has variance 1e-4: width * 1e-4 / 2 = x0.005 per layer at width 100",
+)
+def test_gradient_small_collapses(student, reference, device):
+    for case, kw, v in variances(student, [("random_0.01", {})], "gradient_variances"):
+        down_behaves("random_0.01", case, kw, v)
+
+
+@check(
+    "gradient_variances",
+    "the same seed gives the same gradient variances, another seed others",
+    points=1,
+    hint="draw x, every W and then d from one torch.Generator().manual_seed(seed), passed as generator=",
+)
+def test_gradient_seeded(student, reference, device):
+    runs = [("he_normal", {"seed": 3}), ("he_normal", {"seed": 3}), ("he_normal", {"seed": 4})]
+    (_, _, a), (_, _, b), (_, _, c) = variances(student, runs, "gradient_variances")
+    if not torch.equal(a, b):
+        fail(
+            "gradient_variances('he_normal', seed=3) gave different variances twice: draw x, every W and d "
+            "from a generator seeded with `seed`",
+            "the same seed gave different variances",
+        )
+    if torch.equal(a, c):
+        fail(
+            "gradient_variances('he_normal') gave the same variances for seed=3 and seed=4: seed the "
+            "generator with `seed`",
+            "another seed gave the same variances",
+        )
+
+
+@check(
+    "gradient_variances",
+    "the gradient variances equal the experiment re-run on your own initialisers",
+    points=2,
+    hint="the forward of layer_variances keeping each z = x @ W, then d = torch.randn(n, width, generator=g) "
+    "from the same g, and from the top layer down d = (d * (z > 0)) @ W.T with that layer's own z and W",
+)
+def test_gradient_exact(student, reference, device):
+    exactly(
+        student,
+        [
+            ("he_normal", {"depth": 2, "n": 200}),
+            ("xavier_uniform", {"depth": 2, "width": 80, "n": 150, "seed": 5}),
+            ("xavier_normal", {"depth": 3, "seed": 2}),
+            ("random_0.01", {"depth": 4}),
+        ],
+        "gradient_variances",
+    )
+
+
+@check("gradient_variances", "other depths, widths and sample sizes", points=1, hidden=True)
+def test_gradient_variances_hidden(student, reference, device):
+    runs = [(init, {"depth": 8, "width": 256, "n": 500, "seed": 11}) for init in INITS]
+    for (init, _), (case, kw, v) in zip(runs, variances(student, runs, "gradient_variances"), strict=True):
+        down_behaves(init, case, kw, v)
+    exactly(
+        student,
+        [(init, {"depth": 2, "width": 256, "n": 500, "seed": 11}) for init in INITS[::2]],
+        "gradient_variances",
+    )

@@ -50,3 +50,29 @@ def layer_variances(
         x = torch.relu(x @ make(width, width, g))
         out.append(x.var())
     return torch.stack(out)
+
+
+def gradient_variances(
+    init: str, depth: int = 10, width: int = 100, n: int = 1000, seed: int = 0
+) -> torch.Tensor:
+    """The variance of an upstream gradient at the top of the `layer_variances` network (its
+    forward re-drawn in the same order) and after each layer on the way down, by hand."""
+    if init not in INITS:
+        raise ValueError(f"unknown init {init!r}; expected one of {', '.join(INITS)}")
+    make = {"xavier_uniform": xavier_uniform, "xavier_normal": xavier_normal, "he_normal": he_normal}.get(
+        init, _small
+    )
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, width, generator=g)  # the draw order: x, each W in turn, then d
+    layers = []
+    for _ in range(depth):
+        w = make(width, width, g)
+        z = x @ w
+        layers.append((z, w))
+        x = torch.relu(z)
+    d = torch.randn(n, width, generator=g)
+    out = [d.var()]
+    for z, w in reversed(layers):
+        d = (d * (z > 0)) @ w.T
+        out.append(d.var())
+    return torch.stack(out)

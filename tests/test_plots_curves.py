@@ -15,7 +15,13 @@ from tests.support import ROOT, variant, with_appended
 matplotlib_image = pytest.importorskip("matplotlib.image")
 from matplotlib.colors import to_rgb  # noqa: E402 - after the importorskip
 
-NAMES = ["prelu_backward.png", "tanh_backward.png", "swish_backward.png", "layer_variances.png"]
+NAMES = [
+    "prelu_backward.png",
+    "tanh_backward.png",
+    "swish_backward.png",
+    "layer_variances.png",
+    "gradient_variances.png",
+]
 
 
 def _share_of(path: Path, colour: str, tol: float = 0.05) -> float:

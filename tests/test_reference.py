@@ -163,3 +163,33 @@ def test_depth_gradient_norms_agree_with_torch_func(kw: dict[str, int], residual
     rerun = experiments.depth_gradient_norms(residual=residual, **kw)  # what the grader judges against
     torch.testing.assert_close(rerun, want.double(), rtol=1e-5, atol=0)
     assert float(ours[-1]) == pytest.approx(math.sqrt(kw.get("n", 32) * kw.get("width", 64)), rel=1e-6)
+
+
+def _autograd_gradient_variances(
+    init_module: Any, init: str, depth: int = 10, width: int = 100, n: int = 1000, seed: int = 0
+) -> torch.Tensor:
+    """gradient_variances' experiment with autograd: the same draws (x, each W from the model
+    solution's initialisers, then d from the same generator), each layer's input gradient of
+    <h_depth, d> by backward; the variances from the top (d itself) to the network's input."""
+    g = torch.Generator().manual_seed(seed)
+    hs = [torch.randn(n, width, generator=g).requires_grad_(True)]
+    for _ in range(depth):
+        hs[-1].retain_grad()
+        hs.append(torch.relu(hs[-1] @ init_module.INITS[init](width, width, g)))
+    d = torch.randn(n, width, generator=g)
+    hs[-1].backward(d)
+    return torch.stack([d.var()] + [h.grad.var() for h in reversed(hs[:-1])])
+
+
+@pytest.mark.parametrize("init", ["xavier_uniform", "xavier_normal", "he_normal", "random_0.01"])
+@pytest.mark.parametrize("kw", [{}, {"depth": 3, "width": 50, "n": 200, "seed": 7}], ids=["default", "small"])
+def test_gradient_variances_agree_with_autograd_on_the_same_draws(
+    course: Course, init: str, kw: dict
+) -> None:
+    """The model solution's hand-written backward equals autograd's through the same network:
+    the grader re-runs the experiment itself (graders/test_init.py), so this pins the rule
+    d = (d * (z > 0)) @ W.T and the order of the variances that grader teaches."""
+    init_module = ModuleLoader(course.reference_dir(), prefix="dlgrade_reference_pinned").module("init")
+    ours = init_module.gradient_variances(init, **kw)
+    assert ours.shape == (kw.get("depth", 10) + 1,) and ours.dtype == torch.float32
+    torch.testing.assert_close(ours, _autograd_gradient_variances(init_module, init, **kw), rtol=1e-5, atol=0)

@@ -8,7 +8,7 @@ Student code runs in the sandbox, exactly as in grading; the grading process jud
 draws (matplotlib, Agg) and writes PNGs atomically.
 Expected values come through an Oracle, as in the graders: in a student bundle, which has no
 model solutions, from its recorded answers (the plots ask only what the public checks ask).
-Importing this module does not import matplotlib.
+Importing this module does not import matplotlib. `gradient_variances`: dlgrade.plots.gradients.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from dlgrade.kit.checks import CheckFailure, expect_params, expect_tensor
 from dlgrade.plots.curves import CURVES
 from dlgrade.plots.depth import DEPTH_PLOTS
 from dlgrade.plots.figures import FITTED_CURVE, TRUE_CURVE, figure, png
+from dlgrade.plots.gradients import GRADIENTS
 
 # Region colours (RGB) for class 0 and class 1, and the marker colours drawn on top of them.
 REGION = ((0.80, 0.87, 0.95), (0.98, 0.85, 0.70))
@@ -190,4 +191,5 @@ PLOTS: dict[str, Callable[[StudentModule, Oracle], bytes]] = {
     "fit_irony_of_spec": irony_plot,
     **CURVES,
     **DEPTH_PLOTS,
+    **GRADIENTS,
 }
