@@ -49,6 +49,21 @@ def _bn2d_eval(x, running_mean, running_var, gamma, beta, eps=1e-5):
         return bn(x)
 
 
+def _mlp(x, W1, b1, W2, b2, activation):
+    """nn.Sequential(Linear, ReLU/Sigmoid/Tanh, Linear) holding those weights: (out, hidden)."""
+    act = {"relu": torch.nn.ReLU, "sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh}[activation]
+    net = torch.nn.Sequential(
+        torch.nn.Linear(W1.shape[0], W1.shape[1]), act(), torch.nn.Linear(W2.shape[0], W2.shape[1])
+    ).to(dtype=x.dtype, device=x.device)
+    with torch.no_grad():
+        net[0].weight.copy_(W1.T)
+        net[0].bias.copy_(b1)
+        net[2].weight.copy_(W2.T)
+        net[2].bias.copy_(b2)
+        hidden = net[1](net[0](x))
+        return net(x), hidden
+
+
 def _clip(grads, max_norm, eps=1e-6):
     """torch.nn.utils.clip_grad_norm_ on float64 copies; torch's factor is
     max_norm / (total + 1e-6), so another eps is folded into the norm it is handed."""
@@ -92,6 +107,7 @@ COUNTERPARTS: dict[str, tuple[Callable[..., Any], bool]] = {
     "prelu_forward": (lambda x, alpha: F.prelu(x, alpha), True),
     "tanh_forward": (torch.tanh, True),
     "swish_forward": (lambda x, beta: x * torch.sigmoid(beta * x), True),
+    "mlp_forward": (_mlp, False),
     "layernorm_forward": (
         lambda x, g, b, eps=1e-5: F.layer_norm(x, (x.shape[-1],), g, b, eps=eps),
         True,
