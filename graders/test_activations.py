@@ -399,14 +399,14 @@ def mlp_saturating(act: str, dtype: torch.dtype, device: str) -> Case:
     return Case(label(x, what), (x, w1, b1, w2, b2, act))
 
 
-def mlp_judge(student, reference, cases: list[Case], *, exact_hidden: bool = False) -> None:
+def mlp_judge(student, reference, cases: list[Case], *, exact: bool = False) -> None:
     """The student's (out, hidden) matches the model solution's: hidden first (where the
-    mistakes of the first layer show), then out; hidden to the last bit with `exact_hidden`."""
+    mistakes of the first layer show), then out; hidden to the last bit with `exact`."""
     requests = [Request(c.args, c.kwargs) for c in cases]
     for case, call in zip(cases, student.calls(MLP, requests), strict=False):
         out, hidden = getattr(reference, MLP)(*case.args)
         got = expect_sequence(call.value, 2, case=case.label, what="the result (out, hidden)")
-        if exact_hidden:
+        if exact:
             expect_equal(got[1], hidden, case=case.label, what="hidden")
         else:
             expect_close(got[1], hidden, case=case.label, what="hidden")
@@ -471,7 +471,7 @@ def test_mlp_square(student, reference, device):
 )
 def test_mlp_saturates(student, reference, device):
     cases = [mlp_saturating(a, dt, device) for a in ("sigmoid", "tanh", "relu") for dt in (F32, F64)]
-    mlp_judge(student, reference, cases, exact_hidden=True)
+    mlp_judge(student, reference, cases, exact=True)
 
 
 @check(
