@@ -13,6 +13,10 @@ x * sigmoid(beta x), is smooth and non-monotonic, with a learnable beta.
 Not allowed: torch.prelu / F.prelu / nn.PReLU / leaky_relu in the pReLU functions;
 torch.tanh / Tensor.tanh / F.tanh / nn.Tanh in tanh_forward; F.silu / nn.SiLU in the swish
 functions; autograd (.backward(), torch.autograd.*, torch.func.*) in every backward.
+mlp_forward puts an activation to work: the MLP lesson's network with one hidden layer,
+relu, sigmoid or tanh computed by hand (no torch.relu / torch.sigmoid / torch.tanh, their
+Tensor methods, F.relu / F.sigmoid / F.tanh / F.threshold, nn.ReLU / nn.Sigmoid / nn.Tanh or
+torch.special.expit there).
 Run `grade activations` to check your work.
 """
 
@@ -82,4 +86,36 @@ def swish_backward(dout: torch.Tensor, cache: Any) -> tuple[torch.Tensor, torch.
     Shapes: dout like x -> dx like x, dbeta 0-d. Finite for x = +-1000 too (s' is 0 there).
     """
     # TODO: both gradients by hand, dbeta reduced to one number.
+    raise NotImplementedError
+
+
+def mlp_forward(
+    x: torch.Tensor,
+    W1: torch.Tensor,
+    b1: torch.Tensor,
+    W2: torch.Tensor,
+    b2: torch.Tensor,
+    activation: str,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The MLP lesson's network with one hidden layer: (out, hidden).
+
+    Math:  z = x @ W1 + b1           (N, H): the pre-activation, b1 added to every row
+           hidden = act(z)           (N, H): the activation, on the hidden layer only
+           out = hidden @ W2 + b2    (N, M): the output layer stays linear (no activation)
+    Without act, the two layers collapse into one linear map (collapse_linear): the
+    nonlinearity between them is what lets the network bend its decision boundary.
+    `activation` names act, computed by hand from elementwise operations:
+        "relu"     max(z, 0)
+        "sigmoid"  1 / (1 + exp(-z)), never exponentiating a large positive number
+        "tanh"     (exp(z) - exp(-z)) / (exp(z) + exp(-z)), the same way (or 2 sigmoid(2z) - 1)
+    Any other name (such as "gelu" or "ReLU") raises ValueError.
+    Large pre-activations: z = +-1000 must give exactly 1 and 0 (sigmoid), +1 and -1 (tanh),
+    1000 and 0 (relu) in hidden, and a finite out: no inf or NaN anywhere.
+    Shapes: x (N, D), W1 (D, H), b1 (H,), W2 (H, M), b2 (M,), all float32 or all float64
+            -> out (N, M), hidden (N, H), in the dtype and on the device of x.
+    Inputs: leave every argument unchanged (no in-place operations on x, W1, b1, W2 or b2).
+    Example: x = [[1., -2.]], W1 = [[1., 0.], [0., 1.]], b1 = [0., 0.], W2 = [[1.], [1.]],
+             b2 = [0.5], "relu" gives hidden = [[1., 0.]], out = [[1.5]].
+    """
+    # TODO: z = x @ W1 + b1, then the named activation by hand, then the linear output layer.
     raise NotImplementedError

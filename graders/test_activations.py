@@ -1,20 +1,24 @@
-"""Graders for topic `activations`: pReLU, tanh and swish, forward and hand-written backward.
+"""Graders for topic `activations`: pReLU, tanh and swish, forward and hand-written backward,
+and the MLP lesson's one-hidden-layer network with relu, sigmoid or tanh (mlp_forward).
 
 Forwards are compared with the model solutions (float32 and float64, default tolerances); a
 backward is fed the cache of the student's own forward and compared with autograd through the
 model forward in float64 and with centered differences (dlgrade.kit.backprop). The model
 solutions are tested against F.prelu, torch.tanh and x * sigmoid(beta x), values and
-gradients on the graders' own cases, in tests/test_reference.py.
+gradients on the graders' own cases, in tests/test_reference.py; mlp_forward against
+torch.nn.Sequential(Linear, ReLU/Sigmoid/Tanh, Linear) holding the same weights.
 """
 
 from __future__ import annotations
 
 import torch
 
+from dlgrade.core.calls import Raised, Request
+from dlgrade.core.words import describe
 from dlgrade.kit import backprop
 from dlgrade.kit.backprop import Layer
 from dlgrade.kit.cases import Case, label, randn, seed_for
-from dlgrade.kit.checks import check
+from dlgrade.kit.checks import check, expect_close, expect_equal, expect_sequence, fail
 
 F32, F64 = torch.float32, torch.float64
 PRELU = Layer("prelu_forward", "prelu_backward", ("dx", "dalpha"), (0, 1))
@@ -351,3 +355,158 @@ def test_swish_backward_float32(student, reference, device):
 def test_swish_backward_hidden(student, reference, device):
     cases = [swish("large", (6, 5, 4), 1.4, F64, device, 8.0), swish("large", (5, 7), 0.7, F32, device)]
     backprop.backward_agrees(student, reference, SWISH, cases)
+
+
+# --- mlp_forward --------------------------------------------------------------------------
+# The expected side is the model solution (pinned against nn.Sequential(Linear, act, Linear)
+# in tests/test_reference.py). D, H and M differ in every random case, so that a transposed
+# weight or a bias on the wrong layer shows up as a wrong shape; the square case makes the
+# same mistakes show up as wrong values.
+
+MLP = "mlp_forward"
+
+
+def mlp_case(
+    what: str, n: int, d: int, h: int, m: int, act: str, dtype: torch.dtype, device: str, scale: float = 1.0
+) -> Case:
+    """x (n, d) scaled by `scale`, W1 (d, h), b1 (h,), W2 (h, m), b2 (m,) drawn from the case's words."""
+    seed = seed_for(MLP, what, n, d, h, m, act, dtype)
+    x = randn((n, d), seed=seed, dtype=dtype, scale=scale, device=device)
+    w1 = randn((d, h), seed=seed + 1, dtype=dtype, device=device)
+    b1 = randn((h,), seed=seed + 2, dtype=dtype, device=device)
+    w2 = randn((h, m), seed=seed + 3, dtype=dtype, device=device)
+    b2 = randn((m,), seed=seed + 4, dtype=dtype, device=device)
+    return Case(f"{label(x, what, H=h, M=m)}, activation={act!r}", (x, w1, b1, w2, b2, act))
+
+
+def mlp_random(act: str, device: str) -> list[Case]:
+    sizes = [(4, 3, 5, 2, torch.float32), (3, 6, 4, 5, torch.float64), (1, 2, 7, 3, torch.float64)]
+    return [mlp_case("random", n, d, h, m, act, dt, device, scale=2.0) for n, d, h, m, dt in sizes]
+
+
+def mlp_saturating(act: str, dtype: torch.dtype, device: str) -> Case:
+    """Pre-activations x @ W1 + b1 that are all multiples of 1000 (exact in float32): +-1000,
+    +-2000, 0; W2 and b2 random."""
+    x = torch.tensor([[1.0, -1.0], [2.0, 1.0], [-1.0, 1.0]], dtype=dtype, device=device)
+    w1 = torch.tensor(
+        [[1000.0, -1000.0, 0.0, 1000.0], [0.0, 1000.0, -1000.0, 1000.0]], dtype=dtype, device=device
+    )
+    b1 = torch.tensor([0.0, -1000.0, 1000.0, -1000.0], dtype=dtype, device=device)
+    seed = seed_for(MLP, "saturating", act, dtype)
+    w2 = randn((4, 3), seed=seed, dtype=dtype, device=device)
+    b2 = randn((3,), seed=seed + 1, dtype=dtype, device=device)
+    what = f"pre-activations of +-1000 and +-2000, activation={act!r}"
+    return Case(label(x, what), (x, w1, b1, w2, b2, act))
+
+
+def mlp_judge(student, reference, cases: list[Case], *, exact: bool = False) -> None:
+    """The student's (out, hidden) matches the model solution's: hidden first (where the
+    mistakes of the first layer show), then out; hidden to the last bit with `exact`."""
+    requests = [Request(c.args, c.kwargs) for c in cases]
+    for case, call in zip(cases, student.calls(MLP, requests), strict=False):
+        out, hidden = getattr(reference, MLP)(*case.args)
+        got = expect_sequence(call.value, 2, case=case.label, what="the result (out, hidden)")
+        if exact:
+            expect_equal(got[1], hidden, case=case.label, what="hidden")
+        else:
+            expect_close(got[1], hidden, case=case.label, what="hidden")
+        expect_close(got[0], out, case=case.label, what="out")
+
+
+@check(
+    MLP,
+    "relu network: out and hidden on random inputs",
+    points=2,
+    hint="hidden = max(z, 0) with z = x @ W1 + b1, shape (N, H); out = hidden @ W2 + b2, with no "
+    "activation on the output layer",
+)
+def test_mlp_relu(student, reference, device):
+    mlp_judge(student, reference, mlp_random("relu", device))
+
+
+@check(
+    MLP,
+    "sigmoid network: out and hidden on random inputs",
+    points=2,
+    hint="hidden = 1 / (1 + exp(-z)) with z = x @ W1 + b1 (b1 before the activation); the output "
+    "layer hidden @ W2 + b2 stays linear",
+)
+def test_mlp_sigmoid(student, reference, device):
+    mlp_judge(student, reference, mlp_random("sigmoid", device))
+
+
+@check(
+    MLP,
+    "tanh network: out and hidden on random inputs",
+    points=2,
+    hint="hidden = tanh(z) = (1 - e) / (1 + e) with e = exp(-2|z|) and z's sign; return hidden after "
+    "the activation and out = hidden @ W2 + b2",
+)
+def test_mlp_tanh(student, reference, device):
+    mlp_judge(student, reference, mlp_random("tanh", device))
+
+
+@check(
+    MLP,
+    "square weights (D = H = M): W1 and W2 used as given",
+    points=1,
+    hint="W1 has shape (D, H): the hidden layer is x @ W1, not x @ W1.T (that is nn.Linear's "
+    "(out, in) layout), and out is hidden @ W2",
+)
+def test_mlp_square(student, reference, device):
+    mlp_judge(
+        student,
+        reference,
+        [mlp_case("square", 5, 4, 4, 4, act, torch.float64, device) for act in ("relu", "sigmoid", "tanh")],
+    )
+
+
+@check(
+    MLP,
+    "pre-activations of +-1000: hidden exactly 0, 1 or +-1, out finite",
+    points=2,
+    hint="exp of a large positive number is inf and inf / inf is nan: exponentiate only -|z| (never "
+    "above 1) and choose the branch by the sign of z",
+    hint_when=("nonfinite",),
+)
+def test_mlp_saturates(student, reference, device):
+    cases = [mlp_saturating(a, dt, device) for a in ("sigmoid", "tanh", "relu") for dt in (F32, F64)]
+    mlp_judge(student, reference, cases, exact=True)
+
+
+@check(
+    MLP,
+    "an unknown activation name raises ValueError",
+    points=1,
+    hint='check the name before computing: anything but "relu", "sigmoid" or "tanh" should raise '
+    "ValueError (a dict lookup raises KeyError instead)",
+    hint_when=("value", "raised"),
+)
+def test_mlp_unknown_name(student, reference, device):
+    (case,) = mlp_random("relu", device)[:1]
+    for name in ("gelu", "ReLU", ""):
+        try:
+            value = student.call(MLP, *case.args[:5], name).value
+        except Raised as exc:
+            if exc.type_name != "ValueError":
+                fail(
+                    f"activation={name!r}: {exc.public()}; expected ValueError",
+                    f"an unknown activation name raised {exc.type_name}, not ValueError",
+                    "raised",
+                )
+            continue
+        fail(
+            f"activation={name!r}: returned {describe(value)}; expected ValueError",
+            "an unknown activation name did not raise ValueError",
+            "value",
+        )
+
+
+@check(MLP, "agrees on larger inputs", points=1, hidden=True)
+def test_mlp_hidden(student, reference, device):
+    cases = [
+        mlp_case("large", 64, 20, 32, 10, "relu", F64, device, scale=3.0),
+        mlp_case("large", 48, 16, 24, 6, "sigmoid", F32, device, scale=3.0),
+        mlp_case("large", 40, 12, 30, 8, "tanh", F64, device, scale=3.0),
+    ]
+    mlp_judge(student, reference, cases)

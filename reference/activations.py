@@ -62,3 +62,26 @@ def swish_backward(dout: torch.Tensor, cache: Any) -> tuple[torch.Tensor, torch.
     dx = dout * (s + beta * x * ds)
     dbeta = (dout * x * x * ds).sum()
     return dx, dbeta
+
+
+def _tanh(z: torch.Tensor) -> torch.Tensor:
+    """tanh from exp(-2|z|), which never overflows; z's sign by torch.where."""
+    e = torch.exp(torch.where(z >= 0, -2 * z, 2 * z))
+    t = (1 - e) / (1 + e)
+    return torch.where(z >= 0, t, -t)
+
+
+def mlp_forward(
+    x: torch.Tensor,
+    W1: torch.Tensor,
+    b1: torch.Tensor,
+    W2: torch.Tensor,
+    b2: torch.Tensor,
+    activation: str,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """hidden = act(x @ W1 + b1), out = hidden @ W2 + b2; act by hand, without overflow."""
+    acts = {"relu": lambda z: torch.where(z > 0, z, torch.zeros_like(z)), "sigmoid": _sigmoid, "tanh": _tanh}
+    if activation not in acts:
+        raise ValueError(f"unknown activation {activation!r}; expected one of relu, sigmoid, tanh")
+    hidden = acts[activation](x @ W1 + b1)
+    return hidden @ W2 + b2, hidden

@@ -45,3 +45,17 @@ def test_tanh_reached_at_run_time_is_forbidden_too(course: Course, tmp_path) -> 
     ex = _grade(course, "tanh_dynamic", tmp_path, "tanh_forward").exercises[0]
     # a name built at run time is refused before the code runs (dlgrade/engine/routes.py)
     assert (ex.status, ex.score) == ("error", 0) and "builds a name at run time" in ex.message
+
+
+def test_mlp_overflow_is_named_on_hidden_with_its_hint(course: Course, tmp_path) -> None:
+    result = _grade(course, "mlp_sigmoid_overflows", tmp_path, "mlp_forward")
+    check = next(c for c in result.exercises[0].checks if c.name.startswith("pre-activations of +-1000"))
+    assert "hidden: got nan" in check.message and "activation='sigmoid'" in check.message
+    assert "exponentiate only -|z|" in check.hint
+
+
+def test_mlp_hidden_check_never_shows_inputs(course: Course, tmp_path) -> None:
+    result = _grade(course, "mlp_b1_forgotten", tmp_path, "mlp_forward")
+    (hidden,) = [c for c in result.exercises[0].checks if c.visibility == "hidden"]
+    assert not hidden.passed and hidden.hint == ""
+    assert "shape" not in hidden.message and "activation=" not in hidden.message

@@ -99,6 +99,10 @@ TARGETS: tuple[Target, ...] = (
     ),
     Target("prelu_builtins", "leaky relu (0.01)", "x", lambda t: torch.where(t[0] > 0, t[0], 0.01 * t[0])),
     Target("prelu_builtins", "prelu (0.25)", "x", lambda t: torch.where(t[0] > 0, t[0], 0.25 * t[0])),
+    # no relu target: max(z, 0) written with clamp, maximum or where is mlp_forward's by-hand relu
+    Target("mlp_builtins", "sigmoid", "x", lambda t: 1 / (1 + torch.exp(-t[0]))),
+    Target("mlp_builtins", "tanh", "x", lambda t: _tanh(t[0])),
+    Target("mlp_builtins", "tanh", "x as one number", lambda t: _tanh(t[0])),
     Target("norm_builtins", "batch norm", "x", _batch_norm),
     Target("norm_builtins", "layer norm", "x", _layer_norm),
     Target("einsum_ops", "matmul", "A, B", lambda t: _matmul(*t)),
