@@ -158,6 +158,15 @@ def grade_folder(course: Course, folder: Path, *names: str) -> GradeResult:
     return grade(course, folder, names)
 
 
+def mistake_words() -> set[str]:
+    """The known mistakes' own words, to search a student's copy for (they are instructor-only,
+    like the model solutions): each file's docstring line, each misconception's name and
+    teaching sentence."""
+    out = {v.path.read_text().splitlines()[0].strip('"').strip() for v in variants()}
+    out |= {words for v in variants() for words in (v.mistake, v.teaches) if words}
+    return {n for n in out if len(n) >= 24}
+
+
 def variant(module: str, stem: str) -> Variant:
     """The known mistake mistakes/<module>/<stem>.py."""
     return next(v for v in variants(module) if v.path.stem == stem)

@@ -6,8 +6,8 @@ student bundle, zip or notebook release carries it (docs/mistakes.md). Its heade
 grading must do with it (`# loses:`, `# caught by:`, ... read by the project's tests) and, for a
 misconception, what it is called and what it teaches:
 
-    # mistake: the unbiased variance (divides by N - 1)
-    # teaches: BatchNorm normalises with the biased variance, dividing by N
+    # mistake: <what the code does wrong, in a few words>
+    # teaches: <the sentence that puts it right>
 
 A failing exercise whose outputs match a named mistake's on every failing case says so
 (engine.diagnosis). Rule-breaking or hostile variants carry no name and are never run there.
