@@ -208,3 +208,8 @@ def assert_loses_only_where_due(course: Course, variant: Variant, topic: str, tm
     )
     for words in variant.told:
         assert words in feedback, f"the student is not told {words!r}: {feedback}"
+    named = {e.id: e.mistake["name"] for e in result.exercises if e.mistake}
+    if variant.mistake:  # a misconception: the feedback of an exercise it loses names it
+        assert variant.mistake in named.values(), f"no exercise names {variant.mistake!r}: {named}"
+    others = {ex: name for ex, name in named.items() if name != variant.mistake}
+    assert others == {}, f"named as another known mistake: {others}"

@@ -288,6 +288,10 @@ def test_public_verdicts_equal_the_instructors(bundle: Path, course: Course, nam
     } == verdict
     for k, c in checks_by_key(student, "hidden").items():
         assert (c.outcome, c.passed, c.score, c.message) == ("deferred", False, 0.0, DEFERRED_MESSAGE), k
+    # the bundle holds no known mistakes: the instructor's feedback names them, the student's says nothing
+    assert [e.id for e in student.exercises if e.mistake] == []
+    if name.startswith("wrong-round-") and any(v.mistake for v in ROUNDS[int(name.rsplit("-", 1)[1]) - 1]):
+        assert [e.id for e in instructor.exercises if e.mistake] != []
     by_id = {e.id: e for e in instructor.exercises}
     for e in student.exercises:
         public = [c for c in e.checks if c.visibility == "public"]

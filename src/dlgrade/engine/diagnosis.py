@@ -25,10 +25,10 @@ import torch
 from dlgrade.core.calls import Call, Request
 from dlgrade.core.manifest import Course
 from dlgrade.core.mistakes import Mistake, named_for
+from dlgrade.core.tolerances import TOLERANCES
 from dlgrade.engine.oracle import Oracle
 
-BUDGET_S = 2.0  # per exercise; past it, no diagnosis
-RTOL, ATOL = 1e-4, 1e-5  # looser than any check's: a mistake's values are far from the answer's
+BUDGET_S = 2.0  # CPU seconds of the grading process per exercise (not wall time: load-proof); past it, none
 # Failures of these kinds are about something other than values: no diagnosis names them.
 _NOT_VALUES = frozenset({"upstream"})
 _RULES = frozenset({"modified"})  # a rule of the exercise (inputs unchanged): not a failing case
@@ -58,24 +58,28 @@ class Failures:
 def diagnose(
     course: Course, exercise: str, logs: list[Log], solutions: Path | None, budget_s: float = BUDGET_S
 ) -> Mistake | None:
-    """The first named mistake whose outputs equal the student's on every failing call, or None
-    (no failing calls, no model solutions here (`solutions`: their folder), no mistake
-    matches, or the budget ran out)."""
+    """The named mistake whose outputs equal the student's on every failing call, or None: no
+    failing calls, no model solutions here (`solutions`: their folder), no mistake matches,
+    mistakes of different names match (the failing cases cannot tell them apart), or the
+    budget ran out."""
     if not logs or solutions is None:
         return None
     module = course.exercise(exercise).module
-    start = time.monotonic()
+    start = time.process_time()
     try:
         candidates = named_for(course.mistakes_dir(), exercise, module)
         solution = (solutions / f"{module}.py").read_text(encoding="utf-8") if candidates else ""
     except (OSError, ValueError):
         return None  # a malformed mistake is `grade dev check`'s to report, not the student's
+    found: list[Mistake] = []
     for mistake in candidates:
-        if time.monotonic() - start > budget_s:
+        if time.process_time() - start > budget_s:
             return None
         if _matches(_load(mistake, solution), logs, start, budget_s):
-            return mistake
-    return None
+            found.append(mistake)
+    if len({m.name for m in found}) != 1:
+        return None  # none, or mistakes that differ only off these cases: naming one could mislead
+    return found[0]
 
 
 def _load(mistake: Mistake, solution: str) -> ModuleType | None:
@@ -98,7 +102,7 @@ def _matches(module: ModuleType | None, logs: list[Log], start: float, budget_s:
     oracle = Oracle(module)
     for log in logs:
         for fn, request, got in log:
-            if time.monotonic() - start > budget_s:
+            if time.process_time() - start > budget_s:
                 return False
             try:
                 mine = _call(oracle, module, fn, request)
@@ -136,11 +140,13 @@ def same(a: Any, b: Any) -> bool:
             return False
         if a.dtype == torch.bool or not (a.is_floating_point() or a.is_complex()):
             return bool(torch.equal(a.cpu(), b.detach().cpu()))
-        return bool(torch.allclose(a.cpu(), b.detach().cpu(), rtol=RTOL, atol=ATOL, equal_nan=True))
+        rtol, atol = TOLERANCES.get(a.dtype, (0.0, 0.0))  # the checks' own (core.tolerances)
+        return bool(torch.allclose(a.cpu(), b.detach().cpu(), rtol=rtol, atol=atol, equal_nan=True))
     if isinstance(a, tuple | list) and isinstance(b, tuple | list):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     if isinstance(a, float | int) and isinstance(b, float | int) and not isinstance(a, bool):
-        return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=RTOL, abs_tol=ATOL)
+        rtol, atol = TOLERANCES[torch.float64]
+        return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=rtol, abs_tol=atol)
     return bool(a == b) if type(a) is type(b) else False
