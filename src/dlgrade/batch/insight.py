@@ -130,7 +130,7 @@ def insight(book: Gradebook, *, min_cluster: int = 3) -> Insight:
         checks=checks,
         clusters=tuple(sorted(clusters, key=lambda c: (-len(c.students), c.exercise, c.checks))),
         reteach=_reteach(exercises, checks),
-        mistakes=mistakes,
+        mistakes=tuple(sorted(mistakes, key=lambda m: -len(m.students))),  # stable: course order next
     )
 
 

@@ -37,7 +37,8 @@ def summary(ins: Insight, *, top: int = 8) -> list[str]:
             "Not started: " + ", ".join(f"{e.exercise} {e.not_started}/{e.submissions}" for e in worst)
         )
     for m in ins.mistakes[:top]:
-        lines.append(f"Common mistake, {len(m.students)} students: {m.exercise}: {printable(m.name)}")
+        n = len(m.students)
+        lines.append(f"Common mistake, {n} student{'s' if n != 1 else ''}: {m.exercise}: {printable(m.name)}")
     for c in ins.clusters[:top]:
         lines.append(
             f"Shared failure, {len(c.students)} students: {c.exercise} fails "
