@@ -96,3 +96,25 @@ def test_a_spent_budget_or_no_mistakes_folder_says_nothing(tmp_path: Path) -> No
     assert diagnosis.diagnose(course, "stable_softmax", logs, None) is None  # no model solutions here
     shutil.rmtree(root / "mistakes")
     assert diagnosis.diagnose(course, "stable_softmax", logs, course.reference_dir()) is None
+
+
+def test_every_format_says_the_mistake_of_a_failed_exercise_and_a_passed_one_none() -> None:
+    from dataclasses import replace
+
+    from dlgrade.core.result import CheckResult, ExerciseResult, GradeResult
+    from dlgrade.report import FORMATS
+
+    check = CheckResult("large logits stay finite", "public", False, 0.0, 2.0, "got nan", "failed")
+    named = {"name": "softmax without subtracting the max", "teaches": "subtract the max first"}
+    failed = ExerciseResult("stable_softmax", "stability", "failed", 0.0, 2.0, (check,), mistake=named)
+    result = GradeResult((failed,), course="c")
+    assert GradeResult.from_dict(result.to_dict()) == result  # JSON and back, the gradebook's way
+    for name, render in FORMATS.items():
+        text = render(result).replace("\\", "")
+        assert "softmax without subtracting the max" in text and "subtract the max first" in text, name
+    ok = replace(check, passed=True, outcome="passed", score=2.0)
+    passed = replace(failed, status="passed", score=2.0, checks=(ok,))  # the field left set: not shown
+    for name, render in FORMATS.items():
+        if name != "json":  # the result's own data, said as it is
+            assert "softmax without subtracting the max" not in render(GradeResult((passed,))), name
+    assert "mistake" not in ExerciseResult.from_dict({**passed.to_dict(), "mistake": None}).to_dict()
