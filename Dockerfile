@@ -25,6 +25,7 @@ COPY course.toml /course/course.toml
 COPY exercises /course/exercises
 COPY graders /course/graders
 COPY reference /course/reference
+COPY mistakes /course/mistakes
 
 # A non-root user owns nothing but the results folder. Student code runs, as always, in
 # grade's sandbox workers (docs/sandbox.md); run the container with --network none.

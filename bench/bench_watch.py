@@ -72,7 +72,7 @@ def course_copy(dest: Path) -> Path:
 def versions(root: Path, module: str) -> list[str]:
     """Two versions of the module: the model solution and the first known-wrong file appended."""
     right = (root / "reference" / f"{module}.py").read_text()
-    wrong = sorted((ROOT / "tests" / "fixtures" / "wrong" / module).glob("*.py"))
+    wrong = sorted((ROOT / "mistakes" / module).glob("*.py"))
     return [right, right + "\n\n" + wrong[0].read_text()] if wrong else [right, right + "\n# saved again\n"]
 
 

@@ -29,7 +29,7 @@ TOPICS = ("stability", "activations", "tensors")  # tensors stays a stub: "not s
 def partial_submission(dest: Path) -> Path:
     shutil.copytree(ROOT / "exercises", dest, ignore=shutil.ignore_patterns("__pycache__"))
     for module, stem in WRONG:
-        wrong = (ROOT / "tests" / "fixtures" / "wrong" / module / f"{stem}.py").read_text()
+        wrong = (ROOT / "mistakes" / module / f"{stem}.py").read_text()
         text = (ROOT / "reference" / f"{module}.py").read_text()
         (dest / f"{module}.py").write_text(text + "\n\n" + wrong)
     return dest

@@ -9,7 +9,7 @@ from tests.support import ROOT
 
 
 def course_copy(dest: Path) -> Path:
-    for name in ("course.toml", "exercises", "reference", "graders"):
+    for name in ("course.toml", "exercises", "reference", "graders", "mistakes"):
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
     return dest

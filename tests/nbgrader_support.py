@@ -2,7 +2,7 @@
 
 Submissions start from the released notebook (what students get) with answer cells filled
 from the source notebook's solutions (the model solutions), left as stubs, or changed by a
-known-wrong file from tests/fixtures/wrong/.
+known-wrong file (tests.support.variant).
 """
 
 from __future__ import annotations

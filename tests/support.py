@@ -7,12 +7,15 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from dlgrade.core import mistakes
 from dlgrade.core.manifest import Course
 from dlgrade.core.result import GradeResult, exercise_status  # noqa: F401 - re-exported for tests
 from dlgrade.engine.runner import grade
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
+# Known-wrong implementations are course data, instructor-only like reference/ (core.mistakes).
+MISTAKES = ROOT / "mistakes"
 _LOSES = re.compile(r"^# loses:\s*(.+)$", re.MULTILINE)
 # One check per line, "exercise: check name" (check names may hold commas and colons).
 _CAUGHT = re.compile(r"^# caught by:\s*(\w+):\s*(.+?)\s*$", re.MULTILINE)
@@ -34,7 +37,8 @@ class Variant:
     `# passes: ex: check`         these checks pass (the mistake is not what they are about);
     `# no hint: ex: check`        these checks fail without showing their hint;
     `# upstream: ex`              every failed check of ex blames the forward it is judged on;
-    `# told: words`               a failed public check's message or hint says these words.
+    `# told: words`               a failed public check's message or hint says these words;
+    `# mistake: name` + `# teaches: sentence`   a misconception: failing feedback names it.
     """
 
     path: Path
@@ -45,6 +49,8 @@ class Variant:
     no_hint: tuple[tuple[str, str], ...] = ()
     upstream: tuple[str, ...] = ()
     told: tuple[str, ...] = ()
+    mistake: str = ""  # a misconception's one-line name ("" for a rule broken, an attack)
+    teaches: str = ""
 
     @property
     def id(self) -> str:
@@ -55,10 +61,16 @@ def _pairs(pattern: re.Pattern[str], text: str) -> tuple[tuple[str, str], ...]:
     return tuple((m.group(1), m.group(2)) for m in pattern.finditer(text))
 
 
+def _named(path: Path) -> tuple[str, str]:
+    m = mistakes.parse(path)  # raises on a malformed header, as `grade dev check` reports it
+    return m.name, m.teaches
+
+
 def variants(topic_module: str | None = None) -> list[Variant]:
-    """Every file under tests/fixtures/wrong/<module>/, with its header lines."""
+    """Every known mistake (mistakes/<module>/*.py at the course root), with its header lines:
+    the one way tests reach them."""
     out = []
-    for path in sorted((FIXTURES / "wrong").glob("*/*.py")):
+    for path in sorted(MISTAKES.glob("*/*.py")):
         text = path.read_text()
         loses = _LOSES.search(text)
         if loses is None:
@@ -76,6 +88,7 @@ def variants(topic_module: str | None = None) -> list[Variant]:
             _pairs(_NO_HINT, text),
             tuple(m.group(1) for m in _UPSTREAM.finditer(text)),
             tuple(m.group(1) for m in _TOLD.finditer(text)),
+            *_named(path),
         )
         if topic_module is None or v.module == topic_module:
             out.append(v)
@@ -145,8 +158,20 @@ def grade_folder(course: Course, folder: Path, *names: str) -> GradeResult:
     return grade(course, folder, names)
 
 
+def mistake_words() -> set[str]:
+    """The known mistakes' own words, to search a student's copy for (they are instructor-only,
+    like the model solutions): each file's docstring line, each misconception's name and
+    teaching sentence."""
+    out = {v.path.read_text().splitlines()[0].strip('"').strip() for v in variants()}
+    out |= {words for v in variants() for words in (v.mistake, v.teaches) if words}
+    # words the students are given anyway (a hint in course.toml, a stub's docstring) are no leak
+    stubs = sorted((ROOT / "exercises").glob("*.py"))
+    given = (ROOT / "course.toml").read_text() + "".join(p.read_text() for p in stubs)
+    return {n for n in out if len(n) >= 24 and n not in given}
+
+
 def variant(module: str, stem: str) -> Variant:
-    """The known-wrong file tests/fixtures/wrong/<module>/<stem>.py."""
+    """The known mistake mistakes/<module>/<stem>.py."""
     return next(v for v in variants(module) if v.path.stem == stem)
 
 
@@ -186,3 +211,8 @@ def assert_loses_only_where_due(course: Course, variant: Variant, topic: str, tm
     )
     for words in variant.told:
         assert words in feedback, f"the student is not told {words!r}: {feedback}"
+    named = {e.id: e.mistake["name"] for e in result.exercises if e.mistake}
+    if variant.mistake:  # a misconception: the feedback of an exercise it loses names it
+        assert variant.mistake in named.values(), f"no exercise names {variant.mistake!r}: {named}"
+    others = {ex: name for ex, name in named.items() if name != variant.mistake}
+    assert others == {}, f"named as another known mistake: {others}"

@@ -8,7 +8,6 @@ import pytest
 
 from dlgrade.core.manifest import Course
 from tests.support import (
-    FIXTURES,
     grade_folder,
     variant,
     with_appended,
@@ -77,7 +76,7 @@ def test_autograd_is_caught_statically_or_at_run_time(course: Course, tmp_path, 
 
 
 def test_same_code_same_score(course: Course, tmp_path) -> None:
-    folder = with_appended(course, "layers", FIXTURES / "wrong" / "layers" / "transposed_dw.py", tmp_path)
+    folder = with_appended(course, "layers", variant("layers", "transposed_dw").path, tmp_path)
     first = grade_folder(course, folder, "layers").to_dict()
     again = grade_folder(course, folder, "affine_backward", "relu_backward").to_dict()
     by_id = {e["id"]: e for e in first["exercises"]}

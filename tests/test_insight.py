@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import FIXTURES, ROOT
+from tests.support import ROOT, variant
 
 GRADE = str(Path(sys.executable).with_name("grade"))
 UNSEEN = (  # a mistake no fixture names: + 1 in the denominator
@@ -38,7 +38,7 @@ def gradebook(tmp_path_factory) -> Path:
     subs = root / "subs"
     subs.mkdir()
     model = (ROOT / "reference" / "stability.py").read_text()
-    naive = (FIXTURES / "wrong" / "stability" / "naive_softmax.py").read_text()
+    naive = variant("stability", "naive_softmax").path.read_text()
     for student, kind in CLASS.items():
         dest = subs / student
         shutil.copytree(ROOT / "exercises", dest)

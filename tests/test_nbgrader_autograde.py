@@ -37,7 +37,7 @@ from dlgrade.nbgrader.notebook import topic_notebook
 from dlgrade.notebook import cells as notebook
 from dlgrade.report.table import exercise_lines, render_lines
 from tests.nbgrader_support import model_answers, with_variant
-from tests.support import FIXTURES, ROOT, grade_folder
+from tests.support import ROOT, grade_folder, variant
 
 TOPIC = "stability"
 PATCH_GRADE_CELL = "import dlgrade.notebook.cells as _nb\n_nb.grade_cell = lambda *a, **k: 5.0"
@@ -151,7 +151,7 @@ def test_points_and_lines_are_what_grade_gives_the_code(
 ) -> None:
     answers = model_answers(source(course))
     if wrong:
-        answers = with_variant(answers, FIXTURES / "wrong" / TOPIC / f"{wrong}.py")
+        answers = with_variant(answers, variant(TOPIC, wrong).path)
     nb = forged(with_answers(released(course), answers))
     result = grade_code(course, nb, tmp_path)
     done = autograded(nb)

@@ -22,7 +22,7 @@ from dlgrade.core.manifest import Course, load_course
 from dlgrade.intake.notebook_code import module_source
 from dlgrade.nbgrader.autograde import autograde_preprocessors
 from dlgrade.nbgrader.course import write_nbgrader_course
-from tests.support import ROOT, grade_folder
+from tests.support import ROOT, grade_folder, mistake_words
 
 TOPICS = [t.id for t in load_course(ROOT).topics]
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.DOTALL)
@@ -93,6 +93,14 @@ def test_source_notebook_gets_full_marks_and_release_is_not_started(
     assert {e.id: (e.status, e.score) for e in stubs.exercises} == {
         e.id: ("not_started", 0.0) for e in course.topic(topic).exercises
     }
+
+
+def test_no_known_mistake_in_the_nbgrader_course(written: Path) -> None:
+    """Known mistakes are instructor-only: neither the source nor the released notebooks hold one."""
+    files = [p for p in written.rglob("*") if p.is_file()]
+    text = "\n".join(p.read_text(errors="replace") for p in files)
+    assert files and not any("mistakes" in p.relative_to(written).parts for p in files)
+    assert [w for w in mistake_words() if w in text] == []
 
 
 def test_config_points_kernels_at_loopback_and_the_course(course: Course, written: Path) -> None:

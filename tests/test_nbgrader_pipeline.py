@@ -45,7 +45,7 @@ from tests.nbgrader_support import (
     with_cell,
     with_variant,
 )
-from tests.support import FIXTURES, ROOT, grade_folder, variants
+from tests.support import ROOT, grade_folder, variant, variants
 
 pytestmark = pytest.mark.slow
 
@@ -132,7 +132,7 @@ def autograded(course: Course, tmp_path_factory: pytest.TempPathFactory) -> Path
         ),
     }
     for name in WRONG:
-        submissions[name] = filled(release, with_variant(answers, FIXTURES / "wrong" / TOPIC / f"{name}.py"))
+        submissions[name] = filled(release, with_variant(answers, variant(TOPIC, name).path))
     for name, cell in hostile_cells(where).items():
         submissions[name] = with_cell(release, cell, after="setup")
     for student, notebook in submissions.items():

@@ -17,7 +17,7 @@ from dlgrade.notebook import cells as notebook
 from dlgrade.notebook.server import answer
 from dlgrade.report.table import exercise_lines, render_lines
 from dlgrade.sandbox.shared import shared_sandbox
-from tests.support import FIXTURES, ROOT
+from tests.support import ROOT, variant
 
 SETUP = "import torch\nfrom dlgrade.notebook.cells import grade_cell, start_grader\n\nstart_grader()"
 
@@ -54,7 +54,7 @@ def expected(course: Course, tmp_path: Path, exercise: str, source: str, visibil
 def test_partial_credit_is_the_exercise_score_and_the_lines_are_grades(
     course: Course, shell: InteractiveShell, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    wrong = (FIXTURES / "wrong" / "stability" / "naive_softmax.py").read_text()
+    wrong = variant("stability", "naive_softmax").path.read_text()
     capsys.readouterr()
     outcome = run(shell, wrong, 'grade_cell("stable_softmax", hidden_checks=True)')
     printed = capsys.readouterr()
@@ -69,7 +69,7 @@ def test_partial_credit_is_the_exercise_score_and_the_lines_are_grades(
 def test_public_checks_alone_without_hidden_checks(
     course: Course, shell: InteractiveShell, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    wrong = (FIXTURES / "wrong" / "stability" / "naive_softmax.py").read_text()
+    wrong = variant("stability", "naive_softmax").path.read_text()
     outcome = run(shell, wrong, 'grade_cell("stable_softmax")')
     want = expected(course, tmp_path, "stable_softmax", "import torch\n" + wrong, "public")
     assert outcome.result == want.score
@@ -91,7 +91,7 @@ def test_what_student_cells_did_to_torch_does_not_change_the_judgement(
     import torch
 
     saved = torch.get_default_dtype(), torch.is_grad_enabled()
-    wrong = (FIXTURES / "wrong" / "stability" / "naive_softmax.py").read_text()
+    wrong = variant("stability", "naive_softmax").path.read_text()
     want = expected(course, tmp_path, "stable_softmax", "import torch\n" + wrong)
     tamper = "torch.set_default_dtype(torch.float64)\ntorch.set_grad_enabled(False)"
     try:

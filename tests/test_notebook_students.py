@@ -19,9 +19,9 @@ from click.testing import CliRunner
 from dlgrade.cli.main import main
 from dlgrade.core.manifest import Course
 from dlgrade.report.table import render_table
-from tests.support import FIXTURES, ROOT, grade_folder, scores
+from tests.support import ROOT, grade_folder, scores, variant
 
-NAIVE = FIXTURES / "wrong" / "stability" / "naive_softmax.py"
+NAIVE = variant("stability", "naive_softmax").path
 
 
 def cells_of(course: Course, extra: str = "") -> list[str]:

@@ -114,13 +114,13 @@ def add_toy(root: Path, text: str) -> None:
         "reference/<module>.py": MODEL,
         "reference/<module>_torch.py": COUNTERPART,
         "graders/test_<topic>.py": grader_example(text),
-        "tests/fixtures/wrong/<module>/<name>.py": WRONG,
+        "mistakes/<module>/<name>.py": WRONG,
         "tests/fixtures/right/<module>/<name>.py": RIGHT,
     }
     for pattern, content in files.items():
         assert f"`{pattern}`" in text, f"the recipe does not name {pattern}"
         path = root / pattern.replace("<module>", TOY_MODULE).replace("<topic>", TOY_MODULE)
-        path = path.with_name(path.name.replace("<name>", "naive" if "wrong" in pattern else "via_logsumexp"))
+        path = path.with_name(path.name.replace("<name>", "naive" if "mistakes" in pattern else "via_logsumexp"))
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content)
     for header in ("`# loses: exercise[, exercise]`", "`# caught by: exercise: check name`"):

@@ -28,7 +28,7 @@ from dlgrade.engine.session import open_session
 from dlgrade.release.build import build_release
 from dlgrade.report.table import render_table
 from tests.shared import Shared
-from tests.support import ROOT, Variant, append, reference_copy, variants
+from tests.support import ROOT, Variant, append, mistake_words, reference_copy, variants
 
 
 def _rounds() -> list[list[Variant]]:
@@ -177,13 +177,15 @@ def source_of(source: str, node: ast.stmt) -> str:
 
 
 def leaks(bundle: Path, course: Course) -> list[str]:
-    """Every trace of the answer key or a hidden check in the bundle's files (archives opened)."""
+    """Every trace of the answer key, a hidden check or a known mistake in the bundle's files
+    (archives opened)."""
     texts = every_text(bundle)
-    ref, hidden = reference_needles(course), hidden_needles(course)
-    assert len(ref) >= 5 and len(hidden) >= 10  # enough to mean something
-    found = [f"{name}: {needle}" for name, text in texts.items() for needle in ref | hidden if needle in text]
+    ref, hidden, mistakes = reference_needles(course), hidden_needles(course), mistake_words()
+    assert len(ref) >= 5 and len(hidden) >= 10 and len(mistakes) >= 100  # enough to mean something
+    needles = ref | hidden | mistakes
+    found = [f"{name}: {needle}" for name, text in texts.items() for needle in needles if needle in text]
     found += [name for name in texts if name.endswith((".pyc", ".pyo", ".pkl", ".pickle", ".pt", ".pth"))]
-    found += [name for name in texts if "__pycache__" in name or "reference/" in name]
+    found += [name for name in texts if "__pycache__" in name or "reference/" in name or "mistakes/" in name]
     found += [name for name, t in texts.items() if t[:1] == "\x80" and t[1:2] in "\x02\x03\x04\x05"]
     return found
 
@@ -206,6 +208,9 @@ def test_the_search_finds_a_planted_leak(bundle: Path, course: Course, tmp_path)
         grader.read_text() + course.grader_path("stability").read_text().split("# --- log_softmax")[1]
     )
     assert any("test_log_softmax_hidden_extreme" in f for f in leaks(copy, course))
+    named = next(v for v in variants() if v.mistake)
+    (copy / "exercises" / "notes.txt").write_text(named.path.read_text())
+    assert any(f.startswith("exercises/notes.txt: ") and named.mistake in f for f in leaks(copy, course))
 
 
 def test_answers_are_plain_data_and_answer_only_public_questions(bundle: Path, course: Course) -> None:
@@ -283,6 +288,10 @@ def test_public_verdicts_equal_the_instructors(bundle: Path, course: Course, nam
     } == verdict
     for k, c in checks_by_key(student, "hidden").items():
         assert (c.outcome, c.passed, c.score, c.message) == ("deferred", False, 0.0, DEFERRED_MESSAGE), k
+    # the bundle holds no known mistakes: the instructor's feedback names them, the student's says nothing
+    assert [e.id for e in student.exercises if e.mistake] == []
+    if name.startswith("wrong-round-") and any(v.mistake for v in ROUNDS[int(name.rsplit("-", 1)[1]) - 1]):
+        assert [e.id for e in instructor.exercises if e.mistake] != []
     by_id = {e.id: e for e in instructor.exercises}
     for e in student.exercises:
         public = [c for c in e.checks if c.visibility == "public"]

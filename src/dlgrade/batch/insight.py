@@ -1,10 +1,11 @@
 """`grade insight`: what a class got wrong, from a batch's gradebook alone (no regrading).
 
 Per exercise: how many students passed, lost points, did not start it or could not be graded;
-per check: the share of the students who tried the exercise and failed that check; failure
-signatures that many students share (the same failing checks with the same messages, which
-quote the same wrong values) as clusters for the instructor to name; and a ranked list of what
-to re-teach (the points lost by the students who tried).
+per check: the share of the students who tried the exercise and failed that check; the known
+mistakes (misconceptions, docs/mistakes.md) their feedback named, with the students behind
+each; failure signatures that no known mistake explains but many students share (the same
+failing checks with the same messages, which quote the same wrong values) as clusters for the
+instructor to name; and a ranked list of what to re-teach (the points lost by those who tried).
 """
 
 from __future__ import annotations
@@ -61,6 +62,16 @@ class Cluster:
 
 
 @dataclass(frozen=True)
+class MistakeStat:
+    """A known mistake the feedback of these students named (engine.diagnosis)."""
+
+    exercise: str
+    name: str
+    teaches: str
+    students: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Reteach:
     exercise: str
     lost_share: float  # of the points at stake for those who tried
@@ -78,15 +89,21 @@ class Insight:
     checks: tuple[CheckStat, ...]
     clusters: tuple[Cluster, ...]
     reteach: tuple[Reteach, ...]
+    mistakes: tuple[MistakeStat, ...] = ()
 
     def to_dict(self, *, with_ids: bool = True) -> dict[str, Any]:
         clusters = [asdict(c) | ({} if with_ids else {"students": len(c.students)}) for c in self.clusters]
+        mistakes = [
+            asdict(m) | {"count": len(m.students)} | ({} if with_ids else {"students": len(m.students)})
+            for m in self.mistakes
+        ]
         return {
             "course": self.course,
             "submissions": self.submissions,
             "ungraded": self.ungraded,
             "exercises": [asdict(e) | {"tried": e.tried} for e in self.exercises],
             "checks": [asdict(c) | {"share": round(c.share, 4)} for c in self.checks],
+            "mistakes": mistakes,
             "clusters": clusters,
             "reteach": [asdict(r) for r in self.reteach],
         }
@@ -104,6 +121,7 @@ def insight(book: Gradebook, *, min_cluster: int = 3) -> Insight:
     exercises = tuple(_exercise_stat(x, by_exercise[x]) for x in order)
     checks = tuple(c for x in order for c in _check_stats(x, by_exercise[x]))
     clusters = tuple(c for x in order for c in _clusters(x, by_exercise[x], min_cluster))
+    mistakes = tuple(m for x in order for m in _mistakes(x, by_exercise[x]))
     return Insight(
         course=book.course,
         submissions=len(graded),
@@ -112,6 +130,7 @@ def insight(book: Gradebook, *, min_cluster: int = 3) -> Insight:
         checks=checks,
         clusters=tuple(sorted(clusters, key=lambda c: (-len(c.students), c.exercise, c.checks))),
         reteach=_reteach(exercises, checks),
+        mistakes=tuple(sorted(mistakes, key=lambda m: -len(m.students))),  # stable: course order next
     )
 
 
@@ -146,7 +165,7 @@ def _check_stats(exercise: str, results: list[tuple[str, ExerciseResult]]) -> li
 def _clusters(exercise: str, results: list[tuple[str, ExerciseResult]], least: int) -> list[Cluster]:
     groups: dict[tuple[tuple[str, str], ...], list[str]] = defaultdict(list)
     for sid, e in results:
-        if e.status in ("partial", "failed"):
+        if e.status in ("partial", "failed") and not e.mistake:  # a named mistake explains it
             signature = tuple(sorted((c.name, c.message) for c in e.checks if not c.passed))
             if signature:
                 groups[signature].append(sid)
@@ -155,6 +174,16 @@ def _clusters(exercise: str, results: list[tuple[str, ExerciseResult]], least: i
         for sig, ids in groups.items()
         if len(ids) >= least
     ]
+
+
+def _mistakes(exercise: str, results: list[tuple[str, ExerciseResult]]) -> list[MistakeStat]:
+    """Each named mistake of the exercise with its students, most students first."""
+    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for sid, e in results:
+        if e.mistake and e.status in ("partial", "failed"):
+            groups[(e.mistake["name"], e.mistake.get("teaches", ""))].append(sid)
+    ranked = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    return [MistakeStat(exercise, name, teaches, tuple(sorted(ids))) for (name, teaches), ids in ranked]
 
 
 def _reteach(exercises: tuple[ExerciseStat, ...], checks: tuple[CheckStat, ...]) -> tuple[Reteach, ...]:

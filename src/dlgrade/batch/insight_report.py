@@ -36,6 +36,9 @@ def summary(ins: Insight, *, top: int = 8) -> list[str]:
         lines.append(
             "Not started: " + ", ".join(f"{e.exercise} {e.not_started}/{e.submissions}" for e in worst)
         )
+    for m in ins.mistakes[:top]:
+        n = len(m.students)
+        lines.append(f"Common mistake, {n} student{'s' if n != 1 else ''}: {m.exercise}: {printable(m.name)}")
     for c in ins.clusters[:top]:
         lines.append(
             f"Shared failure, {len(c.students)} students: {c.exercise} fails "
@@ -103,6 +106,22 @@ def _tables(ins: Insight, *, with_ids: bool) -> list[Table]:
             ],
         ),
     ]
+    if ins.mistakes:
+        tables.append(
+            (
+                "Known mistakes the feedback named",
+                ["exercise", "mistake", "students", "what it teaches"],
+                [
+                    [
+                        m.exercise,
+                        m.name,
+                        ", ".join(m.students) if with_ids else str(len(m.students)),
+                        m.teaches,
+                    ]
+                    for m in ins.mistakes
+                ],
+            )
+        )
     if ins.clusters:
         tables.append(
             (

@@ -108,6 +108,10 @@ class Course:
     def graders_dir(self) -> Path:
         return self.root / "graders"
 
+    def mistakes_dir(self) -> Path:
+        """Known mistakes (mistakes/<module>/*.py): instructor-only, like reference/ (core.mistakes)."""
+        return self.root / "mistakes"
+
     def grader_path(self, topic_id: str) -> Path:
         return self.graders_dir() / f"test_{topic_id}.py"
 

@@ -114,6 +114,8 @@ class ExerciseResult:
     hint: str = ""
     hints_opened: int = 0  # hint tiers the student asked for with `grade hint` (docs/student.md)
     hint_tiers: int = 0  # how many tiers `grade hint` has for it (the table points there)
+    # The known mistake its failing outputs match: {"name", "teaches"} (engine.diagnosis), or None
+    mistake: dict[str, str] | None = None
 
     @property
     def hidden_checks(self) -> tuple[CheckResult, ...]:
@@ -131,7 +133,7 @@ class ExerciseResult:
             "hints_opened": self.hints_opened,
             "hint_tiers": self.hint_tiers,
             "checks": [c.to_dict() for c in self.checks],
-        }
+        } | ({"mistake": dict(self.mistake)} if self.mistake else {})
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ExerciseResult:
@@ -146,7 +148,20 @@ class ExerciseResult:
             hint=str(d.get("hint", "")),
             hints_opened=int(d.get("hints_opened", 0)),
             hint_tiers=int(d.get("hint_tiers", 0)),
+            mistake=_mistake(d.get("mistake")),
         )
+
+    def mistake_text(self) -> str:
+        """'matches a common mistake: NAME; TEACHES', or '' when no known mistake matched."""
+        if not self.mistake:
+            return ""
+        return f"matches a common mistake: {self.mistake['name']}; {self.mistake['teaches']}"
+
+
+def _mistake(d: Any) -> dict[str, str] | None:
+    if not isinstance(d, dict) or not isinstance(d.get("name"), str) or not d["name"]:
+        return None
+    return {"name": d["name"], "teaches": str(d.get("teaches", ""))}
 
 
 @dataclass(frozen=True)

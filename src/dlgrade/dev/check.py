@@ -15,6 +15,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
+from dlgrade.core import mistakes
 from dlgrade.core.manifest import Course, ManifestError
 from dlgrade.dev import readme as course_docs
 
@@ -89,7 +90,28 @@ def static_problems(course: Course) -> list[Problem]:
                     for m in _stub_shape(stub[e.function], topic.module, root)
                 ]
         out += _given_problems(course, topic.module, {e.function for e in topic.exercises})
-    return out + _readme_problems(course)
+    return out + _readme_problems(course) + _mistake_problems(course)
+
+
+def _mistake_problems(course: Course) -> list[Problem]:
+    """mistakes/<module>/*.py: header lines well formed (core.mistakes), about the course's exercises."""
+    out = []
+    ids = {e.id: e for e in course.exercises}
+    for path in sorted(course.mistakes_dir().glob("*/*.py")):
+        where = path.relative_to(course.root).as_posix()
+        problems = mistakes.header_problems(path.read_text(encoding="utf-8"))
+        out += [Problem(where, m) for m in problems]
+        if problems:
+            continue
+        m = mistakes.parse(path)
+        if m.module not in course.modules:
+            out.append(Problem(where, f"{m.module!r} is not a module of the course"))
+        out += [
+            Problem(where, f"loses {x!r}: not an exercise of the course") for x in m.loses if x not in ids
+        ]
+        if m.name and not any(x in ids and ids[x].module == m.module for x in m.loses):
+            out.append(Problem(where, f"named, but loses no exercise of {m.module}.py: never diagnosed"))
+    return out
 
 
 def _readme_problems(course: Course) -> list[Problem]:

@@ -58,6 +58,9 @@ class ExerciseSandbox:
     ledgers: dict[str, InputsLedger] = field(default_factory=dict)
     check: tuple[str, bool] = ("", False)
     _arg_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The current check's calls that returned: (fn, request, what came back), for a diagnosis
+    # of a failure (engine.diagnosis); cleared when a check starts, like `printed`.
+    log: list[tuple[str, Request, Call]] = field(default_factory=list)
 
     @staticmethod
     def spec_for(exercise: Exercise, folder: str, device: str = "cpu") -> WorkerSpec:
@@ -145,7 +148,9 @@ class ExerciseSandbox:
             raise self._died(fn, exc) from None
         except SandboxBroken as exc:
             raise Abandoned(fn, str(exc)) from None
-        return self._interpret(fn, args, kwargs, reply, reports)
+        result = self._interpret(fn, args, kwargs, reply, reports)
+        self.log.append((fn, r, result))
+        return result
 
     def calls(self, fn: str, requests: Sequence[Request]) -> Iterator[Call]:
         """The calls of `requests`, in order, as `call` would return or raise them one by one.
@@ -174,7 +179,9 @@ class ExerciseSandbox:
                 raise Abandoned(fn, str(exc)) from None
             if i == len(requests) - 1:
                 self._pipeline = None
-            yield self._interpret(fn, r.args, r.kwargs, reply, reports)
+            result = self._interpret(fn, r.args, r.kwargs, reply, reports)
+            self.log.append((fn, r, result))
+            yield result
 
     def _abandon_pipeline(self) -> None:
         """A pipeline stopped early (an error, a failed check): its worker still owes answers,

@@ -145,6 +145,9 @@ class GraderPlugin:
                 )
                 tb = tb.strip()
                 self.session.internal_errors.append(f"{item.nodeid}: {tb}")
+        if call.when == "call" or (exc is not None and call.when == "setup"):
+            box = self.session.boxes.get(record.exercise)
+            self.session.failures.note(record.exercise, record.outcome, record.kind, box.log if box else None)
         if call.when == "teardown" and self._last_item.get(record.exercise) == item.nodeid:
             box = self.session.boxes.pop(record.exercise, None)
             if box is not None:
@@ -208,6 +211,7 @@ class GraderPlugin:
         box = self.session.box(record.exercise)
         box.printed.clear()  # what this check's calls print is shown with its failure
         box.printed_lines = 0
+        box.log.clear()  # the calls a failure of this check is diagnosed on (engine.diagnosis)
         box.check = (record.name, record.hidden)  # whose calls they are (engine.inputs)
         return StudentModule(box)
 

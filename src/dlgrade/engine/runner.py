@@ -16,6 +16,7 @@ from pathlib import Path
 from dlgrade import __version__
 from dlgrade.core import secret
 from dlgrade.core.manifest import Course, Exercise, find_course_root, load_course
+from dlgrade.core.mistakes import Mistake
 from dlgrade.core.result import (
     CHECK_DECIMALS,
     CheckResult,
@@ -206,7 +207,7 @@ def build_result(session: GradingSession, duration_s: float, label: str = "") ->
         records = [r for r in session.records.values() if r.exercise == e.id]
         if not records:
             internal.append(f"no checks for exercise {e.id} in {session.course.grader_path(e.topic).name}")
-        exercises.append(_exercise_result(e, records))
+        exercises.append(_exercise_result(e, records, session.mistake(e.id)))
     return GradeResult(
         exercises=tuple(exercises),
         submission=label,
@@ -218,7 +219,9 @@ def build_result(session: GradingSession, duration_s: float, label: str = "") ->
     )
 
 
-def _exercise_result(e: Exercise, records: list[CheckRecord]) -> ExerciseResult:
+def _exercise_result(
+    e: Exercise, records: list[CheckRecord], mistake: Mistake | None = None
+) -> ExerciseResult:
     # Exact shares (docs/grading.md): each check's points as a fraction of the exercise's, the
     # score their exact sum rounded once; a check's own share is stated to CHECK_DECIMALS.
     weights = [_exact(r.weight) for r in records]
@@ -267,6 +270,9 @@ def _exercise_result(e: Exercise, records: list[CheckRecord]) -> ExerciseResult:
         message=message,
         hint=e.hint if status != "passed" else "",
         hint_tiers=len(e.hints),
+        mistake={"name": mistake.name, "teaches": mistake.teaches}
+        if mistake and status != "passed"
+        else None,
     )
 
 

@@ -19,8 +19,10 @@ from dlgrade.core import secret as course_secret
 from dlgrade.core.calls import StudentError
 from dlgrade.core.declare import HINT_KINDS_DEFAULT
 from dlgrade.core.manifest import Course, Exercise
+from dlgrade.core.mistakes import Mistake
 from dlgrade.core.result import Outcome
 from dlgrade.engine.devices import usable_device
+from dlgrade.engine.diagnosis import Failures, diagnose
 from dlgrade.engine.exercise_sandbox import ExerciseSandbox
 from dlgrade.engine.inputs import InputsLedger
 from dlgrade.engine.oracle import Oracle
@@ -80,6 +82,7 @@ class GradingSession:
     secret: str | None = None  # the course secret: hidden checks' key, fresh draws' (fresh_secret)
     unsalted: bool = False  # a hidden check ran without a secret
     ledgers: dict[str, InputsLedger] = field(default_factory=dict)  # what calls did to inputs (engine.inputs)
+    failures: Failures = field(default_factory=Failures)  # failing checks' calls (engine.diagnosis)
     _opened: set[str] = field(default_factory=set)
 
     def answer_source(self) -> AnswerSource:
@@ -94,6 +97,13 @@ class GradingSession:
         if self.secret is None or self.answer_source().loader is None:
             return None
         return self.secret
+
+    def mistake(self, exercise_id: str) -> Mistake | None:
+        """The known mistake that explains every failing case of the exercise, if one does
+        (engine.diagnosis); never in a bundle or a release's run (no model solutions there)."""
+        loader = self.answer_source().loader
+        folder = loader.folder if loader is not None else None
+        return diagnose(self.course, exercise_id, self.failures.failing(exercise_id), folder)
 
     def box(self, exercise_id: str) -> ExerciseSandbox:
         box = self.boxes.get(exercise_id)

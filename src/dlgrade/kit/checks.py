@@ -22,17 +22,8 @@ from dlgrade.core.declare import (  # noqa: F401 - graders import these from dlg
     check_each,
     fail,
 )
+from dlgrade.core.tolerances import TOLERANCES
 from dlgrade.core.words import describe, fmt, fmt_pair
-
-# torch.testing.assert_close's default tolerances, by dtype: (rtol, atol).
-TOLERANCES: dict[torch.dtype, tuple[float, float]] = {
-    torch.float16: (1e-3, 1e-5),
-    torch.bfloat16: (1.6e-2, 1e-5),
-    torch.float32: (1.3e-6, 1e-5),
-    torch.float64: (1e-7, 1e-7),
-    torch.complex64: (1.3e-6, 1e-5),
-    torch.complex128: (1e-7, 1e-7),
-}
 
 
 def _prefix(case: str) -> str:

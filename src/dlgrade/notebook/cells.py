@@ -134,7 +134,15 @@ def public_part(e: ExerciseResult) -> ExerciseResult:
         points_sum((e.max_score, -deferred_points(checks))) if passed else points_sum(c.score for c in public)
     )
     status = exercise_status(checks, score, e.max_score)
-    return replace(e, checks=checks, score=score, status=status, hint="" if status == "passed" else e.hint)
+    passed_now = status == "passed"
+    return replace(
+        e,
+        checks=checks,
+        score=score,
+        status=status,
+        hint="" if passed_now else e.hint,
+        mistake=None if passed_now else e.mistake,
+    )
 
 
 def notebook_report(e: ExerciseResult) -> str:

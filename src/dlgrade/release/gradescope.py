@@ -1,7 +1,7 @@
 """`grade gradescope build`: the autograder zip Gradescope takes, written from the course.
 
 At the zip's root: setup.sh and run_autograder (from dlgrade/release/autograder/), the course
-(course.toml, exercises/, graders/, reference/; no caches, no bytecode), the grading engine as a
+(course.toml, exercises/, graders/, reference/, mistakes/; no caches, no bytecode), the engine as a
 wheel in wheels/ and requirements.txt pinning torch to the version installed
 here. Gradescope unpacks it into /autograder/source. Where the course has a secret, it goes
 in too (.dlgrade-secret, mode 0600): Gradescope grading counts, so its draws are fresh
@@ -23,7 +23,8 @@ from dlgrade.dev.check import require_stubs
 from dlgrade.release.wheel import build_engine_wheel, engine_requirements
 
 SCRIPTS = Path(__file__).with_name("autograder")
-COURSE_PARTS = ("course.toml", "exercises", "graders", "reference")
+# mistakes/: instructor-only like reference/; the autograder names them in feedback (docs/mistakes.md)
+COURSE_PARTS = ("course.toml", "exercises", "graders", "reference", "mistakes")
 _SKIP = ("__pycache__", ".pytest_cache", ".ipynb_checkpoints")
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed times: the same course builds the same zip
 HIDDEN_FORMAT_LINE = 'FORMAT="${DLGRADE_FORMAT:-gradescope}"'

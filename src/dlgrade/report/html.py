@@ -75,6 +75,8 @@ def _problems(e: ExerciseResult) -> list[str]:
         else:
             hint = f'<div class="hint"><b>Hint:</b> {escape(c.hint)}</div>' if c.hint else ""
             out.append(f"<li><b>{escape(c.name)}</b>: {escape(c.message)}.{hint}</li>")
+    if e.mistake and e.status != "passed":
+        out.append(f'<li class="mistake">{escape(e.mistake_text())}</li>')
     return out
 
 

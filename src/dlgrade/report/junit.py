@@ -52,6 +52,8 @@ def _testcase(parent: ET.Element, e: ExerciseResult, c: CheckResult) -> str | No
         node = ET.SubElement(case, element, type=kind, message=clean(message))
         if c.visibility == "public" and c.hint:
             node.text = clean(f"{message}\nHint: {c.hint}")
+        if e.mistake and c.outcome == "failed" and c.visibility == "public":  # a known mistake (public only)
+            node.text = clean(f"{node.text or message}\n{e.mistake_text()}")
     out = ET.SubElement(case, "system-out")
     out.text = f"{c.visibility} check, points {_points(c.score, c.max_score)}"
     return verdict[0] if verdict else None

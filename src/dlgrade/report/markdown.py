@@ -44,6 +44,8 @@ def _problems(e: ExerciseResult) -> list[str]:
         else:
             hint = f" *Hint:* {escape(c.hint)}" if c.hint else ""
             out.append(f"- **{escape(e.id)}** · {escape(c.name)}: {escape(c.message)}.{hint}")
+    if e.mistake and e.status != "passed":
+        out.append(f"- **{escape(e.id)}** {escape(e.mistake_text())}")
     return out
 
 

@@ -72,6 +72,8 @@ def _details(e: ExerciseResult) -> list[Text]:
         else:
             hint = f" Hint: {c.hint}" if c.hint else ""
             out.append(Text.assemble("    ✗ ", (c.name, "bold"), f": {c.message}.", (hint, "cyan")))
+    if e.mistake and e.status != "passed":  # a known mistake its failing outputs match
+        out.append(Text.assemble("    ", ("→ ", "yellow"), e.mistake_text()))
     if e.hint and e.status not in ("passed", "not_started"):
         out.append(Text.assemble("    ", ("hint: ", "cyan"), hint_pointer(e)))
     deferred = [c for c in e.checks if c.outcome == "deferred"]
