@@ -120,7 +120,8 @@ def add_toy(root: Path, text: str) -> None:
     for pattern, content in files.items():
         assert f"`{pattern}`" in text, f"the recipe does not name {pattern}"
         path = root / pattern.replace("<module>", TOY_MODULE).replace("<topic>", TOY_MODULE)
-        path = path.with_name(path.name.replace("<name>", "naive" if "mistakes" in pattern else "via_logsumexp"))
+        stem = "naive" if pattern.startswith("mistakes/") else "via_logsumexp"
+        path = path.with_name(path.name.replace("<name>", stem))
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content)
     for header in ("`# loses: exercise[, exercise]`", "`# caught by: exercise: check name`"):
