@@ -228,6 +228,7 @@ def per_day(course: Course, tmp_path_factory) -> Path:
         *("--feedback", str(base / "fb")),
     )
     assert result.exit_code == 0, result.output
+    assert "; 5 handed in after their due date" in result.stderr  # late1, late3, late4, late9, owndue
     return base
 
 
@@ -245,10 +246,12 @@ def test_the_gradebook_keeps_raw_and_adjusted_totals(per_day) -> None:
         row = rows[sid]
         assert row["penalty_percent"] == str(percent), (sid, row)
         assert row["total"] == _penalised(row["raw_total"], percent), (sid, row)
-        assert parse_time(row["submitted_at"], sid) == parse_time(when, sid)
+        assert parse_time(row["handed_in"], sid) == parse_time(when, sid)
     assert rows["ontime"]["raw_total"] == "5" and rows["late3"]["total"] == "3.5"
     assert rows["naive"]["raw_total"] not in ("0", "5")  # partial: the penalty would show on it
-    assert rows["ext"]["due"] == "2026-01-13T23:59:00+01:00" and rows["ext"]["days_late"] == "0"
+    assert rows["ext"]["due_date"] == "2026-01-13T23:59:00+01:00" and rows["ext"]["days_late"] == "0"
+    own = rows["owndue"]  # the roster's due column as given, and ours
+    assert (own["due"], own["due_date"]) == ("2026-01-15T00:00:00Z", "2026-01-15T00:00:00+00:00")
     assert rows["late9"]["days_late"] == "9" and rows["late9"]["total"] == "0"
     book = json.loads((per_day / "out" / "grades.json").read_text())
     assert book["deadline"]["policy"] == "per_day" and book["deadline"]["due"] == DUE
@@ -354,7 +357,7 @@ def test_times_from_a_roster_column_or_the_files(per_day, tmp_path) -> None:
     result = _batch(per_day / "course", subs, EXERCISE, "--csv", str(tmp_path / "f.csv"), *since)
     assert result.exit_code == 0, result.output
     assert {r["penalty_percent"] for r in read_csv(tmp_path / "f.csv")} == {"30"}
-    assert {r["submitted_at"] for r in read_csv(tmp_path / "f.csv")} == {"2026-01-13T12:00:00+00:00"}
+    assert {r["handed_in"] for r in read_csv(tmp_path / "f.csv")} == {"2026-01-13T12:00:00+00:00"}
 
 
 @pytest.mark.slow

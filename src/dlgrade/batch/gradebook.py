@@ -114,7 +114,7 @@ class Gradebook:
         return csv_text(rows)
 
     def _late_cells(self, row: Row) -> list[str]:
-        """raw_total, submitted_at, due, days_late, penalty_percent (only with a deadline)."""
+        """raw_total, handed_in, due_date, days_late, penalty_percent (only with a deadline)."""
         if not self.deadline:
             return []
         late = self.late.get(row.id)
@@ -129,7 +129,8 @@ class Gradebook:
         return json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
 
 
-LATE_COLUMNS = ("raw_total", "submitted_at", "due", "days_late", "penalty_percent")
+# not the roster's own `submitted_at` and `due` (inputs), which the CSV may already carry
+LATE_COLUMNS = ("raw_total", "handed_in", "due_date", "days_late", "penalty_percent")
 
 
 def _raw(row: Row) -> float | None:

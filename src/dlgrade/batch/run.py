@@ -34,7 +34,9 @@ class BatchRun:
         n = len(self.book.rows)
         counts = ", ".join(f"{sum(r.status == s for r in self.book.rows)} {s}" for s in batch.ROW_STATUSES)
         kept = f" ({self.kept} kept from the previous gradebook)" if self.kept else ""
-        return f"{n} submissions in {self.seconds:.1f} s ({self.per_second:.2f}/s): {counts}{kept}"
+        late = sum(x.days > 0 for x in self.book.late.values())
+        after = f"; {late} handed in after their due date" if self.book.deadline else ""
+        return f"{n} submissions in {self.seconds:.1f} s ({self.per_second:.2f}/s): {counts}{kept}{after}"
 
     @property
     def failed(self) -> bool:
