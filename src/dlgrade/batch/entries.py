@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -41,6 +41,9 @@ class Row:
     reason: str = ""
     result: GradeResult | None = None
     digest: str = ""  # regrade.entry_digest of what was graded ("" in gradebooks older than it)
+    # hidden checks' full messages, {exercise: {check: message}}: the instructor's, shown to the
+    # student only after the due date (grade batch --reveal-hidden, docs/deadlines.md)
+    revealed: dict[str, dict[str, str]] = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -49,6 +52,7 @@ class Row:
             "reason": self.reason,
             "digest": self.digest,
             "result": None if self.result is None else self.result.to_dict(),
+            **({"revealed": self.revealed} if self.revealed else {}),
         }
 
     @classmethod
@@ -62,7 +66,17 @@ class Row:
             reason=str(d.get("reason", "")),
             digest=str(d.get("digest", "")),
             result=None if result is None else GradeResult.from_dict(result),
+            revealed=_revealed(d.get("revealed")),
         )
+
+
+def _revealed(d: object) -> dict[str, dict[str, str]]:
+    """A row's hidden-check messages, checked to be {str: {str: str}}."""
+    if d is None:
+        return {}
+    if not isinstance(d, dict) or not all(isinstance(v, dict) for v in d.values()):
+        raise ValueError("a row's revealed messages are not {exercise: {check: message}}")
+    return {str(k): {str(n): str(m) for n, m in v.items()} for k, v in d.items()}
 
 
 def discover(folder: Path, ignore: tuple[Path, ...] = ()) -> list[Entry]:
@@ -164,11 +178,14 @@ def grade_entry(
                 modules = find_modules(course, folder, entry.id)
             else:
                 raise archive.ArchiveError(f"{path.name} is not a zip archive or a folder")
-            result = grade(course, modules, names, label=entry.id, sandbox=sandbox, device=device)
+            revealed: dict[str, dict[str, str]] = {}
+            result = grade(
+                course, modules, names, label=entry.id, sandbox=sandbox, device=device, revealed=revealed
+            )
     except SubmissionError as exc:
         return Row(entry.id, "rejected", str(exc))
     except EngineError as exc:
         return Row(entry.id, "error", f"engine failure: {exc}")
     if result.internal_errors:
         return Row(entry.id, "error", f"grader error: {result.internal_errors[0]}", result)
-    return Row(entry.id, "graded", "", result)
+    return Row(entry.id, "graded", "", result, revealed=revealed)

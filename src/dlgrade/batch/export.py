@@ -1,8 +1,11 @@
 """`grade export`: a batch gradebook as the CSV a gradebook tool imports (Canvas, Gradescope, plain).
 
-Scores: a `graded` row's total; 0 for `rejected` (what was handed in cannot be graded); blank
-for `error` (grading failed on our side: regrade it, do not publish a zero). Students in the
-roster who handed nothing in get a blank score. docs/batch.md lists the columns.
+Scores: a `graded` row's total, less its late penalty where the gradebook has a due date (the
+`csv` export keeps the raw score beside it; Canvas reads every extra column as one more
+assignment, so the LMS files carry the score that counts only); 0 for `rejected` (what was
+handed in cannot be graded); blank for `error` (grading failed on our side: regrade it, do
+not publish a zero). Students in the roster who handed nothing in get a blank score.
+docs/batch.md lists the columns.
 """
 
 from __future__ import annotations
@@ -42,12 +45,14 @@ def _pick(fields: dict[str, str], column: str) -> str:
     return next((norm[a] for a in (column.lower(), *ALIASES[column]) if norm.get(a)), "")
 
 
-def score(row: Row | None) -> str:
+def score(book: Gradebook, row: Row | None, *, raw: bool = False) -> str:
+    """The score that counts (the late penalty taken, docs/deadlines.md), or with `raw` the one before."""
     if row is None or row.status == "error":
         return ""
     if row.status == "rejected" or row.result is None:
         return "0"
-    return number(row.result.score)
+    total = book.total(row)
+    return number(row.result.score if raw or total is None else total)
 
 
 def _people(book: Gradebook) -> list[tuple[str, Row | None]]:
@@ -68,7 +73,7 @@ def _tool(book: Gradebook, columns: tuple[str, ...], keys: tuple[str, ...], head
         if not any(values[columns.index(k)] for k in keys):
             skipped.append(sid)
             continue
-        tail = [score(row)] if columns == CANVAS else [score(row), number(book.max_score)]
+        tail = [score(book, row)] if columns == CANVAS else [score(book, row), number(book.max_score)]
         rows.append([*values, *tail])
     return Export(csv_text(rows), tuple(skipped))
 
@@ -85,12 +90,17 @@ def gradescope(book: Gradebook, assignment: str) -> Export:
 
 def plain(book: Gradebook, assignment: str) -> Export:
     """Every submission and roster student: id, roster columns, status, score, max, percent."""
-    rows = [["id", *book.roster.columns, "status", "score", "max_score", "percent"]]
+    raw = ["raw_score", "days_late", "penalty_percent"] if book.deadline else []
+    rows = [["id", *book.roster.columns, "status", "score", *raw, "max_score", "percent"]]
     for sid, row in _people(book):
-        got = score(row)
+        got = score(book, row)
         percent = number(100 * float(got) / book.max_score) if got and book.max_score else ""
         status = row.status if row else "missing"
-        rows.append([sid, *book.roster.fields(sid).values(), status, got, number(book.max_score), percent])
+        late = book.late.get(sid)
+        lateness = [str(late.days), number(late.penalty)] if late else ["", ""]
+        beside = [score(book, row, raw=True), *lateness] if book.deadline else []
+        tail = [status, got, *beside, number(book.max_score), percent]
+        rows.append([sid, *book.roster.fields(sid).values(), *tail])
     return Export(csv_text(rows), ())
 
 

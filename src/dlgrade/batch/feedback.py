@@ -29,33 +29,51 @@ def find_row(book: Gradebook, key: str) -> Row:
     raise GradebookError(f"no submission {key!r} in the gradebook (nor a roster entry that names it)")
 
 
-def feedback_text(book: Gradebook, row: Row) -> str:
-    """The Markdown a student gets: the graded report (hidden checks' details withheld), or why
-    the submission could not be graded."""
-    if row.status == "graded" and row.result is not None:
-        return render_markdown(row.result)
+def _notes(book: Gradebook, row: Row, reveal: bool) -> tuple[GradeResult | None, list[str]]:
+    """The result a student is shown (hidden checks revealed after the due date, with `reveal`)
+    and the lines said above it: lateness, the reveal."""
+    from dlgrade.batch.reveal import late_note, reveal_note, revealed
+
+    if row.status != "graded" or row.result is None:
+        return None, []
+    notes = [late_note(book, row), reveal_note(row.result) if reveal else ""]
+    shown = revealed(row.result, row) if reveal else row.result
+    return shown, [n for n in notes if n]
+
+
+def feedback_text(book: Gradebook, row: Row, reveal: bool = False) -> str:
+    """The Markdown a student gets: the graded report (hidden checks' details withheld, unless
+    `reveal`), or why the submission could not be graded."""
+    shown, notes = _notes(book, row, reveal)
+    if shown is not None:
+        head, _, rest = render_markdown(shown).partition("\n")
+        return "\n".join([head, *(f"\n{escape(n)}" for n in notes), rest])
     what = "could not be read" if row.status == "rejected" else "could not be graded (a fault on our side)"
     return f"## {escape(book.course)}\n\nYour submission {what}: {escape(row.reason)}\n"
 
 
-def feedback_html(book: Gradebook, row: Row) -> str:
+def feedback_html(book: Gradebook, row: Row, reveal: bool = False) -> str:
     """The same as a page for a browser."""
-    if row.status == "graded" and row.result is not None:
-        return render_html(row.result, submission=row.id)
+    shown, notes = _notes(book, row, reveal)
+    if shown is not None:
+        page = render_html(shown, submission=row.id)
+        said = "".join(f'\n<p class="note">{html_escape(n)}</p>' for n in notes)
+        return page.replace("</header>", "</header>" + said, 1)
     what = "could not be read" if row.status == "rejected" else "could not be graded (a fault on our side)"
     body = f"<h1>{html_escape(book.course)}</h1><p>Your submission {what}: {html_escape(row.reason)}</p>"
     return f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"></head><body>{body}</body></html>\n'
 
 
-def write_feedback(book: Gradebook, folder: Path) -> list[Path]:
-    """`<id>.md` and `<id>.html` per submission in `folder` (created if needed), each atomically."""
+def write_feedback(book: Gradebook, folder: Path, reveal: bool = False) -> list[Path]:
+    """`<id>.md` and `<id>.html` per submission in `folder` (created if needed), each atomically;
+    with `reveal`, hidden checks shown (batch.reveal.allow_reveal says when that is allowed)."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for row in book.rows:
         if "/" in row.id or "\\" in row.id or row.id in ("", ".", ".."):
             continue  # ids are file names, so this cannot happen; never write outside `folder`
-        written.append(write_atomic(folder / f"{row.id}.md", feedback_text(book, row)))
-        written.append(write_atomic(folder / f"{row.id}.html", feedback_html(book, row)))
+        written.append(write_atomic(folder / f"{row.id}.md", feedback_text(book, row, reveal)))
+        written.append(write_atomic(folder / f"{row.id}.html", feedback_html(book, row, reveal)))
     return written
 
 

@@ -8,10 +8,12 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from dlgrade.batch import entries as batch
 from dlgrade.batch import regrade
+from dlgrade.batch.deadline import Deadline, Late, late
 from dlgrade.batch.gradebook import Gradebook
 from dlgrade.batch.roster import Roster
 from dlgrade.core.manifest import Course
@@ -32,7 +34,9 @@ class BatchRun:
         n = len(self.book.rows)
         counts = ", ".join(f"{sum(r.status == s for r in self.book.rows)} {s}" for s in batch.ROW_STATUSES)
         kept = f" ({self.kept} kept from the previous gradebook)" if self.kept else ""
-        return f"{n} submissions in {self.seconds:.1f} s ({self.per_second:.2f}/s): {counts}{kept}"
+        late = sum(x.days > 0 for x in self.book.late.values())
+        after = f"; {late} handed in after their due date" if self.book.deadline else ""
+        return f"{n} submissions in {self.seconds:.1f} s ({self.per_second:.2f}/s): {counts}{kept}{after}"
 
     @property
     def failed(self) -> bool:
@@ -68,11 +72,16 @@ def run_batch(
     since: Gradebook | None = None,
     errors_only: bool = False,
     roster: Roster | None = None,
+    deadline: Deadline | None = None,
+    times: dict[str, datetime] | None = None,
+    times_name: str = "",
 ) -> BatchRun:
     """Grade every submission in `submissions` (or one shard of them) and return the gradebook.
 
     With `since` (an earlier gradebook), its rows are kept where regrade.plan allows; with
     `errors_only` too, only its `error` rows (and submissions it lacks) are graded again.
+    With a `deadline`, each submission's time (`times`, the --submitted-at file named
+    `times_name`; else the roster's or the file's: batch.submitted) is set against its due date.
     """
     from dlgrade.batch.pool import Job, grade_all
 
@@ -81,6 +90,7 @@ def run_batch(
     entries = batch.shard(everything, *shard) if shard else everything
     part = regrade.course_digest(course, names)
     digests = {e.id: regrade.entry_digest(e, part) for e in entries}
+    lateness = _lateness(deadline, entries, roster or Roster(), times, times_name)
     todo, kept = regrade.plan(entries, digests, since.rows if since else (), errors_only=errors_only)
     on_start(len(todo))
     started = time.perf_counter()
@@ -103,5 +113,23 @@ def run_batch(
         submissions=len(everything),
         shard=shard,
         roster=roster or Roster(),
+        deadline=deadline,
+        late=lateness,
     )
     return BatchRun(book, time.perf_counter() - started, kept=len(kept))
+
+
+def _lateness(
+    deadline: Deadline | None,
+    entries: list[batch.Entry],
+    roster: Roster,
+    times: dict[str, datetime] | None,
+    times_name: str,
+) -> dict[str, Late]:
+    """Every entry's time and penalty (none without a deadline); bad times fail before grading."""
+    from dlgrade.batch.submitted import submission_times
+
+    if deadline is None:
+        return {}
+    found = submission_times(entries, roster, times, times_name)
+    return {sid: late(deadline, at, roster.fields(sid), sid, source) for sid, (at, source) in found.items()}

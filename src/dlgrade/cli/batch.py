@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from dlgrade.cli.common import EXIT_INTERRUPTED, say
+from dlgrade.cli.deadlines import check_reveal, deadline_options, load_due
 from dlgrade.cli.options import containment_option, device_option
 from dlgrade.cli.submissions import _course, _csv_option, _errors
 from dlgrade.core.manifest import Course
@@ -76,6 +77,7 @@ def _shard(text: str | None) -> tuple[int, int] | None:
     metavar="DIR",
     help="Also write DIR/<id>.md and .html: each submission's own report, hidden checks' details withheld.",
 )
+@deadline_options
 @device_option
 @containment_option("require")
 def batch_command(
@@ -90,6 +92,10 @@ def batch_command(
     retry_errors: bool,
     roster: Path | None,
     feedback: Path | None,
+    due: str | None,
+    submitted_at: Path | None,
+    reveal_hidden: bool,
+    force_reveal: bool,
     device: str,
 ) -> None:
     """Grade every submission (zips or folders) in SUBMISSIONS into one gradebook row each."""
@@ -111,6 +117,8 @@ def batch_command(
                 students = read_roster(roster) if roster else None
             except RosterError as exc:
                 raise click.UsageError(str(exc)) from None
+            dates = load_due(_course().root, due, submitted_at)
+            check_reveal(dates, students, feedback, reveal_hidden, force_reveal)
             run = run_batch(
                 _course(),
                 submissions,
@@ -126,9 +134,12 @@ def batch_command(
                 since=read_gradebook(since) if since else None,
                 errors_only=retry_errors,
                 roster=students,
+                deadline=dates.deadline,
+                times=dates.times,
+                times_name=dates.times_name,
             )
             written = write_gradebook(run.book, csv_path)
-            notes = write_feedback(run.book, feedback) if feedback else []
+            notes = write_feedback(run.book, feedback, reveal_hidden) if feedback else []
     except KeyboardInterrupt:
         say(f"interrupted: no gradebook written; {csv_path} is unchanged", err=True)
         sys.exit(EXIT_INTERRUPTED)

@@ -19,18 +19,40 @@ def register(main: click.Group) -> None:
 @click.command("release")
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace OUT_DIR even if it is not empty.")
-def release_command(out_dir: Path, force: bool) -> None:
+@click.option("--reveal", is_flag=True, help="After the due date: put the hidden checks in as public ones.")
+@click.option(
+    "--due", metavar="WHEN", default=None, help="With --reveal: the date to wait for [default: the course's]."
+)
+@click.option("--force-reveal", is_flag=True, help="With --reveal: publish even before the due date.")
+def release_command(out_dir: Path, force: bool, reveal: bool, due: str | None, force_reveal: bool) -> None:
     """Write the student bundle to OUT_DIR: stubs, public checks, the engine; no answers."""
     from dlgrade.release.build import OutputExists, ReleaseError, build_release
 
     with domain_errors():
+        course = here_course()
+        if reveal or due or force_reveal:
+            _may_reveal(course.root, reveal, due, force_reveal)
         try:
-            path = build_release(here_course(), out_dir, force=force)
+            path = build_release(course, out_dir, force=force, reveal=reveal)
         except OutputExists as exc:
             raise click.UsageError(str(exc)) from None
         except ReleaseError as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(str(path))
+
+
+def _may_reveal(root: Path, reveal: bool, due: str | None, force: bool) -> None:
+    """--reveal only after the due date (--due or the course's), unless --force-reveal."""
+    from dlgrade.batch.deadline import DeadlineError, course_deadline
+    from dlgrade.release.reveal import RevealError, allow_publish
+
+    if not reveal:
+        raise click.UsageError("--due and --force-reveal go with --reveal")
+    try:
+        deadline = course_deadline(root, due)
+        allow_publish(deadline.due if deadline else None, force=force)
+    except (DeadlineError, RevealError) as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 @click.command("nbgrader")

@@ -84,13 +84,15 @@ def grade(
     device: str = "cpu",
     visibility: Visibility | None = None,
     containment: policy.Mode | None = None,
+    revealed: dict[str, dict[str, str]] | None = None,
 ) -> GradeResult:
     """Grade the exercise modules in `folder` against `course`'s graders.
 
     `visibility` ("public" or "hidden") runs only those checks; the others are reported as
     not run, with their usual points, so scores stay on the same scale as a full run.
     `containment` ("require" or "warn", default from the environment: dlgrade.sandbox.policy)
-    says what to do where the kernel cannot contain the workers.
+    says what to do where the kernel cannot contain the workers. `revealed` receives the hidden
+    checks' full messages, which the result withholds (GradingSession.hidden_messages).
     """
     started = time.perf_counter()
     selected = course.select(list(names))
@@ -116,6 +118,8 @@ def grade(
         box.close()
         raise CourseTampered(tampered)
     result = build_result(session, time.perf_counter() - started, label or str(folder))
+    if revealed is not None:
+        revealed.update(session.hidden_messages())
     return dataclasses.replace(result, isolation=box.isolation)
 
 

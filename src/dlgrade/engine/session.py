@@ -143,6 +143,15 @@ class GradingSession:
                     self.sandbox.prespawn(ExerciseSandbox.spec_for(e, self.folder, self.device), later)
             return
 
+    def hidden_messages(self) -> dict[str, dict[str, str]]:
+        """{exercise: {check: message}}: each hidden check's full message, which results withhold;
+        a batch keeps them for after the due date (docs/deadlines.md)."""
+        out: dict[str, dict[str, str]] = {}
+        for r in self.records.values():
+            if r.hidden and r.outcome != "deferred":
+                out.setdefault(r.exercise, {})[r.name] = r.public
+        return out
+
     def close(self) -> None:
         for box in self.boxes.values():
             box.close()

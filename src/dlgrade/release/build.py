@@ -21,6 +21,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from dlgrade import __version__
@@ -33,6 +34,7 @@ from dlgrade.engine.references import ModuleLoader
 from dlgrade.engine.runner import EngineError, grade, run_checks
 from dlgrade.engine.session import CheckRecord, open_session
 from dlgrade.loop.reset import STUBS_DIR
+from dlgrade.release.reveal import RevealError, publish_hidden
 from dlgrade.release.strip import StripError, strip_hidden
 from dlgrade.release.texts import GITIGNORE, WORKFLOW, ci_workflow, readme, requirements_txt
 from dlgrade.release.wheel import WheelError, build_engine_wheel, engine_python, engine_requirements
@@ -48,8 +50,9 @@ class OutputExists(ReleaseError):
     """OUT_DIR holds files and --force was not given."""
 
 
-def build_release(course: Course, out_dir: Path, *, force: bool = False) -> Path:
-    """Write the student bundle of `course` to `out_dir` (atomically) and return its path."""
+def build_release(course: Course, out_dir: Path, *, force: bool = False, reveal: bool = False) -> Path:
+    """Write the student bundle of `course` to `out_dir` (atomically) and return its path; with
+    `reveal` (after the due date: release.reveal), the hidden checks go in as public ones."""
     out_dir = out_dir.expanduser().resolve()
     if is_bundle(course.root):
         raise ReleaseError("this is a student bundle; release from the course's own repository")
@@ -62,7 +65,7 @@ def build_release(course: Course, out_dir: Path, *, force: bool = False) -> Path
     staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; a bundle is for sharing
     try:
         with _no_bytecode():
-            _stage(course, staging)
+            _stage(course, staging, reveal)
         for cache in list(staging.rglob("__pycache__")):
             shutil.rmtree(cache)
         _publish(staging, out_dir)
@@ -110,14 +113,15 @@ def _no_bytecode() -> Iterator[None]:
         sys.dont_write_bytecode = saved
 
 
-def _stage(course: Course, staging: Path) -> None:
+def _stage(course: Course, staging: Path, reveal: bool = False) -> None:
     checks = _run(course, course.reference_dir(), collect_only=True)
     shutil.copy(course.root / MANIFEST_NAME, staging / MANIFEST_NAME)
     for folder in ("exercises", STUBS_DIR):  # stubs/: the pristine copies `grade reset` restores
         (staging / folder).mkdir()
         for module in course.modules:
             shutil.copy(course.exercises_dir() / f"{module}.py", staging / folder / f"{module}.py")
-    _stage_graders(course, staging, checks)
+    _stage_graders(course, staging, checks, reveal)
+    checks = [replace(r, hidden=False) for r in checks] if reveal else checks
     staged = load_course(staging)
     book = AnswerBook()
     loader = ModuleLoader(course.reference_dir(), prefix="dlgrade_release_reference")
@@ -138,6 +142,7 @@ def _stage(course: Course, staging: Path) -> None:
         hidden_points=deferred["points"],
         requirements=engine_requirements(),
         python=engine_python(),
+        revealed=reveal,
     )
     (staging / "README.md").write_text(text, encoding="utf-8")
     (staging / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
@@ -175,7 +180,7 @@ def _last_line(text: str) -> str:
     return lines[-1][:300] if lines else text
 
 
-def _stage_graders(course: Course, staging: Path, checks: list[CheckRecord]) -> None:
+def _stage_graders(course: Course, staging: Path, checks: list[CheckRecord], reveal: bool) -> None:
     (staging / "graders").mkdir()
     by_file: dict[str, tuple[set[str], set[str]]] = {}
     for r in checks:
@@ -189,8 +194,11 @@ def _stage_graders(course: Course, staging: Path, checks: list[CheckRecord]) -> 
             raise ReleaseError(f"{name}: {sorted(both)[0]} holds both public and hidden checks; split it")
         source = (course.graders_dir() / name).read_text(encoding="utf-8")
         try:
-            stripped = strip_hidden(source, hidden, public, filename=name)
-        except (StripError, SyntaxError) as exc:
+            if reveal:
+                stripped = publish_hidden(source, hidden, filename=name)
+            else:
+                stripped = strip_hidden(source, hidden, public, filename=name)
+        except (StripError, RevealError, SyntaxError) as exc:
             raise ReleaseError(f"cannot cut the hidden checks out of {name}: {exc}") from None
         (staging / "graders" / name).write_text(stripped, encoding="utf-8")
     for extra in GRADER_EXTRAS:

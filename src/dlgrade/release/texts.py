@@ -47,8 +47,40 @@ def _plots_note(course: Course) -> list[str]:
     ]
 
 
+REVEALED = [
+    "## Every check, the hidden ones included",
+    "",
+    "The due date has passed: this bundle holds every check of the course, the ones that were",
+    "hidden as public ones, with their full feedback (`grade release --reveal`). Their inputs",
+    "are drawn without the course's secret, so they are not the exact inputs your work was",
+    "graded with; the properties they test are the same.",
+    "",
+]
+
+
+def _hidden_section(hidden_count: int, hidden_points: float, total: float) -> list[str]:
+    return [
+        "## Public and hidden checks",
+        "",
+        "`grade` runs the public checks here, with their full feedback. The hidden checks",
+        f"({hidden_count} of them, {points_text(hidden_points)} of the {points_text(total)} points) "
+        "run only when",
+        "your work is graded: `grade` lists each with its points as “run at grading time” and",
+        "counts it as 0, so the total here is your public score out of the full maximum. An",
+        "exercise shows `passed` when every public check passed. Passing every public check is",
+        "not full marks: the hidden checks try other inputs.",
+        "",
+    ]
+
+
 def readme(
-    course: Course, *, hidden_count: int, hidden_points: float, requirements: list[str], python: str
+    course: Course,
+    *,
+    hidden_count: int,
+    hidden_points: float,
+    requirements: list[str],
+    python: str,
+    revealed: bool = False,
 ) -> str:
     """The student README; `requirements` and `python` are the engine's (from its metadata)."""
     total = sum(t.points for t in course.topics)
@@ -97,16 +129,7 @@ def readme(
         "same checks and points as `grade`.",
         "",
         *_plots_note(course),
-        "## Public and hidden checks",
-        "",
-        "`grade` runs the public checks here, with their full feedback. The hidden checks",
-        f"({hidden_count} of them, {points_text(hidden_points)} of the {points_text(total)} points) "
-        "run only when",
-        "your work is graded: `grade` lists each with its points as “run at grading time” and",
-        "counts it as 0, so the total here is your public score out of the full maximum. An",
-        "exercise shows `passed` when every public check passed. Passing every public check is",
-        "not full marks: the hidden checks try other inputs.",
-        "",
+        *(REVEALED if revealed else _hidden_section(hidden_count, hidden_points, total)),
         "## Exercises",
         "",
         *_exercise_table(course),
