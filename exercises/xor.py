@@ -80,7 +80,8 @@ def train_xor_mlp(
     from different initialisations keeping the best.
     The arguments count: steps=0 returns the initial parameters drawn from `seed` (another seed,
     others), every step moves them by an amount scaled by lr (lr=0 leaves them where they start),
-    and steps=3 at lr=0.1 moves them; `hidden` sets the width (graded with 3, 4 and 6). Every
+    and steps=3 at lr=0.1 moves every one of them (W1, b1, W2 and b2: both layers are trained);
+    `hidden` sets the width (graded with 3, 4 and 6). Every
     step counts: steps 0, 1, 2 and 3 give four different results. A left-out argument takes the
     signature's default (a call without hidden, lr and seed equals one with 4, 0.1 and 0).
     """

@@ -606,6 +606,33 @@ def test_linear_every_step(student, reference, device):
     )
 
 
+@check(
+    "train_xor_mlp",
+    "every parameter is trained (steps 3 at lr 0.1 moves W1, b1, W2 and b2)",
+    points=1,
+    hint="train both layers: the gradient reaches W1 and b1 through the ReLU's mask (z > 0)",
+)
+def test_mlp_every_parameter(student, reference, device):
+    x, y = corners(device=device), truth_table("XOR", device=device)
+    spec = [("W1", (4, 2)), ("b1", (4,)), ("W2", (1, 4)), ("b2", (1,))]
+    start, moved = [
+        expect_params(
+            student.call("train_xor_mlp", x, y, steps=s, lr=0.1, seed=0).value,
+            spec,
+            like=x,
+            case=f"train_xor_mlp(XOR, steps={s}, lr=0.1, seed=0)",
+        )
+        for s in (0, 3)
+    ]
+    for (name, _), a, b in zip(spec, start, moved, strict=True):
+        if same(a.detach().cpu().double().reshape(-1), b.detach().cpu().double().reshape(-1)):
+            fail(
+                f"train_xor_mlp(XOR, steps=3, lr=0.1, seed=0) returned {name} as steps=0 did: "
+                "every parameter of both layers is trained",
+                f"{name} is not trained",
+            )
+
+
 def expect_defaults(
     student: StudentModule,
     fn: str,
