@@ -681,6 +681,28 @@ def test_linear_defaults(student, reference, device):
 
 @check(
     "fit_linear",
+    "starts from small weights (steps 0, seeds 4 and 5: every weight below 1 in size)",
+    points=1,
+    hint="draw the start as small weights, e.g. 0.01 * torch.randn(k, generator=g)",
+)
+def test_fit_linear_small_start(student, reference, device):
+    phi, y = one_step_data(device)
+    for seed in (4, 5):
+        case = f"fit_linear(12 random rows, steps=0, seed={seed})"
+        w, _ = expect_params(
+            student.call("fit_linear", phi, y, steps=0, seed=seed).value,
+            [("w", (3,)), ("b", ())],
+            like=phi,
+            case=case,
+        )
+        size = float(w.detach().abs().max())
+        if not size < 1.0:
+            fail(f"{case}: the start has a weight of size {size:.4g}; start from small weights (below 1)",
+                 "the start is not small")  # fmt: skip
+
+
+@check(
+    "fit_linear",
     "left-out arguments take the signature's defaults (lr=0.1, seed=0; steps 3)",
     points=1,
     hint="keep the signature's defaults: def fit_linear(Phi, y, steps=2000, lr=0.1, seed=0)",
