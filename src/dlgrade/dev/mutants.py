@@ -2,10 +2,12 @@
 
 cosmic-ray (a maintained mutation-testing library, docs/mutation.md) finds every place one of
 its operators applies in `reference/<module>.py` and writes the mutated source; each mutant is
-graded as a submission (the model solutions with that one module mutated) on its topic's
-checks, in worker processes (`jobs`, both cores by default). A mutant is killed when it loses
-any point; one that keeps full marks survives, unless `mutants.toml` beside course.toml lists
-it as equivalent (same behaviour, with a one-line reason), in which case it is left out.
+graded as a submission (the model solutions with that one module mutated) on the exercises of
+its topic that can run the mutated line (dev.mutant_scope), in worker processes (`jobs`, both
+cores by default), each keeping one course and one sandbox zygote for all its mutants. A
+mutant is killed when it loses any point; one that keeps full marks survives, unless
+`mutants.toml` beside course.toml lists it as equivalent (same behaviour, with a one-line
+reason), in which case it is left out.
 """
 
 from __future__ import annotations
