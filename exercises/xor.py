@@ -58,7 +58,8 @@ def fit_linear(
         method: steps=0 returns the start, small weights drawn from `seed` (every weight below 1
         in size; another seed, another start), and steps=1 with another lr (0.05) must give
         exactly one gradient step from it:
-        w - lr * 2/n * Phi.T @ r and b - lr * 2 * mean(r), r = Phi @ w + b - y. A left-out
+        w - lr * 2/n * Phi.T @ r and b - lr * 2 * mean(r), r = Phi @ w + b - y (steps=2: exactly
+        two such steps). A left-out
         argument takes the signature's default (a call without lr and seed equals one with 0.1
         and 0).
     """

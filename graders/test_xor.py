@@ -681,6 +681,40 @@ def test_linear_defaults(student, reference, device):
 
 @check(
     "fit_linear",
+    "two steps are two gradient steps of the MSE (steps 0 and 2, lr 0.05)",
+    points=1,
+    hint="take exactly `steps` steps: loop range(steps), one gradient step each",
+)
+def test_fit_linear_two_steps(student, reference, device):
+    phi, y = one_step_data(device)
+    spec = [("w", (3,)), ("b", ())]
+    (w, b), (w2, b2) = [
+        [
+            p.detach().cpu().to(torch.float64)
+            for p in expect_params(
+                student.call("fit_linear", phi, y, steps=s, lr=0.05, seed=4).value,
+                spec,
+                like=phi,
+                case=f"fit_linear(steps={s}, lr=0.05, seed=4)",
+            )
+        ]
+        for s in (0, 2)
+    ]
+    phi64, y64 = phi.cpu(), y.cpu()
+    for _ in range(2):
+        r = phi64 @ w + b - y64
+        w, b = w - 0.05 * (2 / len(y64)) * (phi64.T @ r), b - 0.05 * 2 * r.mean()
+    for name, got, want in (("w", w2, w), ("b", b2, b)):
+        if not same(got, want):
+            fail(
+                f"fit_linear(12 random rows, steps=2, lr=0.05, seed=4): {name} = {got.tolist()}; two "
+                f"gradient steps of mean((Phi @ w + b - y)**2) from the start of steps=0: {want.tolist()}",
+                f"two steps do not give two gradient steps of the MSE for {name}",
+            )
+
+
+@check(
+    "fit_linear",
     "starts from small weights (steps 0, seeds 4 and 5: every weight below 1 in size)",
     points=1,
     hint="draw the start as small weights, e.g. 0.01 * torch.randn(k, generator=g)",
