@@ -3,7 +3,8 @@
 Generates every mutant cosmic-ray's core operators make of each topic's model solution,
 grades `--sample` of them per topic (all with --sample 0) on `--jobs` worker processes,
 and prints a Markdown table: mutants in the topic, graded, killed, equivalent (mutants.toml),
-survived, the score, and the wall time; then each surviving mutant. Run from the repository root:
+survived, the score, the wall time and wall seconds per graded mutant (the topic's one
+reference run and the pool's start included); then each surviving mutant. Run from the repository root:
 
     .venv/bin/python bench/bench_mutants.py --sample 8 --jobs 2
     .venv/bin/python bench/bench_mutants.py stability --sample 0
@@ -31,8 +32,8 @@ def main() -> None:
     args = parser.parse_args()
     course = load_course(ROOT)
     topics = args.topics or [t.id for t in course.topics]
-    print("| topic | mutants | graded | killed | equivalent | survived | score | wall s |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| topic | mutants | graded | killed | equivalent | survived | score | wall s | s / mutant |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     survivors = []
     for topic in topics:
         started = time.perf_counter()
@@ -41,7 +42,7 @@ def main() -> None:
         n = len(mutants_of(course, topic))
         print(
             f"| {topic} | {n} | {s.total + s.equivalent} | {s.killed} | {s.equivalent} | "
-            f"{len(s.survived)} | {s.score:.1f} % | {wall:.0f} |",
+            f"{len(s.survived)} | {s.score:.1f} % | {wall:.0f} | {wall / max(1, s.total):.1f} |",
             flush=True,
         )
         survivors += [m.key for m in s.survived]

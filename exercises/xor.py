@@ -55,9 +55,13 @@ def fit_linear(
     or float64 (both graded): make w and b in Phi's dtype and on its device; leave Phi and y unchanged.
         Graded on the grader's own data with steps=500 or 1000 and lr=0.1: the MSE of (w, b)
         must come within 1e-3 of the least-squares optimum. The arguments count, and so does the
-        method: steps=0 returns the start, small weights drawn from `seed` (another seed, another
-        start), and steps=1 with another lr (0.05) must give exactly one gradient step from it:
-        w - lr * 2/n * Phi.T @ r and b - lr * 2 * mean(r), r = Phi @ w + b - y.
+        method: steps=0 returns the start, small weights drawn from `seed` (every weight below 1
+        in size; another seed, another start), and steps=1 with another lr (0.05) must give
+        exactly one gradient step from it:
+        w - lr * 2/n * Phi.T @ r and b - lr * 2 * mean(r), r = Phi @ w + b - y (steps=2: exactly
+        two such steps). A left-out
+        argument takes the signature's default (a call without lr and seed equals one with 0.1
+        and 0).
     """
     # TODO: start from small weights (seeded), then repeat: residuals, gradient, step.
     raise NotImplementedError
@@ -78,7 +82,10 @@ def train_xor_mlp(
     from different initialisations keeping the best.
     The arguments count: steps=0 returns the initial parameters drawn from `seed` (another seed,
     others), every step moves them by an amount scaled by lr (lr=0 leaves them where they start),
-    and steps=3 at lr=0.1 moves them; `hidden` sets the width (graded with 3, 4 and 6).
+    and steps=3 at lr=0.1 moves every one of them (W1, b1, W2 and b2: both layers are trained);
+    `hidden` sets the width (graded with 3, 4 and 6). Every
+    step counts: steps 0, 1, 2 and 3 give four different results. A left-out argument takes the
+    signature's default (a call without hidden, lr and seed equals one with 4, 0.1 and 0).
     """
     # TODO: initialise from `seed`, train, return the parameters of the trained network.
     raise NotImplementedError
@@ -94,7 +101,9 @@ def train_xor_linear(
     steps=500, lr=0.1 on XOR and other targets and seeds, X and y in float32 or float64 (both
     graded): within 2e-3 of that optimum. The arguments count: steps=0 returns the loss at the
     start drawn from `seed` (another seed, another loss), lr=0 leaves the loss where it starts,
-    and steps=3 at lr=0.1 changes it.
+    and steps=3 at lr=0.1 changes it. Every step counts: steps 0, 1, 2 and 3 give four different
+    losses. A left-out argument takes the signature's default (a call without lr and seed
+    equals one with 0.1 and 0).
     """
     # TODO: train Linear(2, h) -> Linear(h, 1) (or one Linear(2, 1)) and return loss.item().
     raise NotImplementedError

@@ -159,3 +159,51 @@ def test_irony_budget(student, reference, device, runs):
             "fit_irony_of_spec(epochs=0) gave the same start for seed=1 and seed=2: draw it from `seed`",
             "another seed gave the same start",
         )
+
+
+def irony_params(
+    student: StudentModule, x: torch.Tensor, y: torch.Tensor, case: str, **kwargs
+) -> torch.Tensor:
+    """fit_irony_of_spec's (W1, W2, b2) for `kwargs`, as one float64 vector."""
+    got = expect_params(student.fit_irony_of_spec(x, y, **kwargs), IRONY_SPEC, like=x, case=case)
+    return torch.cat([p.detach().cpu().double().reshape(-1) for p in got])
+
+
+@check(
+    "fit_irony_of_spec",
+    "every epoch counts (epochs 0, 1, 2 and 3 give four different results)",
+    points=1,
+    hint="loop exactly `epochs` times (range(epochs) or range(1, epochs + 1)), one update per epoch",
+)
+def test_irony_every_epoch(student, reference, device):
+    x, y, _ = reference.irony_of_spec_data(n=2000, seed=0)
+    x, y = x.to(device), y.to(device)
+    got = [irony_params(student, x, y, f"epochs={e}, seed=1", epochs=e, seed=1) for e in range(4)]
+    for a in range(4):
+        for b in range(a + 1, 4):
+            if torch.allclose(got[a], got[b], rtol=1e-9, atol=1e-12):
+                fail(
+                    f"fit_irony_of_spec(irony_of_spec_data(), seed=1) returned the same for epochs={a} and "
+                    f"epochs={b}: train for exactly `epochs` epochs, each of which moves the parameters",
+                    f"epochs={a} and epochs={b} gave the same result",
+                )
+
+
+@check(
+    "fit_irony_of_spec",
+    "a left-out seed takes the signature's default (seed=1; epochs 0)",
+    points=1,
+    hint="keep the signature's defaults: def fit_irony_of_spec(x, y, epochs=5000, seed=1)",
+)
+def test_irony_default_seed(student, reference, device):
+    x, y, _ = reference.irony_of_spec_data(n=2000, seed=0)
+    x, y = x.to(device), y.to(device)
+    left_out = irony_params(student, x, y, "epochs=0", epochs=0)
+    if not torch.allclose(
+        left_out, irony_params(student, x, y, "epochs=0, seed=1", epochs=0, seed=1), rtol=1e-9, atol=1e-12
+    ):
+        fail(
+            "fit_irony_of_spec(irony_of_spec_data(), epochs=0) and (..., epochs=0, seed=1) differ: "
+            "a left-out seed takes the default in the signature",
+            "a left-out seed did not take its default",
+        )

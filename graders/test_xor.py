@@ -565,6 +565,189 @@ def test_linear_budget(student, reference, device):
     )
 
 
+def expect_every_step(student: StudentModule, fn: str, spec, x: torch.Tensor, y: torch.Tensor) -> None:
+    """steps=0, 1, 2 and 3 at lr=0.1 give four different results: each step is taken, odd or even."""
+    got = {
+        s: flat(student.call(fn, x, y, steps=s, lr=0.1, seed=0).value, spec, x, f"{fn}(XOR, steps={s})")
+        for s in range(4)
+    }
+    for a in range(4):
+        for b in range(a + 1, 4):
+            if same(got[a], got[b]):
+                fail(
+                    f"{fn}(XOR, lr=0.1, seed=0) returned the same for steps={a} and steps={b}: "
+                    "take exactly `steps` steps, each of which moves the parameters",
+                    f"steps={a} and steps={b} gave the same result",
+                )
+
+
+@check(
+    "train_xor_mlp",
+    "every step counts (steps 0, 1, 2 and 3 give four different results)",
+    points=1,
+    hint="loop exactly `steps` times (range(steps) or range(1, steps + 1)), one update per step",
+)
+def test_mlp_every_step(student, reference, device):
+    spec = [("W1", (4, 2)), ("b1", (4,)), ("W2", (1, 4)), ("b2", (1,))]
+    expect_every_step(
+        student, "train_xor_mlp", spec, corners(device=device), truth_table("XOR", device=device)
+    )
+
+
+@check(
+    "train_xor_linear",
+    "every step counts (steps 0, 1, 2 and 3 give four different losses)",
+    points=1,
+    hint="loop exactly `steps` times (range(steps) or range(1, steps + 1)), one update per step",
+)
+def test_linear_every_step(student, reference, device):
+    expect_every_step(
+        student, "train_xor_linear", None, corners(device=device), truth_table("XOR", device=device)
+    )
+
+
+@check(
+    "train_xor_mlp",
+    "every parameter is trained (steps 3 at lr 0.1 moves W1, b1, W2 and b2)",
+    points=1,
+    hint="train both layers: the gradient reaches W1 and b1 through the ReLU's mask (z > 0)",
+)
+def test_mlp_every_parameter(student, reference, device):
+    x, y = corners(device=device), truth_table("XOR", device=device)
+    spec = [("W1", (4, 2)), ("b1", (4,)), ("W2", (1, 4)), ("b2", (1,))]
+    start, moved = [
+        expect_params(
+            student.call("train_xor_mlp", x, y, steps=s, lr=0.1, seed=0).value,
+            spec,
+            like=x,
+            case=f"train_xor_mlp(XOR, steps={s}, lr=0.1, seed=0)",
+        )
+        for s in (0, 3)
+    ]
+    for (name, _), a, b in zip(spec, start, moved, strict=True):
+        if same(a.detach().cpu().double().reshape(-1), b.detach().cpu().double().reshape(-1)):
+            fail(
+                f"train_xor_mlp(XOR, steps=3, lr=0.1, seed=0) returned {name} as steps=0 did: "
+                "every parameter of both layers is trained",
+                f"{name} is not trained",
+            )
+
+
+def expect_defaults(
+    student: StudentModule,
+    fn: str,
+    spec,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    defaults: dict[str, float],
+    data: str = "XOR",
+) -> None:
+    """A call leaving out the arguments of `defaults` equals one passing the signature's defaults."""
+    left_out = flat(student.call(fn, x, y, steps=3).value, spec, x, f"{fn}({data}, steps=3)")
+    shown = ", ".join(f"{k}={v}" for k, v in defaults.items())
+    given = flat(
+        student.call(fn, x, y, steps=3, **defaults).value, spec, x, f"{fn}({data}, steps=3, {shown})"
+    )
+    if not same(left_out, given):
+        fail(
+            f"{fn}({data}, steps=3) and {fn}({data}, steps=3, {shown}) differ: an argument left out takes "
+            "the default in the signature",
+            "a left-out argument did not take its default",
+        )
+
+
+@check(
+    "train_xor_mlp",
+    "left-out arguments take the signature's defaults (hidden=4, lr=0.1, seed=0; steps 3)",
+    points=1,
+    hint="keep the signature's defaults: def train_xor_mlp(X, y, hidden=4, steps=2000, lr=0.1, seed=0)",
+)
+def test_mlp_defaults(student, reference, device):
+    spec = [("W1", (4, 2)), ("b1", (4,)), ("W2", (1, 4)), ("b2", (1,))]
+    x, y = corners(device=device), truth_table("XOR", device=device)
+    expect_defaults(student, "train_xor_mlp", spec, x, y, {"hidden": 4, "lr": 0.1, "seed": 0})
+
+
+@check(
+    "train_xor_linear",
+    "left-out arguments take the signature's defaults (lr=0.1, seed=0; steps 3)",
+    points=1,
+    hint="keep the signature's defaults: def train_xor_linear(X, y, steps=2000, lr=0.1, seed=0)",
+)
+def test_linear_defaults(student, reference, device):
+    x, y = corners(device=device), truth_table("XOR", device=device)
+    expect_defaults(student, "train_xor_linear", None, x, y, {"lr": 0.1, "seed": 0})
+
+
+@check(
+    "fit_linear",
+    "two steps are two gradient steps of the MSE (steps 0 and 2, lr 0.05)",
+    points=1,
+    hint="take exactly `steps` steps: loop range(steps), one gradient step each",
+)
+def test_fit_linear_two_steps(student, reference, device):
+    phi, y = one_step_data(device)
+    spec = [("w", (3,)), ("b", ())]
+    (w, b), (w2, b2) = [
+        [
+            p.detach().cpu().to(torch.float64)
+            for p in expect_params(
+                student.call("fit_linear", phi, y, steps=s, lr=0.05, seed=4).value,
+                spec,
+                like=phi,
+                case=f"fit_linear(steps={s}, lr=0.05, seed=4)",
+            )
+        ]
+        for s in (0, 2)
+    ]
+    phi64, y64 = phi.cpu(), y.cpu()
+    for _ in range(2):
+        r = phi64 @ w + b - y64
+        w, b = w - 0.05 * (2 / len(y64)) * (phi64.T @ r), b - 0.05 * 2 * r.mean()
+    for name, got, want in (("w", w2, w), ("b", b2, b)):
+        if not same(got, want):
+            fail(
+                f"fit_linear(12 random rows, steps=2, lr=0.05, seed=4): {name} = {got.tolist()}; two "
+                f"gradient steps of mean((Phi @ w + b - y)**2) from the start of steps=0: {want.tolist()}",
+                f"two steps do not give two gradient steps of the MSE for {name}",
+            )
+
+
+@check(
+    "fit_linear",
+    "starts from small weights (steps 0, seeds 4 and 5: every weight below 1 in size)",
+    points=1,
+    hint="draw the start as small weights, e.g. 0.01 * torch.randn(k, generator=g)",
+)
+def test_fit_linear_small_start(student, reference, device):
+    phi, y = one_step_data(device)
+    for seed in (4, 5):
+        case = f"fit_linear(12 random rows, steps=0, seed={seed})"
+        w, _ = expect_params(
+            student.call("fit_linear", phi, y, steps=0, seed=seed).value,
+            [("w", (3,)), ("b", ())],
+            like=phi,
+            case=case,
+        )
+        size = float(w.detach().abs().max())
+        if not size < 1.0:
+            fail(f"{case}: the start has a weight of size {size:.4g}; start from small weights (below 1)",
+                 "the start is not small")  # fmt: skip
+
+
+@check(
+    "fit_linear",
+    "left-out arguments take the signature's defaults (lr=0.1, seed=0; steps 3)",
+    points=1,
+    hint="keep the signature's defaults: def fit_linear(Phi, y, steps=2000, lr=0.1, seed=0)",
+)
+def test_fit_linear_defaults(student, reference, device):
+    phi, y = one_step_data(device)
+    expect_defaults(
+        student, "fit_linear", [("w", (3,)), ("b", ())], phi, y, {"lr": 0.1, "seed": 0}, "12 random rows"
+    )
+
+
 def one_step_data(device: str) -> tuple[torch.Tensor, torch.Tensor]:
     phi = randn((12, 3), seed=seed_for("fit_linear", "one step"), dtype=torch.float64, device=device)
     return phi, randn((12,), seed=seed_for("fit_linear", "one step", "y"), dtype=torch.float64, device=device)

@@ -2,10 +2,12 @@
 
 cosmic-ray (a maintained mutation-testing library, docs/mutation.md) finds every place one of
 its operators applies in `reference/<module>.py` and writes the mutated source; each mutant is
-graded as a submission (the model solutions with that one module mutated) on its topic's
-checks, in worker processes (`jobs`, both cores by default). A mutant is killed when it loses
-any point; one that keeps full marks survives, unless `mutants.toml` beside course.toml lists
-it as equivalent (same behaviour, with a one-line reason), in which case it is left out.
+graded as a submission (the model solutions with that one module mutated) on the exercises of
+its topic that can run the mutated line (dev.mutant_scope), in worker processes (`jobs`, both
+cores by default), each keeping one course and one sandbox zygote for all its mutants. A
+mutant is killed when it loses any point; one that keeps full marks survives, unless
+`mutants.toml` beside course.toml lists it as equivalent (same behaviour, with a one-line
+reason), in which case it is left out.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dlgrade.core.manifest import Course, ManifestError, load_course
+from dlgrade.core.result import GradeResult, Visibility
+from dlgrade.dev.mutant_scope import recording_calls, scope
 
 EQUIVALENTS_FILE = "mutants.toml"
+_PUBLIC_FIRST: tuple[Visibility, ...] = ("public", "hidden")
 
 
 class MutantsError(ManifestError):
@@ -82,19 +87,14 @@ def _changed_line(old: str, new: str) -> tuple[int, str, str]:
 
 
 def given_lines(reference: str, stub: str) -> set[int]:
-    """Lines of the model solution's top-level functions that the stub holds word for word:
-    code students are given, not code they write (a mutant there is graded on nothing)."""
+    """Lines of the model solution's top-level functions and statements (constants, imports)
+    that the stub holds word for word: code students are given, not code they write (a
+    mutant there is graded on nothing: it stands for a student editing what was given)."""
     stub_tree = ast.parse(stub)
-    theirs = {
-        node.name: ast.get_source_segment(stub, node)
-        for node in stub_tree.body
-        if isinstance(node, ast.FunctionDef)
-    }
+    theirs = {ast.get_source_segment(stub, node) for node in stub_tree.body}
     out: set[int] = set()
     for node in ast.parse(reference).body:
-        if isinstance(node, ast.FunctionDef) and theirs.get(node.name) == ast.get_source_segment(
-            reference, node
-        ):
+        if ast.get_source_segment(reference, node) in theirs:
             out.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
     return out
 
@@ -145,20 +145,70 @@ def load_equivalents(course: Course) -> dict[str, str]:
     return entries
 
 
-def _grade_mutant(root: str, mutant: Mutant) -> Verdict:
-    """In a worker process: the model solutions with one module mutated, graded on its topic."""
+_course_cache: dict[str, Course] = {}
+
+
+def _course(root: str) -> Course:
+    """One load of the course per worker process (its sandbox is shared too: course_sandbox)."""
+    if root not in _course_cache:
+        _course_cache[root] = load_course(Path(root))
+    return _course_cache[root]
+
+
+def _submission(course: Course, folder: Path, mutant: Mutant | None) -> None:
+    for module in course.modules:
+        text = (course.reference_dir() / f"{module}.py").read_text(encoding="utf-8")
+        if mutant is not None and module == mutant.module:
+            text = mutant.source
+        (folder / f"{module}.py").write_text(text, encoding="utf-8")
+
+
+def _observed(root: str, topic: str) -> dict[str, frozenset[str]]:
+    """In a worker process: the model solutions graded on `topic`, noting which of the
+    student's functions each exercise's checks call (mutant_scope)."""
     from dlgrade.engine.runner import grade
 
-    course = load_course(Path(root))
+    course = _course(root)
+    with tempfile.TemporaryDirectory(prefix="dlgrade-mutant-") as tmp, recording_calls() as seen:
+        _submission(course, Path(tmp), None)
+        result = grade(course, Path(tmp), [topic])
+    if result.score < result.max_score or result.internal_errors:
+        raise MutantsError(f"the model solutions lose points on {topic}: fix that before mutating")
+    return {e: frozenset(fns) for e, fns in seen.items()}
+
+
+def _lost(result: GradeResult) -> str | None:
+    """The first check that lost a point (checks not run do not count), or None."""
+    for e in result.exercises:
+        for c in e.checks:
+            if c.outcome != "not_run" and (not c.passed or c.score < c.max_score):
+                return f"{e.id}: {c.name}"
+    return "internal error" if result.internal_errors else None
+
+
+def _grade_mutant(root: str, mutant: Mutant, exercises: Sequence[str] = ()) -> Verdict:
+    """In a worker process: the model solutions with one module mutated, graded on
+    `exercises` (default: its whole topic) one at a time, public checks before hidden ones,
+    stopping at the first lost point: any lost point kills, so what is left cannot matter."""
+    from dlgrade.engine.runner import grade
+
+    course = _course(root)
     with tempfile.TemporaryDirectory(prefix="dlgrade-mutant-") as tmp:
         folder = Path(tmp)
-        for module in course.modules:
-            text = (course.reference_dir() / f"{module}.py").read_text(encoding="utf-8")
-            (folder / f"{module}.py").write_text(mutant.source if module == mutant.module else text)
-        result = grade(course, folder, [mutant.topic])
-    caught = [f"{e.id}: {c.name}" for e in result.exercises for c in e.checks if not c.passed]
-    killed = result.score < result.max_score or bool(result.internal_errors)
-    return Verdict(mutant, killed, caught[0] if caught else "full marks")
+        _submission(course, folder, mutant)
+        for name in exercises or [mutant.topic]:
+            for visibility in _PUBLIC_FIRST:
+                caught = _lost(grade(course, folder, [name], visibility=visibility))
+                if caught is not None:
+                    return Verdict(mutant, True, caught)
+    return Verdict(mutant, False, "full marks")
+
+
+def graded_on(course: Course, mutant: Mutant, observed: dict[str, frozenset[str]]) -> list[str]:
+    """The exercises of the mutant's topic that can tell it from the model solution."""
+    mine = [e.id for e in course.select([mutant.topic]) if e.module == mutant.module]
+    source = (course.reference_dir() / f"{mutant.module}.py").read_text(encoding="utf-8")
+    return scope(source, mutant.line, mine, observed)
 
 
 def sample(mutants: Sequence[Mutant], n: int | None, seed: int = 0) -> list[Mutant]:
@@ -185,7 +235,11 @@ def run(
     verdicts: dict[Mutant, Verdict] = {}
     context = multiprocessing.get_context("spawn")  # no fork of a process holding torch's threads
     with concurrent.futures.ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context) as pool:
-        futures = [pool.submit(_grade_mutant, str(course.root), m) for m in graded]
+        root, wanted = str(course.root), sorted({m.topic for m in graded}, key=list(topics).index)
+        observed: dict[str, frozenset[str]] = {}
+        for calls in pool.map(_observed, [root] * len(wanted), wanted):
+            observed.update(calls)
+        futures = [pool.submit(_grade_mutant, root, m, graded_on(course, m, observed)) for m in graded]
         for future in concurrent.futures.as_completed(futures):
             verdict = future.result()
             verdicts[verdict.mutant] = verdict
