@@ -29,6 +29,7 @@ from dlgrade.core.result import (
 )
 from dlgrade.engine import integrity
 from dlgrade.engine.inputs_check import add_inputs_checks
+from dlgrade.engine.lanes import run_in_lanes
 from dlgrade.engine.plugin import GraderPlugin
 from dlgrade.engine.session import CheckRecord, GradingSession, course_sandbox, open_session
 from dlgrade.intake.submission import resolve_submission
@@ -83,13 +84,15 @@ def grade(
     device: str = "cpu",
     visibility: Visibility | None = None,
     containment: policy.Mode | None = None,
+    lanes: int = 1,
 ) -> GradeResult:
     """Grade the exercise modules in `folder` against `course`'s graders.
 
     `visibility` ("public" or "hidden") runs only those checks; the others are reported as
     not run, with their usual points, so scores stay on the same scale as a full run.
     `containment` ("require" or "warn", default from the environment: dlgrade.sandbox.policy)
-    says what to do where the kernel cannot contain the workers.
+    says what to do where the kernel cannot contain the workers. `lanes` > 1 grades the
+    exercises in that many parallel processes (engine.lanes; the result is the serial one).
     """
     started = time.perf_counter()
     selected = course.select(list(names))
@@ -103,7 +106,7 @@ def grade(
     session = open_session(course, folder, selected, sandbox=box, device=device, visibility=visibility)
     _freeze_imports()
     try:
-        run_checks(session)
+        run_in_lanes(session, lanes, run_checks, EngineError)
     finally:
         box.deadline = None
         session.close()

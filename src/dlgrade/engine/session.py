@@ -20,6 +20,7 @@ from dlgrade.core.calls import StudentError
 from dlgrade.core.declare import HINT_KINDS_DEFAULT
 from dlgrade.core.manifest import Course, Exercise
 from dlgrade.core.result import Outcome
+from dlgrade.engine.claims import Claims
 from dlgrade.engine.devices import usable_device
 from dlgrade.engine.exercise_sandbox import ExerciseSandbox
 from dlgrade.engine.inputs import InputsLedger
@@ -80,6 +81,7 @@ class GradingSession:
     secret: str | None = None  # the course secret: hidden checks' key, fresh draws' (fresh_secret)
     unsalted: bool = False  # a hidden check ran without a secret
     ledgers: dict[str, InputsLedger] = field(default_factory=dict)  # what calls did to inputs (engine.inputs)
+    claims: Claims | None = None  # graded in lanes: which lane grades which exercise (engine.lanes)
     _opened: set[str] = field(default_factory=set)
 
     def answer_source(self) -> AnswerSource:
@@ -125,6 +127,8 @@ class GradingSession:
         for later in self.run_order[self.run_order.index(exercise_id) + 1 :]:
             if later in self._opened or later in self.blocked:
                 continue
+            if self.claims is not None and not self.claims.take(later):
+                continue  # another lane grades it
             e = self.course.exercise(later)
             if e.module not in self.import_failures:
                 # Only a head start: if the sandbox broke or the submission's deadline passed,
