@@ -48,7 +48,7 @@ def run_in_lanes(
                 os.close(readable)
                 _lane(session, box, claims, lane, writable, run)
             os.close(writable)
-            forget_link(box)
+            forget(box)  # the lane's process owns its link
             children.append((pid, readable))
         run(session)
         reports = []
@@ -62,11 +62,6 @@ def run_in_lanes(
             _collect(pid, readable, error, quiet=True)
     for lane, report in enumerate(reports, start=1):
         _merge(session, claims, lane, report, error)
-
-
-def forget_link(box: LaneSandbox) -> None:
-    """This process's copy of a lane's link: the lane's process owns it."""
-    forget(box)
 
 
 def _lane(

@@ -3,8 +3,12 @@
 `grade` grades a submission's exercises in parallel lanes (engine.lanes): each lane is a
 process of its own with a zygote of its own. A lane's zygote is forked from the first one (the
 `lane` operation), so it starts with torch imported, the guards installed and the kernel plan
-made, in milliseconds; its workers are forked, confined and reaped exactly as the first
-zygote's are. It dies with the first zygote.
+made; its workers are forked, confined and reaped exactly as the first zygote's are. It dies
+with the first zygote.
+
+Asking for one does not wait: the request waits in the first zygote's link until it is ready,
+its answer is read with the next ones, and the lane's own process reads the lane zygote's
+hello (what `Sandbox` reads from a zygote it started) when it first needs a worker.
 """
 
 from __future__ import annotations
@@ -13,31 +17,46 @@ import contextlib
 import os
 import signal
 import socket
+import time
 
 from dlgrade.sandbox import wire
-from dlgrade.sandbox.pool import Sandbox, SandboxBroken, SandboxError
+from dlgrade.sandbox.pool import START_TIMEOUT, Sandbox, SandboxBroken, SandboxError
 
 
 class LaneSandbox(Sandbox):
-    """A Sandbox whose zygote was forked from another's: it starts nothing and waits for nothing."""
+    """A Sandbox whose zygote is forked from another's: it starts no process of its own."""
 
-    def __init__(self, first: Sandbox, ctl: socket.socket, pid: int) -> None:
+    def __init__(self, first: Sandbox, ctl: socket.socket) -> None:
         super().__init__(first.guard_patterns, confine=first.confine, audit=first.audit)
-        self._ctl, self._ready, self.lane_pid = ctl, True, pid
-        self.installed_guards = list(first.installed_guards)
-        self._assessed = dict(first._assessed)
-        self.isolation = dict(first._assessed)
-        self.read_roots = list(first.read_roots)
+        self._ctl = ctl
+        self.lane_pid = 0
 
     def start(self) -> None:
         if self._ctl is None:
             raise SandboxBroken(self.broken or "a lane's sandbox cannot be restarted")
 
+    def _ensure_ready(self) -> socket.socket:
+        self.start()
+        assert self._ctl is not None
+        if not self._ready:
+            try:
+                hello, _ = wire.recv_json(self._ctl, time.monotonic() + START_TIMEOUT)
+            except (wire.WireClosed, wire.WireTimeout) as exc:
+                raise SandboxError(f"a lane's sandbox did not start ({exc})") from None
+            self.lane_pid = int(hello["pid"])
+            self.installed_guards = list(hello.get("guards", []))
+            self._assessed = dict(hello.get("isolation", {}))
+            self.isolation = dict(self._assessed)
+            self.read_roots = [str(r) for r in hello.get("read", [])]
+            self._ready = True
+        return self._ctl
+
     def mark_broken(self, reason: str) -> None:
         if not self.broken:
             self.broken = reason
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.lane_pid, signal.SIGKILL)
+        if self.lane_pid:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.lane_pid, signal.SIGKILL)
 
     def close(self) -> None:
         """Close the link: the lane's zygote kills its workers, removes their folders and leaves."""
@@ -49,26 +68,33 @@ class LaneSandbox(Sandbox):
                 self._ctl = None
 
 
+class _LaneAnswer:
+    """The first zygote's answer to a `lane` request, read with its other answers."""
+
+    _pid: int | None = None
+
+
 def open_lane(first: Sandbox) -> LaneSandbox:
-    """Ask `first`'s zygote (started and ready) for a lane's zygote; return its sandbox."""
+    """Ask `first`'s zygote for a lane's zygote, without waiting; return the lane's sandbox."""
+    first.start()
     ours, theirs = socket.socketpair()
-    with first._lock:
-        ctl = first._ensure_ready()
-        try:
-            first._settle()
-            wire.send_json(ctl, {"op": "lane"}, fds=(theirs.fileno(),))
-            reply, _ = wire.recv_json(ctl, first._reply_deadline())
-        except (wire.WireClosed, wire.WireTimeout, OSError) as exc:
-            ours.close()
-            raise SandboxError(f"the sandbox could not start a lane ({type(exc).__name__})") from None
-        finally:
-            theirs.close()
-    return LaneSandbox(first, ours, int(reply["pid"]))
+    try:
+        with first._lock:
+            if first._ctl is None or first.broken:
+                raise SandboxBroken(first.broken or "the sandbox is closed")
+            wire.send_json(first._ctl, {"op": "lane"}, fds=(theirs.fileno(),))
+            first._unanswered.append(_LaneAnswer())  # type: ignore[arg-type] # only its pid is read
+    except OSError as exc:
+        ours.close()
+        raise SandboxError(f"the sandbox could not start a lane ({type(exc).__name__})") from None
+    finally:
+        theirs.close()
+    return LaneSandbox(first, ours)
 
 
 def forget(box: Sandbox) -> None:
-    """In a forked process: drop this process's copy of `box`'s link and workers' links, leaving
-    the zygote and its workers to the process that owns them."""
+    """In a forked process: drop this process's copy of `box`'s link, leaving the zygote and
+    its workers to the process that owns them."""
     box._spares.clear()
     box._unanswered.clear()
     if box._ctl is not None:
