@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import io
 import json
 import os
 import signal
@@ -24,7 +25,7 @@ from typing import Any
 from dlgrade.engine.claims import Claims
 from dlgrade.engine.session import CheckRecord, GradingSession
 from dlgrade.sandbox.lane import LaneSandbox, forget, open_lane
-from dlgrade.sandbox.pool import SandboxBroken, SandboxError
+from dlgrade.sandbox.pool import Sandbox, SandboxBroken, SandboxError
 
 
 def run_in_lanes(
@@ -41,7 +42,7 @@ def run_in_lanes(
     try:
         for lane in range(1, lanes):
             box = open_lane(session.sandbox)
-            box.admission, box.deadline = session.sandbox.admission, session.sandbox.deadline
+            box.admission, box.deadline = _quiet(session.sandbox.admission), session.sandbox.deadline
             readable, writable = os.pipe()
             pid = os.fork()
             if pid == 0:  # pragma: no cover - the lane's process (measured through its results)
@@ -96,6 +97,19 @@ def _lane(
         code = 0
     finally:
         os._exit(code)
+
+
+def _quiet(admission: Callable[[Sandbox], None] | None) -> Callable[[Sandbox], None] | None:
+    """A lane's admission: it refuses what lane 0's refuses; lane 0 alone says a warning."""
+    if admission is None:
+        return None
+    first = admission
+
+    def quiet(box: Sandbox) -> None:
+        with contextlib.redirect_stderr(io.StringIO()):
+            first(box)
+
+    return quiet
 
 
 def _die_with_parent() -> None:
