@@ -73,7 +73,6 @@ def emit(result: object, fmt: str, output: Path | None) -> None:
     from dlgrade.core.atomic import write_atomic
     from dlgrade.core.result import GradeResult
     from dlgrade.report import FORMATS
-    from dlgrade.report.table import render_table
 
     assert isinstance(result, GradeResult)
     if output is not None:
@@ -82,4 +81,6 @@ def emit(result: object, fmt: str, output: Path | None) -> None:
     if output is None and fmt != "table":
         click.echo(FORMATS[fmt](result), nl=False)
     else:
+        from dlgrade.report.table import render_table  # rich: only where a table is shown
+
         click.echo(render_table(result, color=sys.stdout.isatty()), nl=False)

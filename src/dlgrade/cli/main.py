@@ -23,6 +23,7 @@ from dlgrade.cli.options import (
     device_option,
     fail_under_option,
     format_option,
+    lanes_option,
     output_option,
     submission_option,
 )
@@ -46,6 +47,7 @@ def main() -> None:
 @output_option
 @fail_under_option
 @device_option
+@lanes_option
 @containment_option("warn")
 @click.option(
     "--plots",
@@ -62,13 +64,16 @@ def check_command(
     output: Path | None,
     fail_under: float | None,
     device: str,
+    lanes: int | None,
     plots: Path | None,
 ) -> None:
     """Grade exercises (the default: `grade [NAMES]...` runs this)."""
+    from dlgrade.engine.claims import usable_cores
     from dlgrade.loop.grading import grade_submission
 
     with domain_errors():
-        result = grade_submission(here_course(), submission, names, device=device)
+        lanes = lanes or usable_cores()
+        result = grade_submission(here_course(), submission, names, device=device, lanes=lanes)
         emit(result, fmt, output)
         if plots is not None:
             draw_plots(here_course(), submission, names, plots)

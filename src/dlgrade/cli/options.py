@@ -94,3 +94,16 @@ def containment_option(default: str) -> Callable[[F], F]:
         )(f)
 
     return decorate
+
+
+def lanes_option(f: F) -> F:
+    return click.option(
+        "--lanes",
+        "lanes",
+        type=click.IntRange(min=1),
+        default=None,
+        envvar="DLGRADE_LANES",
+        show_envvar=True,
+        help="Exercises graded at once, each in its own worker, the result identical to one "
+        "at a time. [default: the cores this process may use]",
+    )(f)

@@ -14,9 +14,10 @@ from dlgrade.core.manifest import MANIFEST_NAME, Course
 
 
 def course_files(course: Course) -> list[Path]:
-    """The manifest, the graders and the model solutions (every .py below their folders)."""
+    """The manifest, the graders, the model solutions and the known mistakes (every .py below
+    their folders)."""
     files = [course.root / MANIFEST_NAME]
-    for folder in (course.graders_dir(), course.reference_dir()):
+    for folder in (course.graders_dir(), course.reference_dir(), course.mistakes_dir()):
         if folder.is_dir():
             files.extend(sorted(p for p in folder.rglob("*.py") if "__pycache__" not in p.parts))
     return files

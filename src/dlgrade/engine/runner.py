@@ -30,6 +30,7 @@ from dlgrade.core.result import (
 )
 from dlgrade.engine import integrity
 from dlgrade.engine.inputs_check import add_inputs_checks
+from dlgrade.engine.lanes import run_in_lanes
 from dlgrade.engine.plugin import GraderPlugin
 from dlgrade.engine.session import CheckRecord, GradingSession, course_sandbox, open_session
 from dlgrade.intake.submission import resolve_submission
@@ -43,27 +44,12 @@ DEADLINE_FACTOR = 3.0
 _INI = Path(__file__).with_name("grading.ini")
 # pytest plugins grading has no use for; several cost time on every run (the terminal
 # reporter, logging capture, gc.collect() from the unraisable-exception check).
-_UNUSED_PLUGINS = (
-    "terminal",
-    "cacheprovider",
-    "stepwise",
-    "logging",
-    "unraisableexception",
-    "threadexception",
-    "faulthandler",
-    "pastebin",
-    "junitxml",
-    "doctest",
-    "setuponly",
-    "setupplan",
-    "warnings",
-    "legacypath",
-    "tmpdir",
-    "debugging",
-    "unittest",
-    "subtests",
-    "recwarn",
+_PLUGIN_NAMES = (
+    "terminal cacheprovider stepwise logging unraisableexception threadexception faulthandler "
+    "pastebin junitxml doctest setuponly setupplan warnings legacypath tmpdir debugging "
+    "unittest subtests recwarn"
 )
+_UNUSED_PLUGINS = tuple(_PLUGIN_NAMES.split())
 
 
 class EngineError(RuntimeError):
@@ -85,6 +71,7 @@ def grade(
     visibility: Visibility | None = None,
     containment: policy.Mode | None = None,
     revealed: dict[str, dict[str, str]] | None = None,
+    lanes: int = 1,
 ) -> GradeResult:
     """Grade the exercise modules in `folder` against `course`'s graders.
 
@@ -92,21 +79,25 @@ def grade(
     not run, with their usual points, so scores stay on the same scale as a full run.
     `containment` ("require" or "warn", default from the environment: dlgrade.sandbox.policy)
     says what to do where the kernel cannot contain the workers. `revealed` receives the hidden
-    checks' full messages, which the result withholds (GradingSession.hidden_messages).
+    checks' full messages, which the result withholds (GradingSession.hidden_messages). `lanes`
+    > 1 grades the exercises in that many parallel processes (engine.lanes; the result is the
+    serial one).
     """
     started = time.perf_counter()
     selected = course.select(list(names))
     box = sandbox if sandbox is not None else course_sandbox(course)
     box.start()
-    # the answers, and the secret that keys hidden and fresh draws: never readable by a worker
-    private = [str(course.reference_dir()), str(course.graders_dir()), str(secret.default_path(course.root))]
+    # the answers, the known mistakes, and the secret that keys hidden and fresh draws: never
+    # readable by a worker
+    private = [str(p) for p in (course.reference_dir(), course.graders_dir(), course.mistakes_dir())]
+    private.append(str(secret.default_path(course.root)))
     box.admission = lambda b: policy.enforce(b, private, containment)
     box.deadline = time.monotonic() + DEADLINE_BASE_S + DEADLINE_FACTOR * sum(e.time_limit for e in selected)
     before = integrity.digests(course)
     session = open_session(course, folder, selected, sandbox=box, device=device, visibility=visibility)
     _freeze_imports()
     try:
-        run_checks(session)
+        run_in_lanes(session, lanes, run_checks, EngineError)
     finally:
         box.deadline = None
         session.close()

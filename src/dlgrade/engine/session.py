@@ -21,6 +21,7 @@ from dlgrade.core.declare import HINT_KINDS_DEFAULT
 from dlgrade.core.manifest import Course, Exercise
 from dlgrade.core.mistakes import Mistake
 from dlgrade.core.result import Outcome
+from dlgrade.engine.claims import Claims
 from dlgrade.engine.devices import usable_device
 from dlgrade.engine.diagnosis import Failures, diagnose
 from dlgrade.engine.exercise_sandbox import ExerciseSandbox
@@ -83,6 +84,8 @@ class GradingSession:
     unsalted: bool = False  # a hidden check ran without a secret
     ledgers: dict[str, InputsLedger] = field(default_factory=dict)  # what calls did to inputs (engine.inputs)
     failures: Failures = field(default_factory=Failures)  # failing checks' calls (engine.diagnosis)
+    claims: Claims | None = None  # graded in lanes: which lane grades which exercise (engine.lanes)
+    diagnosed: dict[str, Mistake | None] = field(default_factory=dict)  # by the lane that graded it
     _opened: set[str] = field(default_factory=set)
 
     def answer_source(self) -> AnswerSource:
@@ -101,6 +104,8 @@ class GradingSession:
     def mistake(self, exercise_id: str) -> Mistake | None:
         """The known mistake that explains every failing case of the exercise, if one does
         (engine.diagnosis); never in a bundle or a release's run (no model solutions there)."""
+        if exercise_id in self.diagnosed:
+            return self.diagnosed[exercise_id]
         loader = self.answer_source().loader
         folder = loader.folder if loader is not None else None
         return diagnose(self.course, exercise_id, self.failures.failing(exercise_id), folder)
@@ -135,6 +140,8 @@ class GradingSession:
         for later in self.run_order[self.run_order.index(exercise_id) + 1 :]:
             if later in self._opened or later in self.blocked:
                 continue
+            if self.claims is not None and not self.claims.take(later):
+                continue  # another lane grades it
             e = self.course.exercise(later)
             if e.module not in self.import_failures:
                 # Only a head start: if the sandbox broke or the submission's deadline passed,

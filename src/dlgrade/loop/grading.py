@@ -12,12 +12,19 @@ from dlgrade.intake.submission import open_submission
 
 
 def grade_submission(
-    course: Course, submission: str | None = None, names: Sequence[str] = (), *, device: str = "cpu"
+    course: Course,
+    submission: str | None = None,
+    names: Sequence[str] = (),
+    *,
+    device: str = "cpu",
+    lanes: int = 1,
 ) -> GradeResult:
     """Grade one submission (None: the course's exercises/; 'reference'; a folder; a zip; a notebook).
 
     A notebook (alone, or in a zip of notebooks) is graded on the exercises it defines, as
-    `%grade` with no names is in Jupyter; name exercises to grade others too.
+    `%grade` with no names is in Jupyter; name exercises to grade others too. `lanes` > 1
+    grades exercises in parallel processes forked from this one (engine.lanes): only for a
+    process that has not run torch yet (the `grade` command), never a notebook's kernel.
     The sandbox's zygote starts before this process imports torch, so both imports overlap.
     Grading the course's own exercises/ is the student's loop: the result records the hint
     tiers opened, and each exercise's result is remembered in .dlgrade/ for `grade list`.
@@ -29,7 +36,7 @@ def grade_submission(
         box = course_sandbox(course)
         from dlgrade.engine.runner import grade  # imports torch and pytest
 
-        result = grade(course, sub.folder, names, label=sub.label, sandbox=box, device=device)
+        result = grade(course, sub.folder, names, label=sub.label, sandbox=box, device=device, lanes=lanes)
         if sub.places:  # a notebook's: messages name its cells, not the module made of them
             from dlgrade.intake.cell_places import relocated
 

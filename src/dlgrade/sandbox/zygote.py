@@ -30,6 +30,7 @@ from dlgrade.sandbox import janitor, preload, wire, workspace
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
+_HELLO: dict[str, Any] = {}  # what the grader is told once ready (a lane's zygote says it too)
 
 
 def _libc() -> Any:
@@ -67,7 +68,8 @@ def main(argv: list[str]) -> int:
     if plan.drop_to is not None and plan.drop_to[0] != 0:
         os.chmod(workroot, 0o711)  # workers change to another uid: they must reach their folders
     hello = {"kind": "ready", "pid": os.getpid(), "guards": installed, "read": list(plan.read)}
-    wire.send_json(ctl, {**hello, "isolation": kernel.assess(plan).to_dict()})
+    _HELLO.update(hello, isolation=kernel.assess(plan).to_dict())
+    wire.send_json(ctl, _HELLO)
     live: set[int] = set()
     statuses: dict[int, int] = {}
     try:
@@ -82,6 +84,29 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def _lane(ctl: socket.socket, given: dict[str, Any], libc: Any, worker: Any) -> None:
+    """A lane's zygote (forked from this one for a grading lane, engine.lanes): the same
+    imports, guards and plan, its own link, its own workers; when the link closes it kills
+    them and removes their folders (the first zygote's janitor removes the rest)."""
+    os.setpgid(0, 0)
+    if libc is not None:
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 1)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # dies with the first zygote
+    live: set[int] = set()
+    statuses: dict[int, int] = {}
+    spawned: set[int] = set()
+    try:
+        wire.send_json(ctl, {**_HELLO, "pid": os.getpid()})
+        _serve(ctl, live, statuses, given, libc, worker, spawned)
+    finally:
+        for pid in list(live):
+            _kill_group(pid)
+        live.clear()
+        _sweep(live, statuses)
+        for pid in spawned:
+            _remove(given, pid)
+
+
 def _serve(
     ctl: socket.socket,
     live: set[int],
@@ -89,8 +114,10 @@ def _serve(
     given: dict[str, Any],
     libc: Any,
     worker: Any,
+    spawned: set[int] | None = None,
 ) -> None:
     dying: set[int] = set()  # released workers: killed, not yet reaped
+    lanes: set[int] = set()  # lanes' zygotes: live until they leave on their own
 
     def bury() -> None:
         _collect(statuses)
@@ -98,6 +125,10 @@ def _serve(
             dying.discard(pid)
             statuses.pop(pid)
             _remove(given, pid)
+        for pid in [p for p in lanes if p in statuses]:
+            lanes.discard(pid)
+            live.discard(pid)
+            statuses.pop(pid)
 
     while True:
         ready, _, _ = select.select([ctl], [], [], 0.5)
@@ -117,6 +148,22 @@ def _serve(
                 worker.serve(socket.socket(fileno=fds[0]), {**msg, **given}, libc)
             os.close(fds[0])
             live.add(pid)
+            if spawned is not None:
+                spawned.add(pid)
+            wire.send_json(ctl, {"pid": pid})
+        elif msg.get("op") == "lane" and len(fds) == 1 and spawned is None:
+            pid = os.fork()
+            if pid == 0:
+                ctl.close()
+                code = 70
+                try:
+                    _lane(socket.socket(fileno=fds[0]), given, libc, worker)
+                    code = 0
+                finally:
+                    os._exit(code)
+            os.close(fds[0])
+            live.add(pid)
+            lanes.add(pid)
             wire.send_json(ctl, {"pid": pid})
         elif msg.get("op") == "release":
             # A worker the grader is done with: kill it and any stray, reap later, answer nothing,

@@ -1,0 +1,60 @@
+"""What `grade` imports for commands that grade nothing: never torch, pytest or numpy.
+
+A structural test (which modules are loaded), not a timing one: `grade --help`, `grade list`
+and `grade hint` answer in the time Python and click take, with no heavy import to pay.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.courses import course_copy
+
+PROBE = """
+import json, sys
+from dlgrade.cli.main import main
+out, args = sys.argv[1], sys.argv[2:]
+try:
+    main(args, prog_name="grade")
+except SystemExit as exc:
+    code = exc.code
+with open(out, "w") as f:
+    json.dump({"code": code, "modules": sorted(sys.modules)}, f)
+"""
+HEAVY = ("torch", "pytest", "numpy", "dlgrade.engine.runner", "dlgrade.kit")
+
+
+@pytest.mark.parametrize(
+    ("args", "also_not"),
+    [
+        (["--help"], ("rich", "xml.etree.ElementTree")),
+        (["--version"], ("rich",)),
+        (["list"], ()),
+        (["hint", "logsumexp"], ("rich",)),
+        (["batch", "--help"], ("rich",)),
+    ],
+)
+def test_commands_that_grade_nothing_import_no_torch(
+    tmp_path: Path, args: list[str], also_not: tuple[str, ...]
+) -> None:
+    folder = course_copy(tmp_path)
+    out = tmp_path / "modules.json"
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, str(out), *args],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+    found = json.loads(out.read_text())
+    assert found["code"] in (0, None), proc.stderr[-2000:]
+    loaded = set(found["modules"])
+    assert "dlgrade.cli.main" in loaded  # the probe ran the real CLI
+    for name in (*HEAVY, *also_not):
+        assert name not in loaded, f"grade {' '.join(args)} imported {name}"
