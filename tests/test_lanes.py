@@ -51,9 +51,10 @@ def spatial_mean(x):
 
 
 def mixed(course: Course, dest: Path) -> Path:
-    """Model solutions, one known-wrong stability file, xor's stubs, a crashing tensors."""
+    """Model solutions, two named known mistakes in stability, xor's stubs, a crashing tensors."""
     folder = reference_copy(course, dest)
     append(course, folder / "stability.py", variant("stability", "keepdim_ignored").path)
+    append(course, folder / "stability.py", variant("stability", "max_wrong_dim").path)
     shutil.copy(course.root / "exercises" / "xor.py", folder / "xor.py")
     (folder / "tensors.py").write_text("import torch\n\ndef nchw_to_nhwc(x):\n    return 1 / 0\n")
     return folder
@@ -85,6 +86,8 @@ def test_two_lanes_give_the_serial_result_byte_for_byte(course: Course, tmp_path
     serial = without_duration(graded(folder, 1, *TOPICS))
     statuses = {e["status"] for e in json.loads(serial)["exercises"]}
     assert {"passed", "partial", "not_started", "error"} <= statuses, statuses
+    named = {e["id"]: e.get("mistake", {}).get("name") for e in json.loads(serial)["exercises"]}
+    assert named["logsumexp"] and named["stable_softmax"], named  # one per lane when alternated
     assert without_duration(graded(folder, 2, *TOPICS)) == serial
     # every other exercise certainly graded in the second lane, by its own zygote's workers
     assert without_duration(graded(folder, 2, *TOPICS, driver=ALTERNATE)) == serial
