@@ -296,7 +296,12 @@ def test_an_interrupted_batch_leaves_the_old_gradebook(course: Course, tmp_path,
     watchdog.cancel()
     assert seen and "a_broken: rejected" in seen[-1], "".join(seen)
     proc.send_signal(signal.SIGINT)
-    rest = proc.communicate(timeout=120)[1]
+    try:
+        rest = proc.communicate(timeout=120)[1]
+    except subprocess.TimeoutExpired:  # say what the batch's processes were doing, then fail
+        tree = subprocess.run(["ps", "-eo", "pid,ppid,stat,wchan:32,args"], capture_output=True, text=True)
+        proc.kill()
+        raise AssertionError(f"no exit 120 s after SIGINT; processes:\n{tree.stdout}") from None
     assert proc.returncode == 130, rest
     assert "no gradebook written" in rest
     assert old.read_text() == "id,status\nprevious,graded\n"

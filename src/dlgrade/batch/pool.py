@@ -205,8 +205,12 @@ def grade_all(
         while any(s.entry is not None for s in pool.slots):
             pool.step(on_row)
     except BaseException:  # interrupted (or PoolError): stop at once, grading nothing further
+        for slot in pool.slots:  # every process is sent SIGKILL before any is waited for
+            if slot.proc.is_alive():
+                slot.proc.kill()
         for slot in pool.slots:
-            slot.kill()
+            slot.proc.join(10)
+            slot.conn.close()
         raise
     for slot in pool.slots:
         slot.stop()
