@@ -43,28 +43,41 @@ class Roster:
         return cls(columns, students)
 
 
-def read_roster(path: Path) -> Roster:
-    """Read a roster CSV (UTF-8, a BOM allowed, as spreadsheets write it)."""
+def read_keyed_csv(
+    path: Path, what: str, needs: tuple[str, ...], missing: str, error: type[ValueError]
+) -> tuple[list[str], dict[str, tuple[int, list[str]]]]:
+    """A CSV (UTF-8, a BOM allowed, as spreadsheets write it) keyed by its `id` column: its header
+    (stripped) and each id's line number and row. `needs` are the columns the header must have (lower case;
+    `missing` says so); every error is one line of type `error` that starts with `what`."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
             rows = list(csv.reader(f))
     except FileNotFoundError:
-        raise RosterError(f"--roster {path}: no such file") from None
+        raise error(f"{what}: no such file") from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise RosterError(f"--roster {path}: not a readable CSV ({exc})") from None
-    if not rows or ID not in [h.strip().lower() for h in rows[0]]:
-        raise RosterError(f"--roster {path}: the header needs an 'id' column (the submission id)")
-    header = [h.strip() for h in rows[0]]
+        raise error(f"{what}: not a readable CSV ({exc})") from None
+    header = [h.strip() for h in rows[0]] if rows else []
+    if not all(n in [h.lower() for h in header] for n in needs):
+        raise error(f"{what}: {missing}")
     at = [h.lower() for h in header].index(ID)
-    columns = tuple(h for i, h in enumerate(header) if i != at)
-    students: dict[str, tuple[str, ...]] = {}
+    keyed: dict[str, tuple[int, list[str]]] = {}
     for n, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            raise RosterError(f"--roster {path}: line {n} has {len(row)} fields, the header {len(header)}")
+            raise error(f"{what}: line {n} has {len(row)} fields, the header {len(header)}")
         sid = row[at].strip()
-        if sid in students:
-            raise RosterError(f"--roster {path}: id {sid!r} appears twice (line {n})")
-        students[sid] = tuple(c.strip() for i, c in enumerate(row) if i != at)
+        if sid in keyed:
+            raise error(f"{what}: id {sid!r} appears twice (line {n})")
+        keyed[sid] = (n, row)
+    return header, keyed
+
+
+def read_roster(path: Path) -> Roster:
+    """Read a roster CSV (UTF-8, a BOM allowed, as spreadsheets write it)."""
+    needs = "the header needs an 'id' column (the submission id)"
+    header, keyed = read_keyed_csv(path, f"--roster {path}", (ID,), needs, RosterError)
+    at = [h.lower() for h in header].index(ID)
+    columns = tuple(h for i, h in enumerate(header) if i != at)
+    students = {sid: tuple(c.strip() for i, c in enumerate(r) if i != at) for sid, (_, r) in keyed.items()}
     return Roster(columns, students)

@@ -8,14 +8,13 @@ needs a time zone; a submission that a file or column leaves without a time is a
 
 from __future__ import annotations
 
-import csv
 import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 from dlgrade.batch.deadline import DeadlineError, parse_time
 from dlgrade.batch.entries import Entry
-from dlgrade.batch.roster import Roster
+from dlgrade.batch.roster import Roster, read_keyed_csv
 
 COLUMN = "submitted_at"
 
@@ -23,28 +22,10 @@ COLUMN = "submitted_at"
 def read_times(path: Path) -> dict[str, datetime]:
     """`--submitted-at FILE`: a CSV (UTF-8, a BOM allowed) with `id` and `submitted_at` columns."""
     what = f"--submitted-at {path}"
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            rows = list(csv.reader(f))
-    except FileNotFoundError:
-        raise DeadlineError(f"{what}: no such file") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise DeadlineError(f"{what}: not a readable CSV ({exc})") from None
-    header = [h.strip().lower() for h in rows[0]] if rows else []
-    if "id" not in header or COLUMN not in header:
-        raise DeadlineError(f"{what}: the header needs an 'id' and a '{COLUMN}' column")
-    at, when = header.index("id"), header.index(COLUMN)
-    times: dict[str, datetime] = {}
-    for n, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            raise DeadlineError(f"{what}: line {n} has {len(row)} fields, the header {len(header)}")
-        sid = row[at].strip()
-        if sid in times:
-            raise DeadlineError(f"{what}: id {sid!r} appears twice (line {n})")
-        times[sid] = parse_time(row[when], f"{what} line {n}")
-    return times
+    needs = f"the header needs an 'id' and a '{COLUMN}' column"
+    header, keyed = read_keyed_csv(path, what, ("id", COLUMN), needs, DeadlineError)
+    when = [h.lower() for h in header].index(COLUMN)
+    return {sid: parse_time(row[when], f"{what} line {n}") for sid, (n, row) in keyed.items()}
 
 
 def file_time(path: Path) -> datetime:
