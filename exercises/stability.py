@@ -9,7 +9,8 @@ methods, torch.special / torch.nn.functional softmax variants, nn.Softmax, scipy
 softmax in disguise: cross_entropy / nll_loss (and nn.CrossEntropyLoss / NLLLoss),
 torch.logaddexp, torch.distributions' categorical distributions.
 Inputs are float32 or float64 tensors (both are graded); results keep the input's dtype and
-device, and no function changes its input in place.
+device, and no function changes its input in place. Arguments left out take the signature's
+defaults (dim=-1: the last dim).
 Run `grade stability` to check your work.
 """
 

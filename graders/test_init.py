@@ -499,7 +499,11 @@ def down(x: torch.Tensor, ws: list[torch.Tensor], d: torch.Tensor, how: str = "r
         x = torch.relu(zs[-1])
     out = [d.double().var()]
     for z, w, inp in zip(reversed(zs), reversed(ws), reversed(below), strict=True):
-        mask = {"unmasked": torch.ones_like(z), "layer below": (inp > 0).float()}.get(how, (z > 0).float())
+        mask = {
+            "unmasked": torch.ones_like(z),
+            "layer below": (inp > 0).float(),
+            "z >= 0": (z >= 0).float(),
+        }.get(how, (z > 0).float())
         d = (d * mask) @ (w if how == "W, not W.T" else w.T)
         out.append(d.double().var())
     return torch.stack(out)
@@ -509,6 +513,7 @@ MISTAKES = {
     "unmasked": "d not masked by ReLU's derivative (z > 0)",
     "W, not W.T": "d @ W instead of d @ W.T",
     "layer below": "the mask taken from the layer's input (the layer below) instead of its own z",
+    "z >= 0": "the mask z >= 0 (ReLU's derivative taken as 1 at z = 0, where it is 0)",
 }
 
 
@@ -631,6 +636,8 @@ def test_gradient_exact(student, reference, device):
             ("xavier_uniform", {"depth": 2, "width": 80, "n": 150, "seed": 5}),
             ("xavier_normal", {"depth": 3, "seed": 2}),
             ("random_0.01", {"depth": 4}),
+            # width 3: a row of x all zero after a ReLU gives z exactly 0 in the next layer
+            ("he_normal", {"depth": 3, "width": 3, "n": 1000}),
         ],
         "gradient_variances",
     )

@@ -97,6 +97,16 @@ def hidden_random(name: str, device: str) -> list[Case]:
     return list(random_cases(f"{name}/hidden", 10, device=device, scale=60.0, max_dims=5))
 
 
+def left_out(name: str, device: str) -> list[Case]:
+    """3-d inputs of three different sizes, called with `dim` (and `keepdim`) left out: the
+    signature's defaults (the last dim, no keepdim) give another shape than any other dim."""
+    cases = []
+    for dtype in FLOAT_DTYPES:
+        x = randn((2, 3, 4), seed=seed_for(name, "defaults", dtype), dtype=dtype, device=device)
+        cases.append(Case(label(x, "dim left out (the default, -1)"), (x,), {}))
+    return cases
+
+
 # --- logsumexp ---------------------------------------------------------------------------
 
 
@@ -168,6 +178,16 @@ def test_logsumexp_gradient(student, reference, device):
     patterns.same_gradient(
         student, reference, "logsumexp", random_cases("logsumexp/grad", 6, device=device, keepdim=True)
     )
+
+
+@check(
+    "logsumexp",
+    "a left-out dim is the last one (the signature's default, dim=-1, keepdim=False)",
+    points=1,
+    hint="keep the signature's defaults: def logsumexp(x, dim=-1, keepdim=False)",
+)
+def test_logsumexp_defaults(student, reference, device):
+    patterns.agree(student, reference, "logsumexp", left_out("logsumexp", device))
 
 
 @check("logsumexp", "agrees on larger random inputs", points=2, hidden=True)
@@ -259,6 +279,16 @@ def test_softmax_gradient(student, reference, device):
     )
 
 
+@check(
+    "stable_softmax",
+    "a left-out dim is the last one (the signature's default, dim=-1)",
+    points=1,
+    hint="keep the signature's defaults: def stable_softmax(x, dim=-1)",
+)
+def test_softmax_defaults(student, reference, device):
+    patterns.agree(student, reference, "stable_softmax", left_out("stable_softmax", device))
+
+
 @check("stable_softmax", "agrees on larger random inputs", points=2, hidden=True)
 def test_softmax_hidden_random(student, reference, device):
     patterns.agree(student, reference, "stable_softmax", hidden_random("softmax", device))
@@ -340,6 +370,16 @@ def test_log_softmax_gradient(student, reference, device):
     patterns.same_gradient(
         student, reference, "log_softmax", random_cases("log_softmax/grad", 6, device=device)
     )
+
+
+@check(
+    "log_softmax",
+    "a left-out dim is the last one (the signature's default, dim=-1)",
+    points=1,
+    hint="keep the signature's defaults: def log_softmax(x, dim=-1)",
+)
+def test_log_softmax_defaults(student, reference, device):
+    patterns.agree(student, reference, "log_softmax", left_out("log_softmax", device))
 
 
 @check("log_softmax", "agrees on larger random inputs", points=2, hidden=True)

@@ -87,7 +87,12 @@ def dev_mutants_command(topics: tuple[str, ...], jobs: int, per_topic: int | Non
         if unknown:
             raise click.UsageError(f"no topic {unknown[0]!r} in course.toml")
         scores = run(
-            course, topics or [t.id for t in course.topics], jobs=jobs, per_topic=per_topic, seed=seed
+            course,
+            topics or [t.id for t in course.topics],
+            jobs=jobs,
+            per_topic=per_topic,
+            seed=seed,
+            progress=progress,
         )
     for s in scores:
         click.echo(
