@@ -116,17 +116,18 @@ def grade(
 
 @contextlib.contextmanager
 def _quiet_pytest() -> Iterator[None]:
-    """Keep pytest's own output off stdout (stdout may carry the JSON result)."""
-    saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    """Keep pytest's own output off stdout (stdout may carry the JSON result), and the user's
+    pytest settings (PYTEST_ADDOPTS, PYTEST_PLUGINS) out of the graders' run."""
+    names = ("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "PYTEST_ADDOPTS", "PYTEST_PLUGINS")
+    saved = {n: os.environ.pop(n) for n in names if n in os.environ}
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             yield
     finally:
-        if saved is None:
-            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
-        else:
-            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved
+        for n in names:
+            os.environ.pop(n, None)
+        os.environ.update(saved)
 
 
 @contextlib.contextmanager
