@@ -283,6 +283,9 @@ def test_an_interrupted_batch_leaves_the_old_gradebook(course: Course, tmp_path,
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "COLUMNS": "200"},
+        # as at a terminal: SIGINT's default action, whatever this test process inherited (a process
+        # started with SIGINT ignored keeps it ignored, and Python then installs no handler for it)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert proc.stderr is not None
     # Only a failure waits for this: the row never coming (the batch is then killed, stderr ends).
