@@ -14,7 +14,8 @@ where a is node i's value and b node j's. The last node is the output f(x); x is
 float64 tensor holding the inputs. Input nodes may stand anywhere in the list and in any
 order (("input", k) is x[k], whatever its position), the same ("input", k) may appear more
 than once (each is x[k]; all of them count toward k's derivative), and some inputs may not
-appear at all (derivative 0). relu at exactly 0 has derivative 0, as in torch.
+appear at all (derivative 0). The output may itself be an input node (f(x) = x[k]: its
+gradient is 1 at k, 0 elsewhere). relu at exactly 0 has derivative 0, as in torch.
 Example (the lesson's): z = x**2 + x*y + y**2 is
     [("input", 0), ("input", 1), ("pow", 0, 2), ("mul", 0, 1), ("pow", 1, 2),
      ("add", 2, 3), ("add", 5, 4)]

@@ -5,8 +5,9 @@ The expected side is torch itself, not the model solutions: each graph is evalua
 ops in float64 and differentiated by `torch.autograd.grad`; forward mode is judged against that
 gradient dotted with v (see dlgrade.kit.graphs). Graphs are the lesson's two worked examples, one tiny
 graph per operation (relu at exactly 0 included), graphs of every layout (inputs late, out of
-order, repeated and unused), seeded random graphs of every layout, and one large graph (about
-6,000 nodes over 3,000 inputs). Directions v are unit vectors, all-ones and real numbers.
+order, repeated and unused, an input node as the output), seeded random graphs of every
+layout, and one large graph (about 6,000 nodes over 3,000 inputs). Directions v are unit
+vectors, all-ones and real numbers.
 On the large graph one call of the model solution takes 0.2-0.7 s on a loaded 2-core
 machine, almost all of it sending the graph to the sandbox and back; the time limit is 4 s
 (course.toml), at least 5x that; one forward sweep per input (jvp along every unit vector)
@@ -80,7 +81,8 @@ def one_op() -> list[Case]:
 
 def layouts() -> list[Case]:
     """Graphs whose input nodes are not the first n in order: late, out of order, repeated
-    (each ("input", k) is x[k]; all of them count toward k's derivative) and unused."""
+    (each ("input", k) is x[k]; all of them count toward k's derivative), unused, and an input
+    node as the output (f = x[k]: gradient the unit vector e_k)."""
     x2 = torch.tensor([0.7, -1.3], dtype=F64)
     x3 = torch.tensor([0.7, -1.3, 2.1], dtype=F64)
     graphs_ = (
@@ -89,6 +91,8 @@ def layouts() -> list[Case]:
         ("('input', 0) twice", [("input", 0), ("input", 1), ("input", 0), ("mul", 0, 1), ("mul", 3, 2)], x2),
         ("x[2] unused, x[0] twice", [("input", 1), ("input", 0), ("sin", 1), ("input", 0),
                                      ("mul", 2, 3), ("add", 4, 0)], x3),
+        ("the output is an input node, f = x[0]", [("input", 1), ("input", 0), ("mul", 0, 1),
+                                                   ("input", 0)], x2),
     )  # fmt: skip
     out = [Case(f"{words}: {graph} over x = {tuple(x.tolist())}", (graph, x)) for words, graph, x in graphs_]
     return out + random_graphs("layout", [(4, 30), (7, 50)])
