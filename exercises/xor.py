@@ -61,7 +61,7 @@ def fit_linear(
         w - lr * 2/n * Phi.T @ r and b - lr * 2 * mean(r), r = Phi @ w + b - y (steps=2: exactly
         two such steps). A left-out
         argument takes the signature's default (a call without lr and seed equals one with 0.1
-        and 0).
+        and 0; one without steps equals one with steps=2000, graded at lr=1e-4).
     """
     # TODO: start from small weights (seeded), then repeat: residuals, gradient, step.
     raise NotImplementedError
@@ -84,8 +84,10 @@ def train_xor_mlp(
     others), every step moves them by an amount scaled by lr (lr=0 leaves them where they start),
     and steps=3 at lr=0.1 moves every one of them (W1, b1, W2 and b2: both layers are trained);
     `hidden` sets the width (graded with 3, 4 and 6). Every
-    step counts: steps 0, 1, 2 and 3 give four different results. A left-out argument takes the
-    signature's default (a call without hidden, lr and seed equals one with 4, 0.1 and 0).
+    step counts: steps 0, 1, 2 and 3 give four different results, and at lr=0.01, far from
+    converged, so do steps=30 and steps=60 (stop early only once converged). A left-out argument
+    takes the signature's default (a call without hidden, lr and seed equals one with 4, 0.1 and
+    0).
     """
     # TODO: initialise from `seed`, train, return the parameters of the trained network.
     raise NotImplementedError
@@ -102,7 +104,8 @@ def train_xor_linear(
     graded): within 2e-3 of that optimum. The arguments count: steps=0 returns the loss at the
     start drawn from `seed` (another seed, another loss), lr=0 leaves the loss where it starts,
     and steps=3 at lr=0.1 changes it. Every step counts: steps 0, 1, 2 and 3 give four different
-    losses. A left-out argument takes the signature's default (a call without lr and seed
+    losses, and at lr=0.01, far from converged, so do steps=30 and steps=60 (stop early only once
+    converged). A left-out argument takes the signature's default (a call without lr and seed
     equals one with 0.1 and 0).
     """
     # TODO: train Linear(2, h) -> Linear(h, 1) (or one Linear(2, 1)) and return loss.item().

@@ -41,6 +41,9 @@ MLP_MSE = 0.01
 LINEAR_SLACK = 2e-3  # train_xor_linear: how far above the least-squares optimum the loss may settle
 FIT_SLACK = 1e-3  # fit_linear: the same for the MSE of the returned (w, b)
 MAX_FEATURES = 8
+DEFAULT_STEPS = 2000  # every trainer's default budget (the signatures say so)
+SLOW_LR = 1e-4  # an lr at which no run converges within DEFAULT_STEPS: one step more or less shows
+UNCONVERGED = (30, 60)  # budgets at lr 0.01 that leave every run far from converged
 
 
 @pytest.fixture(scope="module")
@@ -566,7 +569,9 @@ def test_linear_budget(student, reference, device):
 
 
 def expect_every_step(student: StudentModule, fn: str, spec, x: torch.Tensor, y: torch.Tensor) -> None:
-    """steps=0, 1, 2 and 3 at lr=0.1 give four different results: each step is taken, odd or even."""
+    """steps=0, 1, 2 and 3 at lr=0.1 give four different results: each step is taken, odd or even;
+    and at lr=0.01, where no run is near convergence after 60 steps, steps=30 and 60 differ: a
+    run does not stop before it has converged (a convergence test that fires too early)."""
     got = {
         s: flat(student.call(fn, x, y, steps=s, lr=0.1, seed=0).value, spec, x, f"{fn}(XOR, steps={s})")
         for s in range(4)
@@ -579,13 +584,27 @@ def expect_every_step(student: StudentModule, fn: str, spec, x: torch.Tensor, y:
                     "take exactly `steps` steps, each of which moves the parameters",
                     f"steps={a} and steps={b} gave the same result",
                 )
+    slow = [
+        flat(
+            student.call(fn, x, y, steps=s, lr=0.01, seed=0).value, spec, x, f"{fn}(XOR, steps={s}, lr=0.01)"
+        )
+        for s in UNCONVERGED
+    ]
+    if same(*slow):
+        a, b = UNCONVERGED
+        fail(
+            f"{fn}(XOR, lr=0.01, seed=0) returned the same for steps={a} and steps={b}, far from converged: "
+            "stop early only once the run has converged (is the convergence test the right way round?)",
+            f"steps={a} and steps={b} at lr=0.01 gave the same result",
+        )
 
 
 @check(
     "train_xor_mlp",
-    "every step counts (steps 0, 1, 2 and 3 give four different results)",
+    "every step counts (steps 0, 1, 2 and 3 give four different results; at lr 0.01 so do steps 30 and 60)",
     points=1,
-    hint="loop exactly `steps` times (range(steps) or range(1, steps + 1)), one update per step",
+    hint="loop exactly `steps` times (range(steps) or range(1, steps + 1)), one update per step, and stop "
+    "early only once converged",
 )
 def test_mlp_every_step(student, reference, device):
     spec = [("W1", (4, 2)), ("b1", (4,)), ("W2", (1, 4)), ("b2", (1,))]
@@ -596,9 +615,10 @@ def test_mlp_every_step(student, reference, device):
 
 @check(
     "train_xor_linear",
-    "every step counts (steps 0, 1, 2 and 3 give four different losses)",
+    "every step counts (steps 0, 1, 2 and 3 give four different losses; at lr 0.01 so do steps 30 and 60)",
     points=1,
-    hint="loop exactly `steps` times (range(steps) or range(1, steps + 1)), one update per step",
+    hint="loop exactly `steps` times (range(steps) or range(1, steps + 1)), one update per step, and stop "
+    "early only once converged",
 )
 def test_linear_every_step(student, reference, device):
     expect_every_step(
@@ -641,8 +661,14 @@ def expect_defaults(
     y: torch.Tensor,
     defaults: dict[str, float],
     data: str = "XOR",
+    default_steps: bool = False,
 ) -> None:
-    """A call leaving out the arguments of `defaults` equals one passing the signature's defaults."""
+    """A call leaving out the arguments of `defaults` equals one passing the signature's defaults
+    (at steps=3); with `default_steps`, a call leaving out steps equals one with steps=2000, at an
+    lr (1e-4) too small for any run to converge in 2000 steps, so that a step more or less shows.
+    Only fit_linear's (one plain gradient-descent run, cheap): a trainer's default budget is 4x
+    the graded one, and a right solution that trains several starts one after another would need
+    8 x 2000 steps per call, past a fair time limit."""
     left_out = flat(student.call(fn, x, y, steps=3).value, spec, x, f"{fn}({data}, steps=3)")
     shown = ", ".join(f"{k}={v}" for k, v in defaults.items())
     given = flat(
@@ -653,6 +679,21 @@ def expect_defaults(
             f"{fn}({data}, steps=3) and {fn}({data}, steps=3, {shown}) differ: an argument left out takes "
             "the default in the signature",
             "a left-out argument did not take its default",
+        )
+    if not default_steps:
+        return
+    left_out = flat(student.call(fn, x, y, lr=SLOW_LR).value, spec, x, f"{fn}({data}, lr={SLOW_LR:g})")
+    given = flat(
+        student.call(fn, x, y, steps=DEFAULT_STEPS, lr=SLOW_LR).value,
+        spec,
+        x,
+        f"{fn}({data}, steps={DEFAULT_STEPS}, lr={SLOW_LR:g})",
+    )
+    if not same(left_out, given):
+        fail(
+            f"{fn}({data}, lr={SLOW_LR:g}) and {fn}({data}, steps={DEFAULT_STEPS}, lr={SLOW_LR:g}) differ: "
+            f"a left-out steps takes the default in the signature, {DEFAULT_STEPS}",
+            "a left-out steps did not take its default",
         )
 
 
@@ -737,14 +778,21 @@ def test_fit_linear_small_start(student, reference, device):
 
 @check(
     "fit_linear",
-    "left-out arguments take the signature's defaults (lr=0.1, seed=0; steps 3)",
+    "left-out arguments take the signature's defaults (lr=0.1, seed=0 at steps 3; steps=2000 at lr 1e-4)",
     points=1,
     hint="keep the signature's defaults: def fit_linear(Phi, y, steps=2000, lr=0.1, seed=0)",
 )
 def test_fit_linear_defaults(student, reference, device):
     phi, y = one_step_data(device)
     expect_defaults(
-        student, "fit_linear", [("w", (3,)), ("b", ())], phi, y, {"lr": 0.1, "seed": 0}, "12 random rows"
+        student,
+        "fit_linear",
+        [("w", (3,)), ("b", ())],
+        phi,
+        y,
+        {"lr": 0.1, "seed": 0},
+        "12 random rows",
+        default_steps=True,
     )
 
 

@@ -30,7 +30,10 @@ def test_hard_coded_weights_pass_in_public_and_fail_in_hidden(course: Course, tm
     steps, lr and seed count exposes them in public, the hidden targets too."""
     ex = _graded(course, "mlp_hardcoded", tmp_path, "train_xor_mlp").exercises[0]
     budget = "honours steps, lr, seed and hidden (steps 0 and 3, lr 0, seeds 0 and 1, hidden 3)"
-    every_step = "every step counts (steps 0, 1, 2 and 3 give four different results)"
+    every_step = (
+        "every step counts (steps 0, 1, 2 and 3 give four different results; "
+        "at lr 0.01 so do steps 30 and 60)"
+    )
     trained = "every parameter is trained (steps 3 at lr 0.1 moves W1, b1, W2 and b2)"
     told = (budget, every_step, trained)
     assert all(c.passed for c in ex.checks if c.visibility == "public" and c.name not in told)
