@@ -54,9 +54,10 @@ def fit_irony_of_spec(
     optimiser and learning rate that converge within the budget: at the returned parameters the
     BCE's gradient in W2 and b2 (mean((p - y) * hidden) and mean(p - y)) must be below 2e-4,
     which a minimum of the BCE meets and a fit of another loss (the MSE) does not. The
-    arguments count: epochs=0 returns the untrained start, drawn from `seed` (another seed,
-    another start); every epoch counts (epochs 0, 1, 2 and 3 give four different results); a
-    call without seed equals one with seed=1, the signature's default.
+    arguments count: epochs=0 returns the untrained start, drawn from `seed` alone (the same on
+    any data; another seed, another start); every epoch counts (epochs 0, 1, 2 and 3 give four
+    different results); a call without seed equals one with seed=1, and one without epochs one
+    with epochs=5000, the signature's defaults (graded on data no fit converges on in 5000 epochs).
     """
     # TODO: build the network, then train it for `epochs` full-batch steps on the BCE.
     raise NotImplementedError

@@ -17,6 +17,7 @@ from dlgrade.kit.checks import check, expect_params, fail
 from dlgrade.kit.memo import Runs
 
 EPOCHS = 1000  # the training budget of fit_irony_of_spec (its docstring says so)
+DEFAULT_EPOCHS = 5000  # its signature's default
 CURVE_TOLERANCE = 0.05  # RMS distance between the fitted and the true probability
 PWL_SPEC = [("W1", (2, 1)), ("b1", (2,)), ("W2", (1, 2)), ("b2", (1,))]
 IRONY_SPEC = [("W1", (2, 1)), ("W2", (1, 2)), ("b2", (1,))]
@@ -131,9 +132,10 @@ def test_irony_bce(student, reference, device, runs):
 
 @check(
     "fit_irony_of_spec",
-    "honours epochs and seed (epochs 0, seeds 1 and 2)",
+    "honours epochs and seed (epochs 0, seeds 1 and 2; the start the same on other data)",
     points=1,
-    hint="epochs=0 returns the untrained start drawn from `seed`: use the arguments, not constants",
+    hint="epochs=0 returns the untrained start drawn from `seed` alone: use the arguments, not constants, "
+    "and loop exactly `epochs` times (range(epochs), not range(epochs + 1))",
 )
 def test_irony_budget(student, reference, device, runs):
     x, y, _ = reference.irony_of_spec_data(n=2000, seed=0)
@@ -158,6 +160,16 @@ def test_irony_budget(student, reference, device, runs):
         fail(
             "fit_irony_of_spec(epochs=0) gave the same start for seed=1 and seed=2: draw it from `seed`",
             "another seed gave the same start",
+        )
+    # The labels flipped: at a start near p = 1/2 every gradient changes sign, so that even an
+    # optimiser whose first step is lr * sign(gradient) (Adam's) lands elsewhere after one epoch.
+    elsewhere = irony_params(student, x, 1 - y, "the labels flipped, epochs=0, seed=1", epochs=0, seed=1)
+    if not torch.allclose(start, elsewhere, rtol=1e-9, atol=1e-12):
+        fail(
+            "fit_irony_of_spec(epochs=0, seed=1) returned different parameters on irony_of_spec_data() "
+            "and on the same x with the labels flipped (1 - y): with no epoch nothing has seen the data, "
+            "so the start depends on `seed` alone (is an epoch taken when epochs=0?)",
+            "epochs=0 returned parameters that depend on the data",
         )
 
 
@@ -191,7 +203,7 @@ def test_irony_every_epoch(student, reference, device):
 
 @check(
     "fit_irony_of_spec",
-    "a left-out seed takes the signature's default (seed=1; epochs 0)",
+    "left-out arguments take the signature's defaults (seed=1 at epochs 0; epochs=5000 on slow data)",
     points=1,
     hint="keep the signature's defaults: def fit_irony_of_spec(x, y, epochs=5000, seed=1)",
 )
@@ -206,4 +218,20 @@ def test_irony_default_seed(student, reference, device):
             "fit_irony_of_spec(irony_of_spec_data(), epochs=0) and (..., epochs=0, seed=1) differ: "
             "a left-out seed takes the default in the signature",
             "a left-out seed did not take its default",
+        )
+    # Data no run fits within 5000 epochs (a separable step in x of size 1e-3: the fit's weights
+    # grow without bound, and slowly), so that one epoch more or less shows.
+    xs = torch.linspace(-1e-3, 1e-3, 64, device=device)
+    ys = (xs > 0).to(xs.dtype)
+    words = "64 points in [-0.001, 0.001], y = (x > 0)"
+    if not torch.allclose(
+        irony_params(student, xs, ys, words),
+        irony_params(student, xs, ys, f"{words}, epochs={DEFAULT_EPOCHS}", epochs=DEFAULT_EPOCHS),
+        rtol=1e-9,
+        atol=1e-12,
+    ):
+        fail(
+            f"fit_irony_of_spec({words}) and (..., epochs={DEFAULT_EPOCHS}) differ: a left-out epochs "
+            f"takes the default in the signature, {DEFAULT_EPOCHS}",
+            "a left-out epochs did not take its default",
         )
