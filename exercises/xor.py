@@ -55,9 +55,9 @@ def fit_linear(
     or float64 (both graded): make w and b in Phi's dtype and on its device; leave Phi and y unchanged.
         Graded on the grader's own data with steps=500 or 1000 and lr=0.1: the MSE of (w, b)
         must come within 1e-3 of the least-squares optimum. The arguments count, and so does the
-        method: steps=0 returns the start, small weights drawn from `seed` (every weight below 1
-        in size; another seed, another start), and steps=1 with another lr (0.05) must give
-        exactly one gradient step from it:
+        method: steps=0 returns the start, small weights drawn from `seed` alone (every weight
+        below 1 in size; another seed, another start; the same on any data), and steps=1 with
+        another lr (0.05) must give exactly one gradient step from it:
         w - lr * 2/n * Phi.T @ r and b - lr * 2 * mean(r), r = Phi @ w + b - y (steps=2: exactly
         two such steps). A left-out
         argument takes the signature's default (a call without lr and seed equals one with 0.1

@@ -756,7 +756,8 @@ def test_fit_linear_two_steps(student, reference, device):
 
 @check(
     "fit_linear",
-    "starts from small weights (steps 0, seeds 4 and 5: every weight below 1 in size)",
+    "starts from small weights drawn from the seed alone (steps 0, seeds 4 and 5: every weight below 1 "
+    "in size, the same start on other data)",
     points=1,
     hint="draw the start as small weights, e.g. 0.01 * torch.randn(k, generator=g)",
 )
@@ -774,6 +775,27 @@ def test_fit_linear_small_start(student, reference, device):
         if not size < 1.0:
             fail(f"{case}: the start has a weight of size {size:.4g}; start from small weights (below 1)",
                  "the start is not small")  # fmt: skip
+    # With no step nothing has seen the data: the start on -y (every residual, so every gradient,
+    # changed) is the same. A loop of steps + 1 steps moves it there.
+    spec = [("w", (3,)), ("b", ())]
+    start, elsewhere = [
+        torch.cat(
+            [
+                p.detach().cpu().to(torch.float64).reshape(-1)
+                for p in expect_params(
+                    student.call("fit_linear", phi, t, steps=0, seed=4).value, spec, like=phi, case=words
+                )
+            ]
+        )
+        for t, words in ((y, "fit_linear(12 random rows, steps=0, seed=4)"), (-y, "the same with -y"))
+    ]
+    if not same(start, elsewhere):
+        fail(
+            "fit_linear(12 random rows, steps=0, seed=4) and the same call with y negated returned different "
+            "(w, b): with no step nothing has seen the data, so the start depends on `seed` alone (is a step "
+            "taken when steps=0?)",
+            "steps=0 returned a start that depends on the data",
+        )
 
 
 @check(
