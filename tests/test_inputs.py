@@ -79,3 +79,22 @@ def test_the_model_solutions_pass_it_and_stubs_are_not_started(course: Course) -
     assert e.status == "not_started"
     stub = {c.name: c for c in e.checks}[INPUTS_CHECK]
     assert stub.outcome == "not_started" and "NotImplementedError" in stub.message
+
+
+def nested(value: object, levels: int) -> object:
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+def test_a_tensor_is_found_where_it_is_held_and_no_deeper_than_the_limit() -> None:
+    """The walk passes over numbers and strings without descending into them; a tensor is
+    found in tuples, lists and dicts down to depth 8, as the ledger has always judged."""
+    from dlgrade.engine.inputs import has_tensor
+
+    t = torch.ones(1)
+    graph = [("add", i, i + 1) for i in range(6000)]
+    assert has_tensor(t) and has_tensor((graph, t)) and has_tensor({"a": (1, [2, {"b": t}])})
+    assert not has_tensor(graph) and not has_tensor(("x", 1.5, None, b"t", {"k": [1, 2]}))
+    assert has_tensor(nested(t, 8)) and not has_tensor(nested(t, 9))
+    assert has_tensor(nested({"k": t}, 7)) and not has_tensor(nested({"k": t}, 8))

@@ -79,3 +79,26 @@ def test_a_call_past_the_time_limit_times_out_in_a_pipeline(box: ExerciseSandbox
     next(answers)
     with pytest.raises(TimedOut):
         next(answers)
+
+
+def large(value: float) -> Request:
+    """A call of about 1 MB: several of them are more than a socket's buffer takes at once."""
+    x = torch.zeros(250_000)
+    x[0] = value
+    return Request((x,))
+
+
+def test_calls_beyond_the_socket_buffer_come_back_in_order_and_whole(box: ExerciseSandbox) -> None:
+    """What the buffer does not take at once is sent by a thread while the answers are read."""
+    got = list(box.calls("stable_softmax", [large(v) for v in (1, 2, 3, 4, 5, 6)]))
+    assert [float(c.value.sum()) for c in got] == [2.0, 4.0, 6.0, 8.0, 10.0, 12.0]
+    assert all(c.value.shape == (250_000,) for c in got)
+    assert box.call("logsumexp", (torch.ones(1),), {}).value == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+
+
+def test_a_large_pipeline_stopped_early_leaves_no_answer_behind(box: ExerciseSandbox) -> None:
+    answers = box.calls("stable_softmax", [large(v) for v in (1, 2, 3, 4, 5, 6)])
+    assert float(next(answers).value.sum()) == 2.0
+    follow = box.call("stable_softmax", (torch.full((2,), 5.0),), {})
+    assert float(follow.value.sum()) == 20.0
+    assert box.call("logsumexp", (torch.ones(1),), {}).value == [10.0]  # a fresh worker saw only that

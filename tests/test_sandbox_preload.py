@@ -43,3 +43,20 @@ def test_a_named_optimizer_works_in_the_sandbox(course: Course, tmp_path) -> Non
     result = grade_folder(course, folder, "train_xor_linear")
     assert result.internal_errors == ()
     assert scores(result)["train_xor_linear"][0] == "passed", result.exercises[0].message
+
+
+def test_a_source_is_parsed_once_while_it_stays_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each exercise of a module starts a worker for the same source: parsed once, and a
+    changed source (a student saved) is parsed again and answered for itself."""
+    from dlgrade.sandbox import preload
+
+    parsed: list[str] = []
+    real = preload.identifiers
+    monkeypatch.setattr(preload, "identifiers", lambda source: parsed.append(source) or real(source))
+    first = "import torch\ny = torch.relu(x)  # parsed once\n"
+    assert [needed(first) for _ in range(3)] == [[], [], []]
+    assert parsed == [first]
+    second = first + "opt = torch.optim.SGD([], lr=0.1)\n"
+    assert needed(second) == ["torch._dynamo"]
+    assert needed(first) == []
+    assert parsed == [first, second]

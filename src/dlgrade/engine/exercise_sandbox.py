@@ -8,7 +8,6 @@ exercise's later calls.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +29,7 @@ from dlgrade.core.calls import (
 from dlgrade.core.manifest import Course, Exercise
 from dlgrade.engine import feedback, violations
 from dlgrade.engine.inputs import InputsLedger, parameter_names
-from dlgrade.sandbox.handle import Worker, WorkerDied, WorkerSpec, printed_lines
+from dlgrade.sandbox.handle import Sender, Worker, WorkerDied, WorkerSpec, printed_lines
 from dlgrade.sandbox.pool import Sandbox, SandboxBroken, SandboxError
 
 MAX_RESPAWNS = 2
@@ -50,7 +49,7 @@ class ExerciseSandbox:
     _worker: Worker | None = None
     _respawns: int = 0
     _timed_out: str = ""
-    _pipeline: threading.Thread | None = None  # a pipeline's sender while answers are still due
+    _pipeline: Sender | None = None  # a pipeline's sender while answers are still due
     printed: list[str] = field(default_factory=list)  # what the calls of the current check printed
     printed_lines: int = 0  # how many lines they printed (the workers' counts, validated)
     # What the calls did to their inputs, by exercise (engine.inputs), shared by the run's boxes;

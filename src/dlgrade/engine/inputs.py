@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ INPUTS_HINT = (
     "(x * 2 instead of x.mul_(2), x = x - m instead of x -= m, x.unsqueeze(1) instead of x.unsqueeze_(1))"
 )
 _MAX_DEPTH = 8
+_HOLDERS = (torch.Tensor, tuple, list, dict)
 
 
 def has_tensor(value: Any, depth: int = 0) -> bool:
@@ -39,9 +40,16 @@ def has_tensor(value: Any, depth: int = 0) -> bool:
     if depth >= _MAX_DEPTH:
         return False
     if isinstance(value, tuple | list):
-        return any(has_tensor(v, depth + 1) for v in value)
-    if isinstance(value, dict):
-        return any(has_tensor(v, depth + 1) for v in value.values())
+        items: Iterable[Any] = value
+    elif isinstance(value, dict):
+        items = value.values()
+    else:
+        return False
+    # only a tensor or a container can answer yes: the numbers of a large argument (autodiff's
+    # graphs of thousands of nodes) are passed over without a call each
+    for v in items:  # noqa: SIM110 - a loop: faster than any() over a generator
+        if isinstance(v, _HOLDERS) and has_tensor(v, depth + 1):
+            return True
     return False
 
 

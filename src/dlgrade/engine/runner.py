@@ -33,6 +33,7 @@ from dlgrade.engine.inputs_check import add_inputs_checks
 from dlgrade.engine.lanes import run_in_lanes
 from dlgrade.engine.plugin import GraderPlugin
 from dlgrade.engine.session import CheckRecord, GradingSession, course_sandbox, open_session
+from dlgrade.engine.threads import one_torch_thread
 from dlgrade.intake.submission import resolve_submission
 from dlgrade.sandbox import policy
 from dlgrade.sandbox.pool import Sandbox
@@ -97,7 +98,8 @@ def grade(
     session = open_session(course, folder, selected, sandbox=box, device=device, visibility=visibility)
     _freeze_imports()
     try:
-        run_in_lanes(session, lanes, run_checks, EngineError)
+        with one_torch_thread():
+            run_in_lanes(session, lanes, run_checks, EngineError)
     finally:
         box.deadline = None
         session.close()

@@ -34,6 +34,17 @@ REPLIES = frozenset({"ok", "forbidden", "raised", "exit", "not_implemented", "mi
 KNOWN = BEFORE_IMPORT | AFTER_IMPORT | REPLIES | {"violation"}
 
 
+class Sender:
+    """What is left to send of a pipeline's calls: a thread's work, or nothing."""
+
+    def __init__(self, thread: threading.Thread | None) -> None:
+        self.thread = thread
+
+    def join(self, timeout: float | None = None) -> None:
+        if self.thread is not None:
+            self.thread.join(timeout)
+
+
 class WorkerDied(Exception):
     """The worker's process ended or stopped answering during a request."""
 
@@ -124,25 +135,37 @@ class Worker:
             raise WorkerDied("stopped reading its input", timed_out=True) from None
         return self._receive(deadline, timeout, REPLIES, "during a call")
 
-    def pipeline(self, requests: list[dict[str, Any]]) -> threading.Thread:
-        """Send several calls at once from a thread; read each answer with `receive`.
+    def pipeline(self, requests: list[dict[str, Any]]) -> Sender:
+        """Send several calls at once; read each answer with `receive`.
 
         The worker runs them one after another while the grader judges the answers already
         back, instead of both taking turns. Each answer still has the per-call time limit.
+        What the socket's buffer takes at once is sent here, without blocking (usually all of
+        it); a thread sends the rest, so the grader never blocks on a worker that is busy
+        answering.
         """
         from dlgrade.core import codec
 
-        frames = [codec.encode(r) for r in requests]
+        data = memoryview(b"".join(wire.framed(codec.encode(r)) for r in requests))
         self.sock.settimeout(None)  # the reader's deadlines bound the wait; a kill ends a blocked send
+        sent = 0
+        try:
+            while sent < len(data):
+                sent += self.sock.send(data[sent:], socket.MSG_DONTWAIT)
+            return Sender(None)
+        except BlockingIOError:
+            pass
+        except OSError:  # the worker is gone: the reader says how it ended
+            return Sender(None)
+        rest = data[sent:]
 
         def send() -> None:
             with contextlib.suppress(OSError):
-                for frame in frames:
-                    wire.send_frame(self.sock, frame)
+                self.sock.sendall(rest)
 
         sender = threading.Thread(target=send, name=f"dlgrade-send-{self._pid}", daemon=True)
         sender.start()
-        return sender
+        return Sender(sender)
 
     def receive(self, timeout: float) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """The next answer of a pipeline, within `timeout` seconds from now."""

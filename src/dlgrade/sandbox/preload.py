@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import hashlib
 import importlib
 import os
 import sys
@@ -26,6 +27,8 @@ LAZY_IMPORTS: dict[str, frozenset[str]] = {
     "torch._dynamo": frozenset({"optim", "func", "compile", "_dynamo"}),
 }
 MAX_SOURCE_BYTES = 1 << 20
+_REMEMBERED = 256  # sources whose lazy imports are remembered (digest -> names)
+_NEEDED: dict[bytes, tuple[str, ...]] = {}
 
 
 def identifiers(source: str) -> set[str]:
@@ -48,9 +51,18 @@ def identifiers(source: str) -> set[str]:
 
 
 def needed(source: str) -> list[str]:
-    """The lazy imports that `source` names a trigger of."""
-    names = identifiers(source)
-    return [module for module, words in LAZY_IMPORTS.items() if names & words]
+    """The lazy imports that `source` names a trigger of.
+
+    Remembered by the source's digest: the exercises of one module each start a worker for
+    the same source, which is parsed once (not once per exercise) while it stays unchanged."""
+    key = hashlib.sha256(source.encode("utf-8", "surrogatepass")).digest()
+    found = _NEEDED.get(key)
+    if found is None:
+        if len(_NEEDED) >= _REMEMBERED:
+            _NEEDED.clear()
+        names = identifiers(source)
+        found = _NEEDED[key] = tuple(m for m, words in LAZY_IMPORTS.items() if names & words)
+    return list(found)
 
 
 def wanted(folder: str, module: str) -> list[str]:

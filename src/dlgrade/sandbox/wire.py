@@ -34,8 +34,13 @@ class WireTimeout(TimeoutError):
     """No whole frame arrived before the deadline."""
 
 
+def framed(payload: bytes) -> bytes:
+    """`payload` as one frame on the wire: its length, then itself."""
+    return _LEN.pack(len(payload)) + payload
+
+
 def send_frame(sock: socket.socket, payload: bytes, fds: tuple[int, ...] = ()) -> None:
-    data = _LEN.pack(len(payload)) + payload
+    data = framed(payload)
     if fds:
         anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())]
         sent = sock.sendmsg([data[:1]], anc)
