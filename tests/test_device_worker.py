@@ -182,3 +182,59 @@ def test_an_unknown_device_worker_mode_is_one_line() -> None:
     )
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr and "DLGRADE_DEVICE_WORKER" in proc.stderr
+
+
+def test_the_baseline_names_what_cannot_be_reset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    import torch
+
+    from dlgrade.sandbox.device_worker import Baseline
+
+    monkeypatch.chdir(tmp_path)
+    baseline = Baseline("cpu", tmp_path)
+    assert baseline.changed() == []
+    functional = torch.nn.functional
+    monkeypatch.setattr(functional, "relu", lambda x, inplace=False: x)  # replaced
+    monkeypatch.setattr(functional.softmax, "__defaults__", (0, 3, None))  # changed in place
+    monkeypatch.setattr(torch, "left_for_later", True, raising=False)  # added
+    monkeypatch.delattr(torch.Tensor, "backward")  # removed
+    (tmp_path / "note.txt").write_text("from exercise A")
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        found = baseline.changed()
+    finally:
+        stop.set()
+        thread.join()
+    expected = {"torch.nn.functional.relu", "torch.nn.functional.softmax", "torch.left_for_later"}
+    assert expected | {"torch.Tensor.backward", "note.txt", "a thread"} <= set(found), found
+    assert "torch.nn.functional.gelu" not in found
+
+
+def test_the_baseline_puts_back_what_can_be_reset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    from dlgrade.sandbox.device_worker import Baseline
+
+    monkeypatch.chdir(tmp_path)
+    baseline = Baseline("cpu", tmp_path)
+    first_draws = (torch.rand(3), numpy.random.rand(3))
+    modes = torch._C._len_torch_function_stack()
+    try:
+        torch.set_grad_enabled(False)
+        torch.set_default_dtype(torch.float64)
+        TorchFunctionMode().__enter__()  # never left
+        numpy.seterr(all="raise")
+        os.environ["LEFT_BY_A"] = "1"
+        baseline.restore()
+        assert torch.is_grad_enabled() and torch.get_default_dtype() == torch.float32
+        assert torch._C._len_torch_function_stack() == modes
+        assert numpy.geterr()["divide"] != "raise" and "LEFT_BY_A" not in os.environ
+        assert torch.equal(torch.rand(3), first_draws[0])  # the draws start over
+        assert numpy.array_equal(numpy.random.rand(3), first_draws[1])
+    finally:
+        baseline.restore()

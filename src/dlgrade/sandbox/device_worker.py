@@ -128,14 +128,21 @@ def _forget_submission(sources: dict[str, tuple[str, bytes]]) -> None:
             del sys.modules[name]
 
 
-def identities() -> dict[str, object]:
-    """Every attribute of the watched modules and of torch's Tensor, Module and Parameter."""
-    out: dict[str, object] = {}
+_RUNS = ("__code__", "__defaults__", "__kwdefaults__")  # what a Python function runs with
+
+
+def identities() -> dict[str, tuple[object, ...]]:
+    """Every attribute of the watched modules and of torch's Tensor, Module and Parameter, with
+    what a Python function runs (its code, defaults): a function changed in place counts too."""
+    out: dict[str, tuple[object, ...]] = {}
     owners: list[tuple[str, Any]] = [(n, sys.modules[n]) for n in WATCHED if n in sys.modules]
     owners += [(f"torch.{c.__name__}", c) for c in (torch.Tensor, torch.nn.Module, torch.nn.Parameter)]
     for prefix, owner in owners:
         for key, value in list(vars(owner).items()):
-            out[f"{prefix}.{key}"] = value
+            inner = value.__func__ if isinstance(value, classmethod | staticmethod) else value
+            plain = isinstance(inner, types.FunctionType)  # no lookups on other objects (torch.ops)
+            parts = [getattr(inner, a) if plain else None for a in _RUNS]
+            out[f"{prefix}.{key}"] = (value, *parts)
     return out
 
 
@@ -216,9 +223,9 @@ class Baseline:
         """What cannot be put back and differs: attributes replaced, added or removed (a
         submodule that torch or numpy imported meanwhile is not a change), threads left running."""
         now = identities()
-        found = [k for k, v in self.attributes.items() if now.get(k, _MISSING) is not v]
+        found = [k for k, v in self.attributes.items() if not _same(now.get(k), v)]
         for key, value in now.items():
-            if key not in self.attributes and not _submodule(key, value):
+            if key not in self.attributes and not _submodule(key, value[0]):
                 found.append(key)
         if any(t.is_alive() for t in set(threading.enumerate()) - self.threads):
             found.append("a thread")
@@ -234,7 +241,8 @@ class Baseline:
         return found
 
 
-_MISSING = object()
+def _same(now: tuple[object, ...] | None, then: tuple[object, ...]) -> bool:
+    return now is not None and all(a is b for a, b in zip(now, then, strict=True))
 
 
 def _submodule(key: str, value: object) -> bool:
