@@ -2,13 +2,15 @@
 
 `SubmissionWorkers` stands in for the run's Sandbox: each exercise's `spawn` gets a `Lease` on
 the submission's one device worker instead of a worker of its own. The first lease starts it
-(a worker spec with `serves="submission"`); each later one sends `next` with its module, and
-the worker resets, checks and imports it afresh. A device worker that does not come back
-`ready` or `import_error` for the next exercise (it found state it cannot reset and left,
-crashed, ran out of time, broke the protocol) is replaced by a fresh one, which imports the
-module as any new worker does. A lease closed while its worker still owes answers (a pipeline
-stopped early) retires that worker too, as a worker of its own would be. Everything the device
-worker sends is read by the same code as any worker's (handle.Worker): hostile input.
+(a worker spec with `serves="submission"`). The worker serves one lease at a time; whenever it
+turns to another (a new exercise, or one whose checks interleave with another's, as a grader's
+`check_each` over several exercises does), the grader sends `next` with that exercise's module,
+and the worker resets, checks and imports it afresh. A device worker that does not come back
+`ready` or `import_error` (it found state it cannot reset and left, crashed, ran out of time,
+broke the protocol) is replaced by a fresh one, which imports the module as any new worker does;
+so is one that still owes answers of a pipeline stopped early, as a worker of its own would be.
+Only a failure during a lease's own call is that exercise's (its worker "died"). Everything the
+device worker sends is read by the same code as any worker's (handle.Worker): hostile input.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class SubmissionWorkers:
         self.base = base
         self.memory_mb = memory_mb  # the largest of the submission's exercises' caps
         self.current: Worker | None = None
+        self.active: Lease | None = None  # whose module the device worker holds now
         self.started = 0
 
     def __getattr__(self, name: str) -> Any:
@@ -61,17 +64,39 @@ class SubmissionWorkers:
         self.base.release_spares()
 
     def retire(self) -> None:
+        self.active = None
         if self.current is not None:
             self.current.close()
             self.current = None
 
-    def fresh(self, spec: WorkerSpec) -> Worker:
-        """A new device worker for what is left of the submission, importing `spec`'s module."""
-        self.retire()
-        spec = dataclasses.replace(spec, memory_mb=self.memory_mb, serves=SUBMISSION)
-        self.current = self.base.spawn(spec)
-        self.started += 1
-        return self.current
+    def take(self, lease: Lease, timeout: float) -> tuple[Worker, dict[str, Any]]:
+        """The device worker turned to `lease`'s exercise (its module imported afresh), and the
+        worker's answer to that import; a fresh device worker where the current one cannot."""
+        if self.active is not None and self.active.owed > 0:
+            self.retire()  # it still owes another exercise's answers
+        worker, reply = self.current, None
+        if worker is not None and worker.alive:
+            reply = self._next(worker, lease.spec.module, timeout)
+        if worker is None or reply is None:
+            self.retire()
+            spec = dataclasses.replace(lease.spec, memory_mb=self.memory_mb, serves=SUBMISSION)
+            worker = self.current = self.base.spawn(spec)
+            self.started += 1
+            reply = worker.hello(timeout)
+        self.active = lease
+        return worker, reply
+
+    def _next(self, worker: Worker, module: str, timeout: float) -> dict[str, Any] | None:
+        from dlgrade.core import codec
+
+        deadline = time.monotonic() + timeout
+        try:
+            worker.sock.settimeout(timeout)
+            wire.send_frame(worker.sock, codec.encode({"op": "next", "module": module}))
+            reply, _ = worker._receive(deadline, timeout, AFTER_IMPORT, "while importing")
+        except (TimeoutError, OSError, WorkerDied):  # it left (state it cannot reset), died or hung
+            return None
+        return reply
 
 
 class Lease:
@@ -79,60 +104,65 @@ class Lease:
 
     def __init__(self, owner: SubmissionWorkers, spec: WorkerSpec) -> None:
         self.owner, self.spec = owner, spec
-        self.worker: Worker | None = None
         self.isolation: dict[str, Any] = {}
         self.owed = 0  # answers of a pipeline not yet read
-        self.closed = False
+        self.limit = 10.0  # the exercise's time limit, from `hello`: what an import may take
+        self.closed = self.dead = False
 
     @property
     def alive(self) -> bool:
-        return not self.closed and self.worker is not None and self.worker.alive
+        """Until closed, or a call of this exercise ended its device worker."""
+        return not (self.closed or self.dead)
 
     def hello(self, timeout: float) -> dict[str, Any]:
-        """As Worker.hello, for this exercise's module: in the device worker if it comes back
-        ready for it, else in a fresh one."""
+        """As Worker.hello, for this exercise's module."""
+        self.limit = timeout
+        worker, reply = self.owner.take(self, timeout)
+        self.isolation = dict(worker.isolation)
+        return {**reply, "isolation": worker.isolation} if reply.get("kind") == "ready" else reply
+
+    def _worker(self, timeout: float) -> Worker:
+        """The device worker, holding this exercise's module (imported afresh if it turned away)."""
         current = self.owner.current
-        reply = self._next(current, timeout) if current is not None and current.alive else None
-        if current is None or reply is None:
-            current = self.owner.fresh(self.spec)
-            reply = current.hello(timeout)
-        self.worker, self.isolation = current, dict(current.isolation)
-        return {**reply, "isolation": current.isolation} if reply.get("kind") == "ready" else reply
-
-    def _next(self, worker: Worker, timeout: float) -> dict[str, Any] | None:
-        from dlgrade.core import codec
-
-        deadline = time.monotonic() + timeout
-        try:
-            worker.sock.settimeout(timeout)
-            wire.send_frame(worker.sock, codec.encode({"op": "next", "module": self.spec.module}))
-            reply, _ = worker._receive(deadline, timeout, AFTER_IMPORT, "while importing")
-        except (TimeoutError, OSError, WorkerDied):  # it left (state it cannot reset), died or hung
-            self.owner.retire()
-            return None
-        return reply
-
-    def _live(self) -> Worker:
-        if self.worker is None:
-            raise WorkerDied("was not started")
-        return self.worker
+        if self.owner.active is self and current is not None and current.alive:
+            return current
+        worker, reply = self.owner.take(self, timeout)
+        if reply.get("kind") != "ready":
+            self.dead = True
+            raise WorkerDied(f"could not import {self.spec.module}.py again")
+        return worker
 
     def request(self, request: dict[str, Any], timeout: float) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        return self._live().request(request, timeout)
+        try:
+            return self._worker(timeout).request(request, timeout)
+        except WorkerDied:
+            self.dead = True
+            raise
 
     def pipeline(self, requests: list[dict[str, Any]]) -> threading.Thread:
+        worker = self._worker(self.limit)
         self.owed = len(requests)
-        return self._live().pipeline(requests)
+        return worker.pipeline(requests)
 
     def receive(self, timeout: float) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        answer = self._live().receive(timeout)
+        current = self.owner.current
+        if self.owner.active is not self or current is None:
+            self.dead = True
+            raise WorkerDied("was turned to another exercise during a pipeline")
+        try:
+            answer = current.receive(timeout)
+        except WorkerDied:
+            self.dead = True
+            raise
         self.owed -= 1
         return answer
 
     def close(self) -> None:
-        """This exercise is done with the device worker; one that still owes answers goes."""
+        """This exercise is done with the device worker; one that still owes its answers goes."""
         if self.closed:
             return
         self.closed = True
-        if self.owed > 0 and self.worker is not None and self.worker is self.owner.current:
-            self.owner.retire()
+        if self.owner.active is self:
+            if self.owed > 0:
+                self.owner.retire()
+            self.owner.active = None
