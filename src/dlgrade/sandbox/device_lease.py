@@ -16,6 +16,7 @@ device worker sends is read by the same code as any worker's (handle.Worker): ho
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import threading
 import time
 from typing import Any
@@ -39,6 +40,9 @@ class SubmissionWorkers:
         self.memory_mb = memory_mb  # the largest of the submission's exercises' caps
         self.current: Worker | None = None
         self.active: Lease | None = None  # whose module the device worker holds now
+        self.keys: dict[Lease, str] = {}  # the current device worker's key for each lease it served
+        self.dropped: list[str] = []  # keys of leases closed since the last `next`
+        self._numbers = itertools.count(1)
         self.started = 0
 
     def __getattr__(self, name: str) -> Any:
@@ -65,6 +69,8 @@ class SubmissionWorkers:
 
     def retire(self) -> None:
         self.active = None
+        self.keys.clear()
+        self.dropped.clear()
         if self.current is not None:
             self.current.close()
             self.current = None
@@ -76,23 +82,27 @@ class SubmissionWorkers:
             self.retire()  # it still owes another exercise's answers
         worker, reply = self.current, None
         if worker is not None and worker.alive:
-            reply = self._next(worker, lease.spec.module, timeout)
+            key = self.keys.setdefault(lease, str(next(self._numbers)))
+            turn = {"module": lease.spec.module, "key": key, "drop": self.dropped}
+            reply = self._next(worker, turn, timeout)
+            self.dropped = []
         if worker is None or reply is None:
             self.retire()
             spec = dataclasses.replace(lease.spec, memory_mb=self.memory_mb, serves=SUBMISSION)
             worker = self.current = self.base.spawn(spec)
             self.started += 1
+            self.keys[lease] = ""  # the worker's first exercise
             reply = worker.hello(timeout)
         self.active = lease
         return worker, reply
 
-    def _next(self, worker: Worker, module: str, timeout: float) -> dict[str, Any] | None:
+    def _next(self, worker: Worker, turn: dict[str, Any], timeout: float) -> dict[str, Any] | None:
         from dlgrade.core import codec
 
         deadline = time.monotonic() + timeout
         try:
             worker.sock.settimeout(timeout)
-            wire.send_frame(worker.sock, codec.encode({"op": "next", "module": module}))
+            wire.send_frame(worker.sock, codec.encode({"op": "next", **turn}))
             reply, _ = worker._receive(deadline, timeout, AFTER_IMPORT, "while importing")
         except (TimeoutError, OSError, WorkerDied):  # it left (state it cannot reset), died or hung
             return None
@@ -162,6 +172,9 @@ class Lease:
         if self.closed:
             return
         self.closed = True
+        key = self.owner.keys.pop(self, None)
+        if key is not None:
+            self.owner.dropped.append(key)  # the device worker may forget its module
         if self.owner.active is self:
             if self.owed > 0:
                 self.owner.retire()

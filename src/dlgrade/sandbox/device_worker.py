@@ -3,13 +3,15 @@
 CUDA does not survive a fork, so a GPU cannot be opened once in the zygote for every worker;
 a worker that opens it pays for a context (about 0.4 s). A device worker opens the device once,
 confines itself exactly as a worker does (worker.start), and then serves the exercises of one
-submission one after another: `next` (a module) resets what the last exercise's code may have
-changed (`Baseline.restore`), checks what cannot be reset (`Baseline.changed`), and imports that
-module afresh; `call` runs a call as a worker does. When something cannot be reset (an attribute
-of torch, numpy, builtins or a class of theirs replaced, added or removed; a thread left
-running), it sends nothing and exits: the grader starts a fresh device worker for what is left
-(sandbox.device_lease). What it checks runs in the same process as student code: a second
-line, like the guards (docs/sandbox.md, "On a GPU").
+submission, one at a time: `next` (a module and the grader's key for the exercise) checks what
+cannot be put back (device_baseline.Baseline.changed), puts back the rest (`restore`), and
+imports the module afresh, or, for an exercise it served before (their checks interleave),
+takes back that exercise's module and generators as it left them; `call` runs a call as a
+worker does. When something cannot be put back (an attribute of torch, numpy, builtins or a
+class of theirs replaced, added or removed; a thread left running), it sends nothing and exits:
+the grader starts a fresh device worker for what is left (sandbox.device_lease). What it
+checks runs in the same process as student code: a second line, like the guards
+(docs/sandbox.md, "One device worker per submission").
 """
 
 from __future__ import annotations
@@ -17,47 +19,16 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
-import signal
 import socket
 import sys
-import threading
-import types
 from pathlib import Path
 from typing import Any, NoReturn
 
-import torch
-
 from dlgrade.core import codec
 from dlgrade.sandbox import guards, wire, worker
-from dlgrade.sandbox.output import CappedOutput
+from dlgrade.sandbox.device_baseline import Baseline
 
 TAMPERED = 75  # the exit status of a device worker that found state it cannot reset
-# Modules whose attributes one exercise's code could change for the next one's.
-WATCHED = (
-    "builtins",
-    "math",
-    "random",
-    "torch",
-    "torch.nn",
-    "torch.nn.functional",
-    "torch.nn.init",
-    "torch.linalg",
-    "torch.autograd",
-    "torch.special",
-    "torch.fft",
-    "torch.random",
-    "numpy",
-    "numpy.linalg",
-    "numpy.random",
-)
-# Torch's own flags that change results (restored, not checked).
-_FLAGS = (
-    ("torch.backends.cudnn", "enabled"),
-    ("torch.backends.cudnn", "benchmark"),
-    ("torch.backends.cudnn", "deterministic"),
-    ("torch.backends.cudnn", "allow_tf32"),
-    ("torch.backends.cuda.matmul", "allow_tf32"),
-)
 
 
 def serve(sock: socket.socket, spec: dict[str, Any], libc: Any) -> NoReturn:
@@ -69,6 +40,9 @@ def serve(sock: socket.socket, spec: dict[str, Any], libc: Any) -> NoReturn:
         device = str(spec.get("device", "cpu"))
         baseline = Baseline(device, workdir)
         module = worker.import_module(sock, spec["module"], workdir, sources)
+        # The exercises it turned from, by the grader's key: module, submission modules, states.
+        held: dict[str, tuple[Any, dict[str, Any], dict[str, Any]]] = {}
+        key = ""  # the first exercise's
         while True:
             try:
                 payload, _ = wire.recv_frame(sock)
@@ -88,9 +62,20 @@ def serve(sock: socket.socket, spec: dict[str, Any], libc: Any) -> NoReturn:
                 if baseline.changed():  # checked first: restoring calls torch's own functions
                     code = TAMPERED
                     break
+                if module is not None:  # the exercise it turns from, to turn back to
+                    held[key] = (module, _submission_modules(sources), baseline.capture())
+                for done in request.get("drop") or ():
+                    held.pop(str(done), None)
                 baseline.restore()
                 _forget_submission(sources)
-                module = _import(sock, request["module"], workdir, sources)
+                key = str(request.get("key", ""))
+                if key in held:  # back to an exercise: its module and generators as it left them
+                    module, entries, states = held.pop(key)
+                    sys.modules.update(entries)
+                    baseline.apply(states)
+                    worker._send(sock, {"kind": "ready"})
+                else:
+                    module = _import(sock, request["module"], workdir, sources)
             else:
                 break
     except BaseException:
@@ -121,150 +106,12 @@ def _import(sock: socket.socket, name: str, workdir: Path, sources: dict[str, tu
     return module
 
 
+def _submission_modules(sources: dict[str, tuple[str, bytes]]) -> dict[str, Any]:
+    return {n: m for n, m in sys.modules.items() if n.split(".")[0] in sources}
+
+
 def _forget_submission(sources: dict[str, tuple[str, bytes]]) -> None:
     """The submission's modules are imported afresh for each exercise."""
     for name in list(sys.modules):
         if name.split(".")[0] in sources:
             del sys.modules[name]
-
-
-_RUNS = ("__code__", "__defaults__", "__kwdefaults__")  # what a Python function runs with
-
-
-def identities() -> dict[str, tuple[object, ...]]:
-    """Every attribute of the watched modules and of torch's Tensor, Module and Parameter, with
-    what a Python function runs (its code, defaults): a function changed in place counts too."""
-    out: dict[str, tuple[object, ...]] = {}
-    owners: list[tuple[str, Any]] = [(n, sys.modules[n]) for n in WATCHED if n in sys.modules]
-    owners += [(f"torch.{c.__name__}", c) for c in (torch.Tensor, torch.nn.Module, torch.nn.Parameter)]
-    for prefix, owner in owners:
-        for key, value in list(vars(owner).items()):
-            inner = value.__func__ if isinstance(value, classmethod | staticmethod) else value
-            plain = isinstance(inner, types.FunctionType)  # no lookups on other objects (torch.ops)
-            parts = [getattr(inner, a) if plain else None for a in _RUNS]
-            out[f"{prefix}.{key}"] = (value, *parts)
-    return out
-
-
-class Baseline:
-    """What the process looked like before any student code ran, to restore and compare with."""
-
-    def __init__(self, device: str, workdir: Path) -> None:
-        self.device, self.workdir = device, workdir
-        for name in WATCHED:  # all of them loaded now: what the next exercise finds is compared
-            with contextlib.suppress(ImportError):
-                importlib.import_module(name)
-        self.threads = set(threading.enumerate())
-        self.grad = torch.is_grad_enabled()
-        self.dtype = torch.get_default_dtype()
-        self.torch_rng = torch.random.get_rng_state()
-        self.cuda = torch.device(device).type == "cuda"
-        self.cuda_rng = torch.cuda.get_rng_state_all() if self.cuda else []
-        self.threads_n = torch.get_num_threads()
-        self.deterministic = torch.are_deterministic_algorithms_enabled()
-        self.anomaly = torch.is_anomaly_enabled()
-        self.precision = torch.get_float32_matmul_precision()
-        self.flags = {(m, a): getattr(sys.modules[m], a) for m, a in _FLAGS if m in sys.modules}
-        self.print_opts = dict(vars(torch._tensor_str.PRINT_OPTS))
-        self.functions = torch._C._len_torch_function_stack()
-        self.dispatch = torch._C._len_torch_dispatch_stack()
-        self.numpy = _numpy_state()
-        self.random = sys.modules["random"].getstate() if "random" in sys.modules else None
-        self.sys_state = (list(sys.path), list(sys.meta_path), sys.getrecursionlimit())
-        self.streams = (sys.stdout, sys.stderr)
-        self.environ = dict(os.environ)
-        self.handlers = {s: signal.getsignal(s) for s in _catchable()}
-        self.attributes = identities()  # last: the calls above may fill torch's lazy attributes
-
-    def restore(self) -> None:
-        """Put back everything that can be put back: torch's modes, flags and generators,
-        numpy's and random's, the interpreter's settings, signals, the folder, the output."""
-        while torch._C._len_torch_function_stack() > self.functions:
-            torch._C._pop_torch_function_stack()
-        while torch._C._len_torch_dispatch_stack() > self.dispatch:
-            torch._C._pop_torch_dispatch_stack()
-        torch.set_grad_enabled(self.grad)
-        torch.set_default_dtype(self.dtype)
-        torch.random.set_rng_state(self.torch_rng)
-        if self.cuda:
-            torch.cuda.set_rng_state_all(self.cuda_rng)
-        if torch.get_num_threads() != self.threads_n:
-            torch.set_num_threads(self.threads_n)
-        if torch.are_deterministic_algorithms_enabled() != self.deterministic:  # imports inductor
-            torch.use_deterministic_algorithms(self.deterministic)
-        torch.set_anomaly_enabled(self.anomaly)
-        torch.set_float32_matmul_precision(self.precision)
-        for (module, attr), value in self.flags.items():
-            setattr(sys.modules[module], attr, value)
-        vars(torch._tensor_str.PRINT_OPTS).update(self.print_opts)
-        _restore_numpy(self.numpy)
-        if self.random is not None:
-            sys.modules["random"].setstate(self.random)
-        sys.path[:], sys.meta_path[:] = self.sys_state[0], self.sys_state[1]
-        sys.setrecursionlimit(self.sys_state[2])
-        sys.settrace(None)
-        sys.setprofile(None)
-        threading.settrace(None)
-        threading.setprofile(None)
-        sys.stdout, sys.stderr = self.streams
-        os.environ.clear()
-        os.environ.update(self.environ)
-        signal.alarm(0)
-        for timer in (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF):
-            signal.setitimer(timer, 0)
-        for sig, handler in self.handlers.items():
-            if handler is not None:  # None: set outside Python, left as it is
-                signal.signal(sig, handler)
-        os.chdir(self.workdir)
-        if isinstance(self.streams[0], CappedOutput):
-            self.streams[0].take_recent()  # what the last exercise printed is not the next one's
-
-    def changed(self) -> list[str]:
-        """What cannot be put back and differs: attributes replaced, added or removed (a
-        submodule that torch or numpy imported meanwhile is not a change), threads left running."""
-        now = identities()
-        found = [k for k, v in self.attributes.items() if not _same(now.get(k), v)]
-        for key, value in now.items():
-            if key not in self.attributes and not _submodule(key, value[0]):
-                found.append(key)
-        if any(t.is_alive() for t in set(threading.enumerate()) - self.threads):
-            found.append("a thread")
-        if torch.is_inference_mode_enabled():
-            found.append("inference mode")
-        # Files in the private folder (only native code can write them: the audit hook stops
-        # Python's writes, and its removals, so they cannot be removed here either), and an
-        # output file half full (the next exercise's prints could find no room).
-        found += [e.name for e in os.scandir(self.workdir) if e.name != worker.OUTPUT_NAME]
-        out = self.streams[0]
-        if isinstance(out, CappedOutput) and out.sink.used > out.sink.cap // 2:
-            found.append("the output file")
-        return found
-
-
-def _same(now: tuple[object, ...] | None, then: tuple[object, ...]) -> bool:
-    return now is not None and all(a is b for a, b in zip(now, then, strict=True))
-
-
-def _submodule(key: str, value: object) -> bool:
-    return isinstance(value, types.ModuleType) and sys.modules.get(key) is value
-
-
-def _catchable() -> list[signal.Signals]:
-    skip = {signal.SIGKILL, signal.SIGSTOP}
-    return [s for s in signal.valid_signals() if isinstance(s, signal.Signals) and s not in skip]
-
-
-def _numpy_state() -> Any:
-    numpy = sys.modules.get("numpy")
-    if numpy is None:
-        return None
-    return numpy.random.get_state(), numpy.geterr(), numpy.get_printoptions()
-
-
-def _restore_numpy(state: Any) -> None:
-    numpy = sys.modules.get("numpy")
-    if numpy is None or state is None:
-        return
-    numpy.random.set_state(state[0])
-    numpy.seterr(**state[1])
-    numpy.set_printoptions(**state[2])
