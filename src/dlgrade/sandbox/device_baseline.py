@@ -52,22 +52,21 @@ _FLAGS = (
 )
 
 
-_RUNS = ("__code__", "__defaults__", "__kwdefaults__")  # what a Python function runs with
-
-
-def identities() -> dict[str, tuple[object, ...]]:
-    """Every attribute of the watched modules and of torch's Tensor, Module and Parameter, with
-    what a Python function runs (its code, defaults): a function changed in place counts too."""
-    out: dict[str, tuple[object, ...]] = {}
+def identities() -> tuple[dict[str, object], dict[str, tuple[object, ...]]]:
+    """Every attribute of the watched modules and of torch's Tensor, Module and Parameter; and
+    what each Python function among them runs (its code, defaults): a change in place counts too."""
+    values: dict[str, object] = {}
+    runs: dict[str, tuple[object, ...]] = {}
     owners: list[tuple[str, Any]] = [(n, sys.modules[n]) for n in WATCHED if n in sys.modules]
     owners += [(f"torch.{c.__name__}", c) for c in (torch.Tensor, torch.nn.Module, torch.nn.Parameter)]
     for prefix, owner in owners:
         for key, value in list(vars(owner).items()):
+            name = f"{prefix}.{key}"
+            values[name] = value
             inner = value.__func__ if isinstance(value, classmethod | staticmethod) else value
-            plain = isinstance(inner, types.FunctionType)  # no lookups on other objects (torch.ops)
-            parts = [getattr(inner, a) if plain else None for a in _RUNS]
-            out[f"{prefix}.{key}"] = (value, *parts)
-    return out
+            if isinstance(inner, types.FunctionType):  # no lookups on other objects (torch.ops)
+                runs[name] = (inner.__code__, inner.__defaults__, inner.__kwdefaults__)
+    return values, runs
 
 
 class Baseline:
@@ -170,11 +169,10 @@ class Baseline:
     def changed(self) -> list[str]:
         """What cannot be put back and differs: attributes replaced, added or removed (a
         submodule that torch or numpy imported meanwhile is not a change), threads left running."""
-        now = identities()
-        found = [k for k, v in self.attributes.items() if not _same(now.get(k), v)]
-        for key, value in now.items():
-            if key not in self.attributes and not _submodule(key, value[0]):
-                found.append(key)
+        (values, runs), (then, ran) = identities(), self.attributes
+        found = [k for k, v in then.items() if values.get(k, _MISSING) is not v]
+        found += [k for k, v in ran.items() if k not in found and not _same(runs.get(k), v)]
+        found += [k for k, v in values.items() if k not in then and not _submodule(k, v)]
         if any(t.is_alive() for t in set(threading.enumerate()) - self.threads):
             found.append("a thread")
         if torch.is_inference_mode_enabled():
@@ -187,6 +185,9 @@ class Baseline:
         if isinstance(out, CappedOutput) and out.sink.used > out.sink.cap // 2:
             found.append("the output file")
         return found
+
+
+_MISSING = object()
 
 
 def _same(now: tuple[object, ...] | None, then: tuple[object, ...]) -> bool:
