@@ -29,6 +29,7 @@ from dlgrade.core.result import (
     points_sum,
 )
 from dlgrade.engine import integrity
+from dlgrade.engine.devices import workers_for
 from dlgrade.engine.inputs_check import add_inputs_checks
 from dlgrade.engine.lanes import run_in_lanes
 from dlgrade.engine.plugin import GraderPlugin
@@ -73,6 +74,7 @@ def grade(
     containment: policy.Mode | None = None,
     revealed: dict[str, dict[str, str]] | None = None,
     lanes: int = 1,
+    device_worker: str | None = None,
 ) -> GradeResult:
     """Grade the exercise modules in `folder` against `course`'s graders.
 
@@ -82,7 +84,7 @@ def grade(
     says what to do where the kernel cannot contain the workers. `revealed` receives the hidden
     checks' full messages, which the result withholds (GradingSession.hidden_messages). `lanes`
     > 1 grades the exercises in that many parallel processes (engine.lanes; the result is the
-    serial one).
+    serial one). `device_worker`: a worker per exercise or per submission (engine.devices).
     """
     started = time.perf_counter()
     selected = course.select(list(names))
@@ -95,7 +97,8 @@ def grade(
     box.admission = lambda b: policy.enforce(b, private, containment)
     box.deadline = time.monotonic() + DEADLINE_BASE_S + DEADLINE_FACTOR * sum(e.time_limit for e in selected)
     before = integrity.digests(course)
-    session = open_session(course, folder, selected, sandbox=box, device=device, visibility=visibility)
+    serving, lanes = workers_for(box, device, selected, lanes, device_worker)
+    session = open_session(course, folder, selected, sandbox=serving, device=device, visibility=visibility)
     _freeze_imports()
     try:
         with one_torch_thread():

@@ -77,6 +77,7 @@ class WorkerSpec:
     audit: bool = True  # False only in tests that prove process containment on its own
     confine: bool = True  # kernel containment; False only in tests of the layers behind it
     device: str = "cpu"  # where the graders' inputs go; a GPU is opened before confinement
+    serves: str = ""  # "submission": one worker serves a submission's exercises in turn (device_worker)
 
 
 class Host(Protocol):

@@ -174,9 +174,8 @@ class Sandbox:
 
     def prespawn(self, spec: WorkerSpec, key: str = "") -> None:
         """Start a worker for `spec` now, for a later `spawn(spec, key)` to hand out (`key`: whom
-        it is for, say an exercise, so that another user of the same spec does not take it).
-        Returns without waiting for the zygote's answer (the pid): the zygote forks while the
-        grader goes on."""
+        it is for, say an exercise, so that another user of the same spec does not take it);
+        without waiting for the zygote's answer (the pid): the zygote forks while the grader goes on."""
         if (spec, key) not in self._spares:
             self._spares[(spec, key)] = self._spawn(spec, wait=False)
 
@@ -209,6 +208,7 @@ class Sandbox:
                         "audit": spec.audit and self.audit,
                         "confine": spec.confine and self.confine,
                         "device": spec.device,
+                        "serves": spec.serves,  # "submission": a device worker (sandbox.device_worker)
                         "preload": preload.wanted(spec.folder, spec.module),
                     },
                     fds=(theirs.fileno(),),

@@ -37,29 +37,36 @@ def serve(sock: socket.socket, spec: dict[str, Any], libc: Any) -> NoReturn:
     """Entry point in the freshly forked child; never returns."""
     code = 0
     try:
-        workdir = _isolate(sock, spec, libc)
-        sources = read_sources(spec["folder"])
-        try:
-            resources.open_device(str(spec.get("device", "cpu")))
-        except Exception as exc:  # the driver's failure, whatever it raises
-            _send(sock, {"kind": "device_error", "message": _first_line(exc) or type(exc).__name__})
-            os._exit(72)
-        # after the device: the cap is added to the address space a GPU driver maps
-        resources.limit(int(spec["memory_mb"]), int(spec["output_bytes"]))
-        try:
-            isolation = _confine(spec, workdir)
-        except (kernel.ConfineError, OSError) as exc:
-            _send(sock, {"kind": "confine_error", "message": str(exc)[:300]})
-            os._exit(71)
-        # The grader learns the isolation from this frame: sent before any student code runs.
-        _send(sock, {"kind": "confined", "isolation": isolation})
-        module = _import_student(sock, spec, workdir, sources)
+        workdir, sources = start(sock, spec, libc)
+        prepare_imports(sock, spec, workdir, sources)
+        module = import_module(sock, spec["module"], workdir, sources)
         if module is not None:
             _loop(sock, module, str(spec.get("device", "cpu")))
     except BaseException:
         code = 70
     finally:
         os._exit(code)
+
+
+def start(sock: socket.socket, spec: dict[str, Any], libc: Any) -> tuple[Path, dict[str, tuple[str, bytes]]]:
+    """Isolate, read the sources, open the device, limit, confine, send `confined`: everything
+    before the student's code. Returns the private folder and the sources."""
+    workdir = _isolate(sock, spec, libc)
+    sources = read_sources(spec["folder"])
+    try:
+        resources.open_device(str(spec.get("device", "cpu")))
+    except Exception as exc:  # the driver's failure, whatever it raises
+        _send(sock, {"kind": "device_error", "message": _first_line(exc) or type(exc).__name__})
+        os._exit(72)
+    resources.limit(int(spec["memory_mb"]), int(spec["output_bytes"]))  # on what a GPU driver mapped
+    try:
+        isolation = _confine(spec, workdir)
+    except (kernel.ConfineError, OSError) as exc:
+        _send(sock, {"kind": "confine_error", "message": str(exc)[:300]})
+        os._exit(71)
+    # The grader learns the isolation from this frame: sent before any student code runs.
+    _send(sock, {"kind": "confined", "isolation": isolation})
+    return workdir, sources
 
 
 def _isolate(sock: socket.socket, spec: dict[str, Any], libc: Any) -> Path:
@@ -95,12 +102,10 @@ def _confine(spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
     return kernel.confine(spec["plan"], str(workdir), gpu=gpu).to_dict()
 
 
-def _import_student(
-    sock: socket.socket,
-    spec: dict[str, Any],
-    workdir: Path,
-    sources: dict[str, tuple[str, bytes]],
-) -> Any:
+def prepare_imports(
+    sock: socket.socket, spec: dict[str, Any], workdir: Path, sources: dict[str, tuple[str, bytes]]
+) -> None:
+    """Once per worker: the submission's modules importable from memory, under the guards."""
     folder = os.path.realpath(spec["folder"])
     guards.STATE.student_files = frozenset(path for path, _ in sources.values())
     guards.STATE.report = lambda v: _send(sock, {"kind": "violation", **v})
@@ -117,7 +122,10 @@ def _import_student(
     ]
     if spec.get("audit", True):
         audit.install(roots, _on_deny(sock))
-    name = spec["module"]
+
+
+def import_module(sock: socket.socket, name: str, folder: Path, sources: dict[str, tuple[str, bytes]]) -> Any:
+    """Import the student's module `name`; send `ready` (and return it) or `import_error`."""
     try:
         if name not in sources:
             raise ImportError(f"cannot read {name}.py (missing, not a regular file, or over 1 MiB)")
@@ -127,7 +135,7 @@ def _import_student(
         _send(sock, {"kind": "import_error", "message": f"forbidden at import: {exc}"})
         return None
     except BaseException as exc:
-        _send(sock, {"kind": "import_error", "message": _describe(exc), "output": _output_tail(workdir)})
+        _send(sock, {"kind": "import_error", "message": _describe(exc), "output": _output_tail(folder)})
         return None
     _send(sock, {"kind": "ready"})
     return module
@@ -165,15 +173,20 @@ def _loop(sock: socket.socket, module: Any, device: str) -> None:
             continue
         if request.get("op") != "call":
             return
-        out = sys.stdout if isinstance(sys.stdout, CappedOutput) else None
-        if out is not None:
-            out.take_recent()  # what earlier calls printed is not this call's
-            out.progress = lambda lines: _send(sock, {"kind": "printing", "lines": lines})
-        reply = _call(module, request)
-        if out is not None:
-            out.progress = None
-            reply["printed"], reply["printed_lines"] = out.take_recent()
-        _send(sock, reply)
+        answer(sock, module, request)
+
+
+def answer(sock: socket.socket, module: Any, request: dict[str, Any]) -> None:
+    """Run one call of the student's function and send its reply, with what it printed."""
+    out = sys.stdout if isinstance(sys.stdout, CappedOutput) else None
+    if out is not None:
+        out.take_recent()  # what earlier calls printed is not this call's
+        out.progress = lambda lines: _send(sock, {"kind": "printing", "lines": lines})
+    reply = _call(module, request)
+    if out is not None:
+        out.progress = None
+        reply["printed"], reply["printed_lines"] = out.take_recent()
+    _send(sock, reply)
 
 
 def _call(module: Any, req: dict[str, Any]) -> dict[str, Any]:

@@ -145,6 +145,8 @@ def _serve(
             preload.load(msg.get("preload"))
             pid = os.fork()
             if pid == 0:
+                if msg.get("serves") == "submission":  # one worker for a submission's exercises
+                    from dlgrade.sandbox import device_worker as worker
                 worker.serve(socket.socket(fileno=fds[0]), {**msg, **given}, libc)
             os.close(fds[0])
             live.add(pid)
