@@ -78,13 +78,12 @@ def grade(
 ) -> GradeResult:
     """Grade the exercise modules in `folder` against `course`'s graders.
 
-    `visibility` ("public" or "hidden") runs only those checks; the others are reported as
-    not run, with their usual points, so scores stay on the same scale as a full run.
-    `containment` ("require" or "warn", default from the environment: dlgrade.sandbox.policy)
-    says what to do where the kernel cannot contain the workers. `revealed` receives the hidden
-    checks' full messages, which the result withholds (GradingSession.hidden_messages). `lanes`
-    > 1 grades the exercises in that many parallel processes (engine.lanes; the result is the
-    serial one). `device_worker`: a worker per exercise or per submission (engine.devices).
+    `visibility` ("public" or "hidden") runs only those checks; the others are reported as not run,
+    with their usual points, so scores stay on the same scale as a full run. `containment` ("require"
+    or "warn", default from the environment: dlgrade.sandbox.policy) says what to do where the kernel
+    cannot contain the workers. `revealed` receives the hidden checks' full messages, which the result
+    withholds (GradingSession.hidden_messages). `lanes` > 1 grades in parallel processes (engine.lanes;
+    the result is the serial one). `device_worker`: a worker per exercise or per submission (engine.devices).
     """
     started = time.perf_counter()
     selected = course.select(list(names))

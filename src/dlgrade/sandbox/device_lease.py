@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import threading
 import time
 from typing import Any
 
 from dlgrade.sandbox import wire
-from dlgrade.sandbox.handle import AFTER_IMPORT, Worker, WorkerDied, WorkerSpec
+from dlgrade.sandbox.handle import AFTER_IMPORT, Sender, Worker, WorkerDied, WorkerSpec
 from dlgrade.sandbox.pool import Sandbox
 
 SUBMISSION = "submission"
@@ -149,7 +148,7 @@ class Lease:
             self.dead = True
             raise
 
-    def pipeline(self, requests: list[dict[str, Any]]) -> threading.Thread:
+    def pipeline(self, requests: list[dict[str, Any]]) -> Sender:
         worker = self._worker(self.limit)
         self.owed = len(requests)
         return worker.pipeline(requests)
