@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from dlgrade.core.manifest import Course, load_course
+from tests.ordering import LongFirst
 from tests.shared import Shared
 from tests.support import ROOT
 
@@ -32,3 +33,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("gpu"):
             item.add_marker(skip)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(LongFirst(), "dlgrade-long-first")  # tests/ordering.py

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from dlgrade.core.manifest import Course
 from dlgrade.core.result import GradeResult
 from dlgrade.engine.runner import grade
+from dlgrade.release.build import build_release
 from tests.recording import Recording, record
 
 T = TypeVar("T")
@@ -61,6 +62,12 @@ class Shared:
         """One topic's model solutions graded with every check's inputs recorded."""
         key = f"recording-{_tag(course)}-{topic}"
         return self.get(key, lambda: record(course, course.reference_dir(), topic))
+
+    def bundle(self, course: Course) -> Path:
+        """The course's student bundle (`grade release`), built once a session. Read it only:
+        a test that changes a bundle, or runs a command in it, works on a copy."""
+        folder = self.folder / f"bundle-{_tag(course)}"
+        return self.get(f"bundle-{_tag(course)}", lambda: build_release(course, folder))
 
 
 def _tag(course: Course) -> str:

@@ -54,6 +54,7 @@ def test_a_fixed_sample_through_the_command(monkeypatch) -> None:
     assert bad.exit_code == 2 and "no topic 'no_such_topic'" in bad.output
 
 
+@pytest.mark.slow  # about a minute: every reviewed topic's mutants generated
 def test_the_reviewed_equivalents_name_mutants_that_exist(course: Course) -> None:
     equivalents = load_equivalents(course)
     assert (ROOT / EQUIVALENTS_FILE).is_file()

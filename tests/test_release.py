@@ -25,49 +25,29 @@ from dlgrade.engine.bundle import DEFERRED_MESSAGE, load_bundle
 from dlgrade.engine.references import ModuleLoader
 from dlgrade.engine.runner import grade, run_checks
 from dlgrade.engine.session import open_session
-from dlgrade.release.build import build_release
 from dlgrade.report.table import render_table
+from tests.rounds import ROUNDS, round_folder, round_topics
 from tests.shared import Shared
-from tests.support import ROOT, Variant, append, mistake_words, reference_copy, variants
+from tests.support import ROOT, mistake_words, reference_copy, variants
 
-
-def _rounds() -> list[list[Variant]]:
-    """The known-wrong files in rounds of at most one per module: the i-th file of each."""
-    by_module: dict[str, list[Variant]] = {}
-    for v in variants():
-        by_module.setdefault(v.module, []).append(v)
-    most = max(len(vs) for vs in by_module.values())
-    return [[vs[i] for vs in by_module.values() if i < len(vs)] for i in range(most)]
-
-
-# Each exercise is graded in its own worker on its own module, so a submission holding one
-# known-wrong file per module gives every exercise the verdicts that file alone would get:
-# one grading a round instead of one a file (the whole course, as instructor and student).
-ROUNDS = _rounds()
-IMPLEMENTATIONS = ["reference", "stubs", *(f"wrong-round-{i + 1}" for i in range(len(ROUNDS)))]
+# The known-wrong files in rounds of one per module (tests/rounds.py), each round's topics: the
+# slow tier (test_fixtures.py proves every file's verdicts in the fast tier; this, the bundle's).
+IMPLEMENTATIONS = [
+    "reference",
+    "stubs",
+    *(pytest.param(f"wrong-round-{i + 1}", marks=pytest.mark.slow) for i in range(len(ROUNDS))),
+]
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_release(load_course(ROOT), tmp_path_factory.mktemp("release") / "bundle")
+def bundle(course: Course, shared: Shared) -> Path:
+    return shared.bundle(course)  # built once a session; tests that change it change a copy
 
 
 @pytest.fixture(scope="module")
 def bundle_reference(bundle: Path, course: Course) -> GradeResult:
     """The model solutions graded in the bundle (the student's view), once for this module."""
     return grade(load_course(bundle), course.reference_dir())
-
-
-def implementation(course: Course, name: str, dest: Path) -> Path:
-    """A folder of exercise modules: the model solutions, the stubs, or a known-wrong variant."""
-    if name == "reference":
-        return reference_copy(course, dest)
-    if name == "stubs":
-        return ROOT / "exercises"
-    folder = reference_copy(course, dest)
-    for v in ROUNDS[int(name.rsplit("-", 1)[1]) - 1]:
-        append(course, folder / f"{v.module}.py", v.path)
-    return folder
 
 
 def checks_by_key(result: GradeResult, visibility: str) -> dict[tuple[str, str], object]:
@@ -273,10 +253,23 @@ def test_release_json_lists_each_hidden_check_with_its_points(
 
 
 @pytest.mark.parametrize("name", IMPLEMENTATIONS)
-def test_public_verdicts_equal_the_instructors(bundle: Path, course: Course, name: str, tmp_path) -> None:
-    folder = implementation(course, name, tmp_path / "sub")
-    instructor = grade(course, folder)
-    student = grade(load_course(bundle), folder)
+def test_public_verdicts_equal_the_instructors(
+    bundle: Path, course: Course, name: str, shared: Shared, bundle_reference: GradeResult, tmp_path
+) -> None:
+    """The model solutions, the stubs and every known-wrong file (in rounds, each round's
+    topics) get the same public verdicts in the bundle as from the instructor."""
+    if name == "reference":  # both gradings made once a session, shared with other tests
+        instructor, student = shared.reference(course), bundle_reference
+    elif name == "stubs":
+        instructor = grade(course, course.exercises_dir())
+        student = grade(load_course(bundle), course.exercises_dir())
+    else:  # both in this process: a file that draws from the global RNG (init/global_rng)
+        # shows numbers that depend on the grading process's history, not on the bundle
+        index = int(name.rsplit("-", 1)[1]) - 1
+        folder = round_folder(course, index, tmp_path / "sub")
+        instructor = grade(course, folder, round_topics(course, index))
+        student = grade(load_course(bundle), folder, round_topics(course, index))
+    assert [e.id for e in student.exercises] == [e.id for e in instructor.exercises]
     assert instructor.internal_errors == () and student.internal_errors == ()
     verdict = {
         k: (c.passed, c.message, c.hint, c.score, c.max_score)
@@ -348,6 +341,7 @@ def test_the_instructor_grades_the_students_repo_with_every_check(
     assert full["hidden"]["count"] > 0 and full["hidden"]["failed"] == 0 and "deferred" not in full
 
 
+@pytest.mark.slow  # two packages made and verified: four gradings
 def test_a_package_made_in_the_bundle_verifies_and_grades_in_full(
     bundle: Path, course: Course, tmp_path, monkeypatch
 ) -> None:
@@ -426,6 +420,7 @@ def test_in_a_bundle_dev_check_and_the_reference_are_not_offered(bundle: Path, m
 # --- the command ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # two whole releases
 def test_release_refuses_a_non_empty_folder_and_force_replaces_it(tmp_path, monkeypatch) -> None:
     out = tmp_path / "out"
     out.mkdir()

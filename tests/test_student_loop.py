@@ -17,15 +17,15 @@ import pytest
 from click.testing import CliRunner, Result
 
 from dlgrade.cli.main import main
-from dlgrade.core.manifest import ManifestError, load_course
-from dlgrade.release.build import build_release
+from dlgrade.core.manifest import Course, ManifestError, load_course
 from tests.courses import course_copy
+from tests.shared import Shared
 from tests.support import ROOT, variant
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_release(load_course(ROOT), tmp_path_factory.mktemp("loop") / "bundle")
+def bundle(course: Course, shared: Shared) -> Path:
+    return shared.bundle(course)  # built once a session; each test works on a copy (`student`)
 
 
 @pytest.fixture
