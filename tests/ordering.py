@@ -28,7 +28,7 @@ LONG: dict[str, float] = {
     "tests/test_unprivileged.py::": 55.0,
     "tests/test_fresh_draws.py::test_the_same_verdicts_with_and_without_a_secret": 75.0,
     "tests/test_lanes.py::": 40.0,
-    "tests/test_device_worker.py::test_the_known_mistakes_get_the_same_verdicts_from_one_device_worker": 120.0,
+    "tests/test_device_worker.py::test_the_known_mistakes_get_the_same_verdicts": 120.0,
     "tests/test_recipe.py::": 32.0,
     "tests/test_release_reveal.py::": 32.0,
     "tests/test_gradebooks.py::": 35.0,
