@@ -1,6 +1,7 @@
 """Print what one call of a training exercise's model solution costs in a worker, with its
 rules armed as the engine arms them now (the torch function mode only where `watch_plan`
-says a rule needs it) and as it armed them before (the mode for any forbidden or counted call).
+says a rule needs it) and as it armed them before (the mode for any forbidden or counted call),
+and, for an exercise that keeps the mode, with it off (what keeping it costs).
 
 Both variants run in one worker, alternated call by call, so load from other jobs falls on
 both alike. Figures: the median and the best of --calls round trips per variant, ms.
@@ -34,8 +35,8 @@ ARGS: dict[str, Callable[[], tuple[Any, ...]]] = {
     "fit_linear": lambda: (torch.cat([X, (X[:, :1] * X[:, 1:])], 1), Y),
     "train_xor_mlp": lambda: (X, Y),
     "train_xor_linear": lambda: (X, Y),
-    "layer_variances": lambda: ("he",),
-    "gradient_variances": lambda: ("he",),
+    "layer_variances": lambda: ("he_normal",),
+    "gradient_variances": lambda: ("he_normal",),
     "depth_gradient_norms": lambda: (),
 }
 
@@ -55,9 +56,10 @@ def main() -> None:
         engine = ExerciseSandbox(box, course, exercise, str(ROOT / "reference"), {})
         request = engine._request(exercise_id, Request(ARGS[exercise_id]()))
         before = bool(request["forbid"] or request["bounds"])  # the worker's default, watch=None
-        times: dict[str, list[float]] = {"before": [], "now": []}
+        variants = [("before", None), ("now", request["watch"])] + [("off", False)] * request["watch"]
+        times: dict[str, list[float]] = {variant: [] for variant, _ in variants}
         for _ in range(args.calls):
-            for variant, watch in (("before", None), ("now", request["watch"])):
+            for variant, watch in variants:
                 started = time.perf_counter()
                 reply, _ = worker.request({**request, "watch": watch}, 120)
                 times[variant].append(time.perf_counter() - started)
@@ -69,6 +71,7 @@ def main() -> None:
             f"{'yes' if needs_watch(exercise.rules) else 'no'}; before {ms['before'][0]:.1f} "
             f"({ms['before'][1]:.1f}), now {ms['now'][0]:.1f} ({ms['now'][1]:.1f}): "
             f"{ms['before'][0] / ms['now'][0]:.2f}x"
+            + (f"; off {ms['off'][0]:.1f} ({ms['off'][1]:.1f})" if "off" in ms else "")
         )
 
 
