@@ -16,26 +16,21 @@ from dlgrade.sandbox.handle import WorkerSpec
 from dlgrade.sandbox.shared import shared_sandbox
 from dlgrade.sandbox.watch_plan import needs_watch, watch_reason
 
-# The decision, per exercise: the training exercises run without the mode; the ones that keep
-# it forbid a Tensor method of torch's C base or an operator, or count calls.
+# The decision, per exercise: only einsum's rules count calls and forbid Tensor operators.
 WATCHED = {
-    "logsumexp", "stable_softmax", "log_softmax", "clip_grad_norm",  # Tensor.softmax, ...
-    "fit_linear", "train_xor_linear",  # Tensor.inverse, Tensor.pinverse, ...
-    "prelu_forward", "prelu_backward", "tanh_forward", "mlp_forward",  # Tensor.prelu, .tanh, .relu
     "matvec", "matmul", "trace", "outer", "batch_matmul", "batch_trace", "attention_scores",
-    "attention", "bilinear", "batch_bilinear", "contract_4d", "multihead_scores",  # counts, `@`
+    "attention", "bilinear", "batch_bilinear", "contract_4d", "multihead_scores",
 }  # fmt: skip
-TRAINING = ("fit_irony_of_spec", "pwlinr_params", "train_xor_mlp", "layer_variances", "gradient_variances",
-            "depth_gradient_norms")  # fmt: skip
+TRAINING = ("fit_linear", "train_xor_linear", "fit_irony_of_spec", "pwlinr_params", "train_xor_mlp",
+            "layer_variances", "gradient_variances", "depth_gradient_norms")  # fmt: skip
 
 
 def test_the_mode_is_armed_where_a_rule_needs_it(course: Course) -> None:
     table = {e.id: needs_watch(e.rules) for e in course.exercises}
     assert {ex for ex, watched in table.items() if watched} == WATCHED
     assert not any(table[ex] for ex in TRAINING)
-    assert "super(torch.Tensor, x)" in watch_reason(course.exercise("fit_linear").rules)
     assert "counts calls of torch.einsum" in watch_reason(course.exercise("attention").rules)
-    assert watch_reason(course.exercise("layer_variances").rules) == ""
+    assert watch_reason(course.exercise("fit_linear").rules) == ""
 
 
 SOURCE = """
@@ -44,6 +39,7 @@ import torch.nn.functional as F
 
 
 def modes(x):
+    torch.einsum("i->i", x)  # for the einsum exercises' count
     return torch.tensor(float(torch._C._len_torch_function_stack()))
 
 
@@ -103,7 +99,28 @@ def silu_module(x):
 
 
 def inverse_by_super(x):
-    return super(torch.Tensor, torch.diag(x + 3.0)).inverse()
+    return getattr(super(torch.Tensor, torch.diag(x + 3.0)), "inv" + "erse")()
+
+
+def softmax_by_super(x):
+    return getattr(super(torch.Tensor, x), "soft" + "max")(0)
+
+
+def tanh_by_super(x):
+    return getattr(super(torch.Tensor, x), "ta" + "nh")()
+
+
+def exp_by_super(x):
+    return getattr(super(torch.Tensor, x), "ex" + "p")()
+
+
+def lstsq(x):
+    return torch.linalg.lstsq(torch.diag(x + 3.0), x[:, None]).solution
+
+
+def orthogonal(x):  # the Cayley map calls torch.linalg.solve inside torch's own code
+    layer = torch.nn.utils.parametrizations.orthogonal(torch.nn.Linear(4, 4), orthogonal_map="cayley")
+    return layer(x)
 """
 
 
@@ -128,8 +145,16 @@ def engine_call(course: Course, tmp_path_factory):
     worker.close()
 
 
-@pytest.mark.parametrize(("exercise", "pushed"), [("layer_variances", 0.0), ("relu_backward", 0.0),
-                                                  ("fit_linear", 1.0), ("stable_softmax", 1.0)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("exercise", "pushed"),
+    [
+        ("layer_variances", 0.0),
+        ("relu_backward", 0.0),
+        ("fit_linear", 0.0),
+        ("stable_softmax", 0.0),
+        ("matmul", 1.0),
+    ],
+)
 def test_the_worker_pushes_the_mode_as_decided(engine_call, exercise: str, pushed: float) -> None:
     reply = engine_call(exercise, "modes")
     assert reply["kind"] == "ok", reply
@@ -156,8 +181,13 @@ def test_the_worker_pushes_the_mode_as_decided(engine_call, exercise: str, pushe
         # swish_builtins
         ("swish_forward", "silu", "torch.nn.functional.silu"),
         ("swish_backward", "silu_module", "torch.nn.SiLU"),
-        # closed_form keeps the mode: the C base's method, past the wrapper on torch.Tensor
+        # the C base's methods, by a name built at run time (the look-up guard)
         ("fit_linear", "inverse_by_super", "torch.Tensor.inverse"),
+        ("stable_softmax", "softmax_by_super", "torch.Tensor.softmax"),
+        ("tanh_forward", "tanh_by_super", "torch.Tensor.tanh"),
+        # closed_form: a function, and torch's own code calling one
+        ("train_xor_linear", "lstsq", "torch.linalg.lstsq"),
+        ("fit_linear", "orthogonal", "torch.linalg.solve"),
     ],
 )
 def test_routes_are_caught_without_the_mode(engine_call, exercise: str, fn: str, call: str) -> None:
@@ -169,5 +199,33 @@ def test_routes_are_caught_without_the_mode(engine_call, exercise: str, fn: str,
 def test_allowed_calls_still_run_without_the_mode(engine_call) -> None:
     assert engine_call("layer_variances", "silu")["kind"] == "ok"
     assert engine_call("relu_forward", "backward")["kind"] == "ok"
+    assert engine_call("stable_softmax", "exp_by_super")["kind"] == "ok"
+    assert engine_call("tanh_backward", "tanh_by_super")["kind"] == "ok"
     reply = engine_call("relu_backward", "with_enable_grad")  # not the same rule: grad mode
     assert reply["kind"] == "forbidden"
+
+
+@pytest.mark.parametrize(
+    ("module", "exercise", "body"),
+    [
+        ("stability", "stable_softmax", "return super(torch.Tensor, x).softmax(0)"),
+        ("stability", "stable_softmax", "return type.mro(torch.Tensor)[1].softmax(x, 0)"),
+        ("stability", "stable_softmax", "return torch._C._VariableFunctions.softmax(x, 0)"),
+        ("stability", "stable_softmax", "s = super(torch.Tensor, x)\n    return getattr(s, 'softmax')(0)"),
+        ("xor", "fit_linear", "s = super(torch.Tensor, x)\n    return s.pinverse()"),
+        ("xor", "fit_linear", "return torch._C._linalg.linalg_solve(x, x)"),
+        ("activations", "tanh_forward", "return super(torch.Tensor, x).tanh()"),
+        ("activations", "prelu_forward", "return super(torch.Tensor, x).prelu(x)"),
+        ("activations", "mlp_forward", "return super(torch.Tensor, x).relu()"),
+    ],
+)
+def test_routes_past_the_wrappers_are_refused_in_the_source(
+    course: Course, module: str, exercise: str, body: str
+) -> None:
+    """What the exercises without the mode rely on for a route written out in the source."""
+    from dlgrade.engine.rules import check_module
+
+    rules = {e.id: e.rules for e in course.exercises if e.module == module}
+    source = f"import torch\n\n\ndef {exercise}(x, *rest):\n    {body}\n"
+    assert not needs_watch(rules[exercise])
+    assert check_module(source, rules, f"{module}.py", module).violations[exercise], body
