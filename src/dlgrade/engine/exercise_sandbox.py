@@ -31,6 +31,7 @@ from dlgrade.engine import feedback, violations
 from dlgrade.engine.inputs import InputsLedger, parameter_names
 from dlgrade.sandbox.handle import Sender, Worker, WorkerDied, WorkerSpec, printed_lines
 from dlgrade.sandbox.pool import Sandbox, SandboxBroken, SandboxError
+from dlgrade.sandbox.watch_plan import needs_watch
 
 MAX_RESPAWNS = 2
 PRINTED_CHARS = 200  # of what a check's calls printed, shown with its failure
@@ -118,6 +119,7 @@ class ExerciseSandbox:
             "kwargs": r.kwargs,
             "forbid": rules.forbidden_calls(),
             "bounds": {k: list(v) for k, v in rules.call_counts().items()},
+            "watch": needs_watch(rules),
             "wrt": list(r.wrt),
             "grad_output": r.grad_output,
             "output": r.output,

@@ -9,8 +9,9 @@ What student code can reach of a guard leads nowhere: every wrapper is a `shell`
 a C object whose attributes hold neither the original callable nor the guard's state. C
 entry points that no wrapper can replace (`torch._C.TensorBase` methods, reached through
 `super()`, and `torch._C._VariableFunctions`) are seen by a torch function mode pushed for
-the call; an exercise that forbids the ways back to grad mode runs with grad mode off, so
-the autograd engine's own entry points have no graph to differentiate.
+the calls of exercises whose rules need it (`watch_plan.py`); an exercise that forbids the
+ways back to grad mode runs with grad mode off, so the autograd engine's own entry points
+have no graph to differentiate.
 """
 
 from __future__ import annotations
@@ -57,12 +58,20 @@ class GuardState:
     verdicts: dict[str, tuple[str, str] | None] = field(default_factory=dict)  # name -> forbidding rule
     grad_was: bool | None = None  # grad mode before a call that runs without it
 
-    def arm(self, forbid: dict[str, str], bounds: dict[str, tuple[int, int | None, str]]) -> None:
+    def arm(
+        self,
+        forbid: dict[str, str],
+        bounds: dict[str, tuple[int, int | None, str]],
+        watch: bool | None = None,
+    ) -> None:
+        """Guard one call. `watch`: push the torch function mode (sandbox/watch_plan.py decides
+        per exercise); None, from a caller that did not decide, pushes it for any rule."""
         self.forbid, self.bounds, self.counts = forbid, bounds, {}
         self.verdicts = {}
         self.violations = []
         self.active.clear()
-        _torch_hooks(on=bool(forbid or bounds), no_grad=all(s in forbid for s in GRAD_SWITCHES))
+        on = bool(forbid or bounds) if watch is None else watch
+        _torch_hooks(on=on, no_grad=all(s in forbid for s in GRAD_SWITCHES))
         self.armed = True
 
     def disarm(self, returned: bool = True) -> list[dict[str, Any]]:

@@ -5,6 +5,9 @@ built-ins are replaced by shells (see `guards.shell`) that, when the caller is t
 own code, refuse the names listed here: private names, Python's internals (frames, function
 internals, the class graph) and the ways to reach a function without naming it. The same
 list feeds the static check of string constants in `dlgrade/engine/rules.py`.
+
+A name looked up on `super(torch.Tensor, x)` while a call is guarded counts as a call of the
+`torch.Tensor` method of that name: the C base's methods have no wrapper (`watch_plan.py`).
 """
 
 from __future__ import annotations
@@ -44,6 +47,15 @@ def _owner_name(obj: Any) -> str:
     return "?"
 
 
+def _tensor_super(obj: Any) -> bool:
+    """`super(torch.Tensor, x)` (or a subclass's): its look-ups reach the C base's methods."""
+    torch = sys.modules.get("torch")
+    if type(obj) is not super or torch is None:
+        return False
+    this = super.__getattribute__(obj, "__thisclass__")
+    return isinstance(this, type) and issubclass(this, torch.Tensor)
+
+
 def install(state: Any, shell: Callable[[Callable[..., Any], Any], Any]) -> None:
     """Replace getattr, setattr and delattr by guarded shells (in the zygote, once)."""
     for verb in ("getattr", "setattr", "delattr"):
@@ -57,8 +69,11 @@ def _guarded(real: Callable[..., Any], verb: str, state: Any) -> Callable[..., A
         if isinstance(name, str):
             name = str.__str__(name)  # a str subclass cannot lie about what it spells
             files = state.student_files
-            if files and sys._getframe(1).f_code.co_filename in files and denied(_owner_name(obj), name):
-                state.violate("sandbox", WHY, f"looks up {name!r} with {verb}", what=verb, call=name)
+            if files and sys._getframe(1).f_code.co_filename in files:
+                if denied(_owner_name(obj), name):
+                    state.violate("sandbox", WHY, f"looks up {name!r} with {verb}", what=verb, call=name)
+                if state.armed and _tensor_super(obj):  # torch._C.TensorBase's method, past any wrapper
+                    state.seen(f"torch.Tensor.{name}")
         return real(obj, name, *rest)
 
     return lookup

@@ -202,7 +202,7 @@ def _call(module: Any, req: dict[str, Any]) -> dict[str, Any]:
         k: (int(v[0]), None if v[1] is None else int(v[1]), str(v[2]))
         for k, v in req.get("bounds", {}).items()
     }
-    state.arm(dict(req.get("forbid", {})), bounds)
+    state.arm(dict(req.get("forbid", {})), bounds, None if req.get("watch") is None else bool(req["watch"]))
     try:
         value = fn(*args, **kwargs)
     except guards.ForbiddenCall:
