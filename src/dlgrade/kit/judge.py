@@ -7,25 +7,19 @@ runs in float64 on the CPU, in the grading process: student code never judges it
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 
+from dlgrade.engine.threads import one_torch_thread
+
 F64 = torch.float64
 
 
-@contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """Run tiny float64 problems on one thread: on a busy machine, more threads only contend
-    (a 9x9 Newton step took 100x longer with two threads on two loaded cores)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+# Tiny float64 problems run on one thread: on a busy machine, more threads only contend (a 9x9
+# Newton step took 100x longer with two threads on two loaded cores).
+one_thread = one_torch_thread
 
 
 def _f64(*tensors: torch.Tensor) -> list[torch.Tensor]:
