@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -63,19 +64,20 @@ class Course:
     topics: tuple[Topic, ...]
     rule_sets: dict[str, RuleSet] = field(default_factory=dict)
 
-    @property
+    @functools.cached_property
     def exercises(self) -> tuple[Exercise, ...]:
         return tuple(e for t in self.topics for e in t.exercises)
+
+    @functools.cached_property
+    def _by_id(self) -> dict[str, Exercise]:
+        return {e.id: e for e in self.exercises}
 
     @property
     def modules(self) -> tuple[str, ...]:
         return tuple(t.module for t in self.topics)
 
     def exercise(self, exercise_id: str) -> Exercise:
-        for e in self.exercises:
-            if e.id == exercise_id:
-                return e
-        raise KeyError(exercise_id)
+        return self._by_id[exercise_id]
 
     def topic(self, topic_id: str) -> Topic:
         for t in self.topics:

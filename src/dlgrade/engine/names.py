@@ -93,10 +93,21 @@ def constant_lookup(
     return None
 
 
+def walk(root: ast.AST) -> list[ast.AST]:
+    """`ast.walk(root)`'s nodes, in its order, listed once and remembered on `root`: the rules walk
+    each top-level statement several times (every rule set that reaches it, every kind of scan).
+    Only for the statements the scans start from, so what is kept stays linear in the source."""
+    nodes: list[ast.AST] | None = getattr(root, "_dlgrade_walk", None)
+    if nodes is None:
+        nodes = list(ast.walk(root))
+        root._dlgrade_walk = nodes  # type: ignore[attr-defined]
+    return nodes
+
+
 def module_names(tree: ast.Module, module: str) -> Names:
     definitions = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
     names = Names(module, {n.name: n for n in tree.body if isinstance(n, definitions)})
-    for node in ast.walk(tree):
+    for node in walk(tree):
         if isinstance(node, ast.Import):
             for a in node.names:
                 if a.asname:
@@ -109,7 +120,7 @@ def module_names(tree: ast.Module, module: str) -> Names:
                 if a.name != "*":
                     _bind(names, a.asname or a.name, [f"{node.module}.{a.name}"])
     # Assignments of a dotted name (`sp = torch.sparse`): resolved when the name is first used.
-    for n in ast.walk(tree):
+    for n in walk(tree):
         if (
             isinstance(n, ast.Assign)
             and len(n.targets) == 1
@@ -127,7 +138,7 @@ def _bind(names: Names, name: str, targets: list[str]) -> None:
 
 def local_names(tree: ast.AST, top: dict[str, ast.AST]) -> set[str]:
     found = set(top)
-    for n in ast.walk(tree):
+    for n in walk(tree):
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
             found.add(n.id)
         elif isinstance(n, ast.arg):
@@ -144,7 +155,7 @@ def reachable(start: str, names: Names) -> list[str]:
         if name in seen or name not in names.top:
             continue
         seen.append(name)
-        for n in ast.walk(names.top[name]):
+        for n in walk(names.top[name]):
             if isinstance(n, ast.Name) and n.id in names.top:
                 todo.append(n.id)
             if isinstance(n, ast.Name | ast.Attribute):

@@ -15,7 +15,7 @@ import functools
 from collections.abc import Callable, Iterator
 
 from dlgrade.core.rule_sets import Rules
-from dlgrade.engine.names import LOOKUPS, Names
+from dlgrade.engine.names import LOOKUPS, Names, walk
 
 Found = tuple[int, str, str, str]  # (line, rule, detail, why)
 NOT_ALLOWED = "not among the functions this exercise allows"
@@ -79,7 +79,7 @@ def _tensor_attribute(attr: str) -> bool:
 
 def everywhere(root: ast.AST, resolve: Callable[[ast.AST], list[str]]) -> Iterator[Found]:
     """Names built at run time, raw memory and threads, in any exercise."""
-    for node in ast.walk(root):
+    for node in walk(root):
         line = getattr(node, "lineno", 0)
         if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
             yield line, "hidden_routes", f"imports * from {node.module or '.'}", STAR_WHY

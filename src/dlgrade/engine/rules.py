@@ -17,9 +17,9 @@ from pathlib import Path
 
 from dlgrade.core.calls import Forbidden, ImportFailed, StudentError
 from dlgrade.core.manifest import Course, Exercise
-from dlgrade.core.rule_sets import Rules, patterns_regex
+from dlgrade.core.rule_sets import Rules, pattern_set
 from dlgrade.engine import routes, syntax_rules
-from dlgrade.engine.names import Names, local_names, module_names, reachable
+from dlgrade.engine.names import Names, local_names, module_names, reachable, walk
 from dlgrade.sandbox.audit import DENIED_IMPORTS
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -68,11 +68,11 @@ def _matches(names: Iterable[str], patterns: dict[str, str]) -> tuple[str, str, 
     `torch.enable_grad` is forbidden in `torch.enable_grad.__enter__` too."""
     if not patterns:
         return None
-    any_of = patterns_regex(tuple(patterns))
+    any_of = pattern_set(tuple(patterns))
     for full in names:
         parts = full.split(".")
         for name in (".".join(parts[:i]) for i in range(len(parts), 0, -1)):
-            if any_of.match(name) is None:
+            if not any_of.match(name):
                 continue
             for pattern, why in patterns.items():
                 if name == pattern or fnmatch.fnmatchcase(name, pattern):
@@ -91,7 +91,7 @@ def _scan(root: ast.AST, names: Names, rules: Rules) -> list[Violation]:
         return names.resolve(node, local)
 
     found: list[Violation] = []
-    for node in ast.walk(root):
+    for node in walk(root):
         line = getattr(node, "lineno", 0)
         if isinstance(node, ast.Import | ast.ImportFrom):
             imported = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
@@ -167,7 +167,7 @@ def _count_calls(fn: ast.AST, names: Names, rules: Rules) -> list[Violation]:
     found = []
     for name, (_lo, hi, why) in counts.items():
         lines = [
-            c.lineno for c in ast.walk(fn) if isinstance(c, ast.Call) and name in names.resolve(c.func, local)
+            c.lineno for c in walk(fn) if isinstance(c, ast.Call) and name in names.resolve(c.func, local)
         ]
         if hi is not None and len(lines) > hi:
             found.append(Violation(lines[hi], name, f"calls {name} {len(lines)} times (at most {hi})", why))
@@ -175,7 +175,7 @@ def _count_calls(fn: ast.AST, names: Names, rules: Rules) -> list[Violation]:
 
 
 def annotate_parents(tree: ast.AST) -> None:
-    for parent in ast.walk(tree):
+    for parent in walk(tree):
         for child in ast.iter_child_nodes(parent):
             child._dlgrade_parent = parent  # type: ignore[attr-defined]
 

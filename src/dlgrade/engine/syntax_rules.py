@@ -6,6 +6,7 @@ import ast
 import re
 from collections.abc import Callable, Iterator
 
+from dlgrade.engine.names import walk
 from dlgrade.sandbox.lookups import DENIED_NAMES, denied
 
 Resolve = Callable[[ast.AST], list[str]]
@@ -33,7 +34,7 @@ def tensor_arithmetic(root: ast.AST, resolve: Resolve) -> Iterator[Found]:
     """Arithmetic (`*`, `/`, `+`, ...) whose operands are both tensors: only a scale, one
     side a number, a shape or a function of those, may stand beside an einsum."""
     scalars = _scalar_names(root, resolve)
-    for node in ast.walk(root):
+    for node in walk(root):
         if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
             left, right, op = node.left, node.right, node.op
         elif isinstance(node, ast.AugAssign) and type(node.op) in _OPERATORS:
@@ -48,7 +49,7 @@ def tensor_arithmetic(root: ast.AST, resolve: Resolve) -> Iterator[Found]:
 def _scalar_names(root: ast.AST, resolve: Resolve) -> set[str]:
     """Local names bound only ever to scalar expressions (`d = Q.shape[-1]`, `s = d ** -0.5`)."""
     bound: dict[str, list[ast.AST]] = {}
-    for node in ast.walk(root):
+    for node in walk(root):
         if isinstance(node, ast.Assign):
             for t in node.targets:
                 if isinstance(t, ast.Name):
@@ -103,7 +104,7 @@ def _scalar(node: ast.AST, resolve: Resolve, scalars: set[str]) -> bool:
 def names_in_strings(root: ast.AST, resolve: Resolve) -> Iterator[Found]:
     """String constants that name what graded code may not reach: `getattr(f, "__globals__")`,
     `getattr(torch, "_C")`, `"{0.__globals__}".format(f)`."""
-    for node in ast.walk(root):
+    for node in walk(root):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and not _unused(node):
             hit = _WORDS.search(node.value)
             if hit:
