@@ -26,7 +26,9 @@ OUTPUTS = {"out", "out_dir", "course_dir"}  # arguments that name what a command
 
 def _leaves(cmd: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:
     if isinstance(cmd, click.Group):
-        return [leaf for name, sub in sorted(cmd.commands.items()) for leaf in _leaves(sub, [*path, name])]
+        ctx = click.Context(cmd)  # through click's look-up: the group imports commands on use
+        subs = [(name, cmd.get_command(ctx, name)) for name in cmd.list_commands(ctx)]
+        return [leaf for name, sub in sorted(subs) if sub for leaf in _leaves(sub, [*path, name])]
     return [(path, cmd)]
 
 

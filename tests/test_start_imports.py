@@ -58,3 +58,40 @@ def test_commands_that_grade_nothing_import_no_torch(
     assert "dlgrade.cli.main" in loaded  # the probe ran the real CLI
     for name in (*HEAVY, *also_not):
         assert name not in loaded, f"grade {' '.join(args)} imported {name}"
+
+
+LAZY_MODULES = ("dlgrade.cli.batch", "dlgrade.cli.course", "dlgrade.cli.dev", "dlgrade.nbgrader.course")
+
+
+def test_grading_imports_no_other_command(tmp_path: Path) -> None:
+    """`grade TOPIC` (grading, the default command) imports none of the other commands' modules:
+    they load when named (`DefaultGroup.lazy`). `grade stability --help` takes the same path
+    (a topic, not a command: the default command) and stops before grading."""
+    folder = course_copy(tmp_path)
+    out = tmp_path / "modules.json"
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, str(out), "stability", "--help"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+    found = json.loads(out.read_text())
+    assert found["code"] in (0, None), proc.stderr[-2000:]
+    loaded = set(found["modules"])
+    for name in LAZY_MODULES:
+        assert name not in loaded, f"parsing `grade stability` imported {name}"
+
+
+def test_every_lazy_command_is_the_command_of_its_name() -> None:
+    """The table of commands imported on use names each by its own name, and each resolves."""
+    import click
+
+    from dlgrade.cli.main import COMMANDS, main
+
+    ctx = click.Context(main)
+    for name in COMMANDS:
+        command = main.get_command(ctx, name)
+        assert isinstance(command, click.Command) and command.name == name, name
+    assert set(main.list_commands(ctx)) == {*COMMANDS, "check"}

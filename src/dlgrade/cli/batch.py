@@ -190,11 +190,6 @@ def export_command(gradebook: Path, target: str, output: Path, assignment: str |
     say(str(output))
 
 
-def register(group: click.Group) -> None:
-    for command in (batch_command, export_command, gradescope_group):
-        group.add_command(command)
-
-
 @click.group("gradescope")
 def gradescope_group() -> None:
     """Gradescope's programming assignments (docs/ci.md)."""

@@ -11,11 +11,6 @@ from dlgrade.cli.common import domain_errors, here_course
 from dlgrade.nbgrader.course import DEFAULT_CELL_TIMEOUT
 
 
-def register(main: click.Group) -> None:
-    main.add_command(release_command)
-    main.add_command(nbgrader_command)
-
-
 @click.command("release")
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace OUT_DIR even if it is not empty.")

@@ -10,11 +10,6 @@ from dlgrade.cli.common import domain_errors, here_course
 from dlgrade.core.manifest import ManifestError
 
 
-def register(main: click.Group) -> None:
-    main.add_command(dev_group)
-    main.add_command(doctor_command)
-
-
 @click.group("dev")
 def dev_group() -> None:
     """Commands for course authors."""

@@ -56,10 +56,31 @@ class DefaultGroup(click.Group):
     the group itself completes, so `grade <TAB>` offers the subcommands and the course's names.
     """
 
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # name -> "module:attribute": commands imported only when used (`grade TOPIC` imports
+        # none of the batch, release, nbgrader or dev modules)
+        self.lazy = dict(lazy or {})
+
+    def command_names(self) -> list[str]:
+        return sorted({*self.commands, *self.lazy})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return self.command_names()
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            import importlib
+
+            module, _, attribute = self.lazy[cmd_name].partition(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return self.commands.get(cmd_name)
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if ctx.resilient_parsing and not args:
             return super().parse_args(ctx, args)
-        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help", "--version")):
+        known = self.command_names()
+        if not args or (args[0] not in known and args[0] not in ("-h", "--help", "--version")):
             if args and not args[0].startswith("-"):
                 self._refuse_mistyped_command(args[0])
             args = [DEFAULT, *args]
@@ -67,7 +88,7 @@ class DefaultGroup(click.Group):
 
     def _refuse_mistyped_command(self, word: str) -> None:
         """`grade lsit`: a word close to a command and naming nothing in the course."""
-        commands = [c for c in self.commands if c != DEFAULT]
+        commands = [c for c in self.command_names() if c != DEFAULT]
         close = difflib.get_close_matches(word, commands, n=2, cutoff=0.6)
         if not close:
             return

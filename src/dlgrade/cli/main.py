@@ -1,5 +1,5 @@
-"""The `grade` command group: `grade [NAMES]...` grades (check); the other command families
-register themselves from their own modules. Exit codes: dlgrade.cli.common."""
+"""The `grade` command group: `grade [NAMES]...` grades (check); the other commands are imported
+from their own modules when named (COMMANDS). Exit codes: dlgrade.cli.common."""
 
 from __future__ import annotations
 
@@ -9,13 +9,6 @@ from pathlib import Path
 import click
 
 from dlgrade import __version__
-from dlgrade.cli import batch as cli_batch
-from dlgrade.cli import course as cli_course
-from dlgrade.cli import dev as cli_dev
-from dlgrade.cli import insight as cli_insight
-from dlgrade.cli import similarity as cli_similarity
-from dlgrade.cli import student as cli_student
-from dlgrade.cli import submissions as cli_submissions
 from dlgrade.cli.common import EXIT_ENGINE, EXIT_FAIL_UNDER, domain_errors, emit, here_course, say
 from dlgrade.cli.group import DefaultGroup, complete_names
 from dlgrade.cli.options import (
@@ -29,8 +22,21 @@ from dlgrade.cli.options import (
 )
 from dlgrade.core.manifest import Course
 
+# Every command but grading's own, imported when it is used (DefaultGroup.lazy).
+COMMANDS = {
+    **{n: f"dlgrade.cli.submissions:{n}_command" for n in ("package", "verify", "merge", "report")},
+    **{n: f"dlgrade.cli.batch:{n}_command" for n in ("batch", "export")},
+    "gradescope": "dlgrade.cli.batch:gradescope_group",
+    **{n: f"dlgrade.cli.student:{n}_command" for n in ("list", "hint", "reset", "watch")},
+    **{n: f"dlgrade.cli.course:{n}_command" for n in ("release", "nbgrader")},
+    "dev": "dlgrade.cli.dev:dev_group",
+    "doctor": "dlgrade.cli.dev:doctor_command",
+    "similarity": "dlgrade.cli.similarity:similarity_command",
+    "insight": "dlgrade.cli.insight:insight_command",
+}
 
-@click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+
+@click.group(cls=DefaultGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="grade")
 def main() -> None:
     """Grade the exercises of a dlgrade course.
@@ -95,15 +101,6 @@ def draw_plots(course: Course, submission: str | None, names: tuple[str, ...], f
         raise click.UsageError(str(exc)) from None
     for line in lines:
         say(line, err=True)
-
-
-cli_submissions.register(main)  # package, verify, merge, report
-cli_batch.register(main)  # batch, export
-cli_student.register(main)  # list, hint, reset, watch
-cli_course.register(main)  # release, nbgrader
-cli_dev.register(main)  # dev, doctor
-main.add_command(cli_similarity.similarity_command)
-main.add_command(cli_insight.insight_command)
 
 
 def entry() -> None:

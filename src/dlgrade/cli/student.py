@@ -121,11 +121,3 @@ def _exercise(course: Course, name: str, *, topics: bool = False) -> Exercise:
         )
     close = did_you_mean(name, [e.id for e in course.exercises])
     raise ManifestError(f"unknown exercise {name!r}{close} (`grade list` shows every exercise)")
-
-
-COMMANDS = (list_command, hint_command, reset_command, watch_command)
-
-
-def register(group: click.Group) -> None:
-    for command in COMMANDS:
-        group.add_command(command)

@@ -161,11 +161,3 @@ def report_command(result: Path, key: str | None, fmt: str, output: Path | None)
 
     with _errors():
         emit(read_saved(result, key), fmt, output)
-
-
-COMMANDS = (package_command, verify_command, merge_command, report_command)
-
-
-def register(group: click.Group) -> None:
-    for command in COMMANDS:
-        group.add_command(command)
