@@ -47,6 +47,18 @@ def _enc(value: Any, buffers: list[bytes], depth: int, counter: list[int]) -> An
     counter[0] += 1
     if depth > MAX_DEPTH or counter[0] > MAX_NODES:
         raise CodecError("value is nested too deeply or has too many parts")
+    # The exact built-in types first, by identity (an autodiff graph is thousands of tuples of
+    # str, int and float); what they return is what the general branches below would.
+    kind = type(value)
+    if kind is tuple or kind is list:
+        items = [_enc(v, buffers, depth + 1, counter) for v in value]
+        return {"t": "tuple" if kind is tuple else "list", "v": items}
+    if kind is int:
+        return value if -(2**63) <= value < 2**63 else {"t": "opaque", "v": "int (too large)"}
+    if kind is str:
+        return value if len(value) <= MAX_STRING else {"t": "opaque", "v": "str (too long)"}
+    if kind is float:
+        return value if math.isfinite(value) else {"t": "float", "v": repr(value)}
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, str):
