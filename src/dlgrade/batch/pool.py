@@ -50,7 +50,10 @@ def serve(conn: Connection, job: Job) -> None:
     course = load_course(Path(job.course_root))
     box = course_sandbox(course, fresh=True)
     box.start()  # the zygote imports torch while this process does
-    import dlgrade.engine.runner  # noqa: F401 - torch and pytest, before the clock starts
+    from dlgrade.core.imports import without_gc
+
+    with without_gc():
+        import dlgrade.engine.runner  # noqa: F401 - torch and pytest, before the clock starts
     from dlgrade.batch.entries import grade_entry
 
     conn.send(READY)

@@ -31,7 +31,10 @@ def main(argv: list[str]) -> int:
     os.dup2(2, 1)  # anything else that prints goes to the log, never between the replies
     course = load_course(Path(argv[0]))
     box = course_sandbox(course)  # its zygote imports torch meanwhile
-    import dlgrade.engine.runner  # noqa: F401 - torch and pytest, before the first request waits for them
+    from dlgrade.core.imports import without_gc
+
+    with without_gc():
+        import dlgrade.engine.runner  # noqa: F401 - torch and pytest, before the first request waits for them
 
     for line in sys.stdin:
         replies.write(json.dumps(answer(course, box, line)) + "\n")
