@@ -29,19 +29,8 @@ with open(out, "w") as f:
 HEAVY = ("torch", "pytest", "numpy", "dlgrade.engine.runner", "dlgrade.kit")
 
 
-@pytest.mark.parametrize(
-    ("args", "also_not"),
-    [
-        (["--help"], ("rich", "xml.etree.ElementTree")),
-        (["--version"], ("rich",)),
-        (["list"], ()),
-        (["hint", "logsumexp"], ("rich",)),
-        (["batch", "--help"], ("rich",)),
-    ],
-)
-def test_commands_that_grade_nothing_import_no_torch(
-    tmp_path: Path, args: list[str], also_not: tuple[str, ...]
-) -> None:
+def loaded_by(tmp_path: Path, args: list[str]) -> set[str]:
+    """The modules loaded once the real CLI has answered `grade ARGS` in a course copy."""
     folder = course_copy(tmp_path)
     out = tmp_path / "modules.json"
     proc = subprocess.run(
@@ -56,6 +45,23 @@ def test_commands_that_grade_nothing_import_no_torch(
     assert found["code"] in (0, None), proc.stderr[-2000:]
     loaded = set(found["modules"])
     assert "dlgrade.cli.main" in loaded  # the probe ran the real CLI
+    return loaded
+
+
+@pytest.mark.parametrize(
+    ("args", "also_not"),
+    [
+        (["--help"], ("rich", "xml.etree.ElementTree")),
+        (["--version"], ("rich",)),
+        (["list"], ()),
+        (["hint", "logsumexp"], ("rich",)),
+        (["batch", "--help"], ("rich",)),
+    ],
+)
+def test_commands_that_grade_nothing_import_no_torch(
+    tmp_path: Path, args: list[str], also_not: tuple[str, ...]
+) -> None:
+    loaded = loaded_by(tmp_path, args)
     for name in (*HEAVY, *also_not):
         assert name not in loaded, f"grade {' '.join(args)} imported {name}"
 
@@ -67,19 +73,7 @@ def test_grading_imports_no_other_command(tmp_path: Path) -> None:
     """`grade TOPIC` (grading, the default command) imports none of the other commands' modules:
     they load when named (`DefaultGroup.lazy`). `grade stability --help` takes the same path
     (a topic, not a command: the default command) and stops before grading."""
-    folder = course_copy(tmp_path)
-    out = tmp_path / "modules.json"
-    proc = subprocess.run(
-        [sys.executable, "-c", PROBE, str(out), "stability", "--help"],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        stdin=subprocess.DEVNULL,
-    )
-    found = json.loads(out.read_text())
-    assert found["code"] in (0, None), proc.stderr[-2000:]
-    loaded = set(found["modules"])
+    loaded = loaded_by(tmp_path, ["stability", "--help"])
     for name in LAZY_MODULES:
         assert name not in loaded, f"parsing `grade stability` imported {name}"
 
