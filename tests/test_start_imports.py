@@ -29,9 +29,13 @@ with open(out, "w") as f:
 HEAVY = ("torch", "pytest", "numpy", "dlgrade.engine.runner", "dlgrade.kit")
 
 
-def loaded_by(tmp_path: Path, args: list[str]) -> set[str]:
-    """The modules loaded once the real CLI has answered `grade ARGS` in a course copy."""
-    folder = course_copy(tmp_path)
+def loaded_by(tmp_path: Path, args: list[str], codes: tuple[int | None, ...] = (0, None)) -> set[str]:
+    """The modules loaded once the real CLI has answered `grade ARGS` in a course copy (in an
+    empty folder where ARGS start with OUTSIDE), with an exit code among `codes`."""
+    outside = args[:1] == [OUTSIDE]
+    folder = tmp_path / "empty" if outside else course_copy(tmp_path)
+    folder.mkdir(exist_ok=True)
+    args = args[1:] if outside else args
     out = tmp_path / "modules.json"
     proc = subprocess.run(
         [sys.executable, "-c", PROBE, str(out), *args],
@@ -42,10 +46,13 @@ def loaded_by(tmp_path: Path, args: list[str]) -> set[str]:
         stdin=subprocess.DEVNULL,
     )
     found = json.loads(out.read_text())
-    assert found["code"] in (0, None), proc.stderr[-2000:]
+    assert found["code"] in codes, proc.stderr[-2000:]
     loaded = set(found["modules"])
     assert "dlgrade.cli.main" in loaded  # the probe ran the real CLI
     return loaded
+
+
+OUTSIDE = "<outside a course>"
 
 
 @pytest.mark.parametrize(
@@ -89,3 +96,23 @@ def test_every_lazy_command_is_the_command_of_its_name() -> None:
         command = main.get_command(ctx, name)
         assert isinstance(command, click.Command) and command.name == name, name
     assert set(main.list_commands(ctx)) == {*COMMANDS, "check"}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [OUTSIDE],
+        [OUTSIDE, "--submission", "reference"],
+        ["nosuchtopic"],
+        ["--submission", "/no/such/folder"],
+        ["batch", "/no/such/folder"],
+        ["release", "."],  # the course's own folder: refused
+    ],
+    ids=["no-course", "no-course-check", "unknown-topic", "no-submission", "no-batch-folder", "release-here"],
+)
+def test_usage_errors_answer_before_importing_torch(tmp_path: Path, args: list[str]) -> None:
+    """A command given a wrong name or path says so (exit 2) without importing torch or pytest:
+    the answer comes in the time Python and click take, not after the engine's import."""
+    loaded = loaded_by(tmp_path, args, codes=(2,))
+    for name in ("torch", "pytest", "dlgrade.engine.runner"):
+        assert name not in loaded, f"grade {' '.join(args)} imported {name} before refusing"

@@ -110,6 +110,8 @@ def batch_command(
         raise click.UsageError(f"--csv {csv_path}: folder {csv_path.parent} does not exist")
     if retry_errors and since is None:
         raise click.UsageError("--retry-errors needs --since OLD.json (the gradebook whose errors to retry)")
+    if not submissions.is_dir():  # said before the containment probe and the grading processes start
+        raise click.UsageError(f"submissions folder {str(submissions)!r} does not exist or is not a folder")
     _refuse_uncontained(_course())
     try:
         with _errors(), batch_progress() as bar:

@@ -53,9 +53,10 @@ def domain_errors() -> Iterator[None]:
     except SandboxError as exc:
         raise EngineFailure(str(exc)) from None
     except Exception as exc:
-        from dlgrade.engine.runner import EngineError
-
-        if isinstance(exc, EngineError):
+        # Only the engine raises EngineError, so it is loaded if this is one: a usage error
+        # raised before grading (no course here) must not import torch to be told apart.
+        runner = sys.modules.get("dlgrade.engine.runner")
+        if runner is not None and isinstance(exc, runner.EngineError):
             raise EngineFailure(str(exc)) from None
         raise
 

@@ -21,13 +21,16 @@ from dlgrade.nbgrader.course import DEFAULT_CELL_TIMEOUT
 @click.option("--force-reveal", is_flag=True, help="With --reveal: publish even before the due date.")
 def release_command(out_dir: Path, force: bool, reveal: bool, due: str | None, force_reveal: bool) -> None:
     """Write the student bundle to OUT_DIR: stubs, public checks, the engine; no answers."""
-    from dlgrade.release.build import OutputExists, ReleaseError, build_release
+    from dlgrade.release.target import OutputExists, ReleaseError, check_target
 
     with domain_errors():
         course = here_course()
         if reveal or due or force_reveal:
             _may_reveal(course.root, reveal, due, force_reveal)
         try:
+            check_target(course, out_dir, force)  # before the engine (torch) is imported
+            from dlgrade.release.build import build_release
+
             path = build_release(course, out_dir, force=force, reveal=reveal)
         except OutputExists as exc:
             raise click.UsageError(str(exc)) from None

@@ -28,7 +28,7 @@ from dlgrade import __version__
 from dlgrade.core.manifest import MANIFEST_NAME, Course, load_course
 from dlgrade.dev.check import require_stubs, static_problems
 from dlgrade.engine.answers import AnswerBook, RecordingOracle
-from dlgrade.engine.bundle import ANSWERS_FILE, BUNDLE_FILE, BundleInfo, HiddenCheck, is_bundle
+from dlgrade.engine.bundle import ANSWERS_FILE, BUNDLE_FILE, BundleInfo, HiddenCheck
 from dlgrade.engine.oracle import Oracle
 from dlgrade.engine.references import ModuleLoader
 from dlgrade.engine.runner import EngineError, grade, run_checks
@@ -36,27 +36,17 @@ from dlgrade.engine.session import CheckRecord, open_session
 from dlgrade.loop.reset import STUBS_DIR
 from dlgrade.release.reveal import RevealError, publish_hidden
 from dlgrade.release.strip import StripError, strip_hidden
+from dlgrade.release.target import ReleaseError, check_target
 from dlgrade.release.texts import GITIGNORE, WORKFLOW, ci_workflow, readme, requirements_txt
 from dlgrade.release.wheel import WheelError, build_engine_wheel, engine_python, engine_requirements
 
 GRADER_EXTRAS = ("conftest.py", "__init__.py")  # copied as they are; dev check allows no others
 
 
-class ReleaseError(Exception):
-    """The bundle cannot be built; the message is one line."""
-
-
-class OutputExists(ReleaseError):
-    """OUT_DIR holds files and --force was not given."""
-
-
 def build_release(course: Course, out_dir: Path, *, force: bool = False, reveal: bool = False) -> Path:
     """Write the student bundle of `course` to `out_dir` (atomically) and return its path; with
     `reveal` (after the due date: release.reveal), the hidden checks go in as public ones."""
-    out_dir = out_dir.expanduser().resolve()
-    if is_bundle(course.root):
-        raise ReleaseError("this is a student bundle; release from the course's own repository")
-    _check_target(course, out_dir, force)
+    out_dir = check_target(course, out_dir, force)
     require_stubs(course, "a student bundle")
     problems = static_problems(course)
     if problems:
@@ -73,17 +63,6 @@ def build_release(course: Course, out_dir: Path, *, force: bool = False, reveal:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return out_dir
-
-
-def _check_target(course: Course, out_dir: Path, force: bool) -> None:
-    if out_dir == course.root or out_dir in course.root.parents:
-        raise OutputExists(f"{out_dir} holds the course itself; choose a new folder for the bundle")
-    if not out_dir.parent.is_dir():
-        raise OutputExists(f"cannot write {out_dir}: folder {out_dir.parent} does not exist")
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OutputExists(f"{out_dir} is a file, not a folder")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
-        raise OutputExists(f"{out_dir} is not empty; pass --force to replace it")
 
 
 def _publish(staging: Path, out_dir: Path) -> None:
