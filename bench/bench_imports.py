@@ -3,7 +3,7 @@
 Usage: python bench/bench_imports.py [--runs N]
 
 Alternates fresh processes: `import torch` as is, `import torch` with the collector off
-(`gc.disable()` first, as `dlgrade.core.imports.without_gc` does for grade's imports), and
+(`gc.disable()` first, as `dlgrade.core.imports.heavy_imports` does for grade's imports), and
 the same two for `import dlgrade.engine.runner` (torch, pytest and the engine: what `grade`
 imports before it grades). Prints the median wall time and user+system CPU of each, with the
 load average, after one warm-up round.

@@ -1,6 +1,7 @@
-"""`without_gc` pauses the cyclic collector for heavy imports only: it is back on after the
-block (also when the block fails) and stays off where the caller had turned it off, and a
-grading run that imported torch under it leaves the collector on."""
+"""`heavy_imports` pauses the cyclic collector for heavy imports only: it is back on after the
+block (also when the block fails) and stays off where the caller had turned it off; what the
+block made is frozen (never walked by a collection again); and a grading run that imported
+torch under it leaves the collector on."""
 
 from __future__ import annotations
 
@@ -10,25 +11,27 @@ import sys
 
 import pytest
 
-from dlgrade.core.imports import without_gc
+from dlgrade.core.imports import heavy_imports
 from tests.support import ROOT
 
 
 def test_the_collector_is_off_inside_and_restored_after() -> None:
     assert gc.isenabled()
-    with without_gc():
-        assert not gc.isenabled()
-    assert gc.isenabled()
-    with pytest.raises(ZeroDivisionError), without_gc():
-        1 / 0  # noqa: B018
-    assert gc.isenabled()
-    gc.disable()
     try:
-        with without_gc():
+        with heavy_imports():
+            assert not gc.isenabled()
+            made = [[i] for i in range(1000)]  # what an import leaves: frozen after the block
+        assert gc.isenabled() and gc.get_freeze_count() >= len(made)
+        with pytest.raises(ZeroDivisionError), heavy_imports():
+            1 / 0  # noqa: B018
+        assert gc.isenabled()
+        gc.disable()
+        with heavy_imports():
             pass
         assert not gc.isenabled()  # the caller's choice stands
     finally:
         gc.enable()
+        gc.unfreeze()  # this test process's objects back under the collector
 
 
 PROBE = """

@@ -50,9 +50,9 @@ def serve(conn: Connection, job: Job) -> None:
     course = load_course(Path(job.course_root))
     box = course_sandbox(course, fresh=True)
     box.start()  # the zygote imports torch while this process does
-    from dlgrade.core.imports import without_gc
+    from dlgrade.core.imports import heavy_imports
 
-    with without_gc():
+    with heavy_imports():
         import dlgrade.engine.runner  # noqa: F401 - torch and pytest, before the clock starts
     from dlgrade.batch.entries import grade_entry
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 
-from dlgrade.core.imports import without_gc
+from dlgrade.core.imports import heavy_imports
 from dlgrade.core.manifest import Course
 from dlgrade.core.result import GradeResult
 from dlgrade.engine.sandboxes import course_sandbox
@@ -35,7 +35,7 @@ def grade_submission(
         if not names and sub.defines is not None:
             names = sub.defines  # a notebook is graded on what it defines, like `%grade`
         box = course_sandbox(course)
-        with without_gc():  # torch and pytest: a seventh faster without the collector (core.imports)
+        with heavy_imports():  # torch and pytest: a seventh faster without the collector (core.imports)
             from dlgrade.engine.runner import grade
 
         result = grade(course, sub.folder, names, label=sub.label, sandbox=box, device=device, lanes=lanes)

@@ -31,9 +31,9 @@ def main(argv: list[str]) -> int:
     os.dup2(2, 1)  # anything else that prints goes to the log, never between the replies
     course = load_course(Path(argv[0]))
     box = course_sandbox(course)  # its zygote imports torch meanwhile
-    from dlgrade.core.imports import without_gc
+    from dlgrade.core.imports import heavy_imports
 
-    with without_gc():
+    with heavy_imports():
         import dlgrade.engine.runner  # noqa: F401 - torch and pytest, before the first request waits for them
 
     for line in sys.stdin:

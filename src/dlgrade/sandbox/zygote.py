@@ -54,9 +54,9 @@ def main(argv: list[str]) -> int:
         libc.prctl(PR_SET_CHILD_SUBREAPER, 1)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     config, _ = wire.recv_json(ctl)
-    from dlgrade.core.imports import without_gc
+    from dlgrade.core.imports import heavy_imports
 
-    with without_gc():  # a seventh faster without the collector (core.imports)
+    with heavy_imports():  # a seventh faster without the collector (core.imports)
         import torch  # noqa: F401 - the point of the zygote: pay this import once
 
         with contextlib.suppress(ImportError):
