@@ -107,8 +107,19 @@ def test_every_lazy_command_is_the_command_of_its_name() -> None:
         ["--submission", "/no/such/folder"],
         ["batch", "/no/such/folder"],
         ["release", "."],  # the course's own folder: refused
+        ["--output", "/no/such/folder/result.json", "--format", "json"],
+        ["package", "--output", "/no/such/folder/submission.zip"],
     ],
-    ids=["no-course", "no-course-check", "unknown-topic", "no-submission", "no-batch-folder", "release-here"],
+    ids=[
+        "no-course",
+        "no-course-check",
+        "unknown-topic",
+        "no-submission",
+        "no-batch-folder",
+        "release-here",
+        "output-nowhere",
+        "package-nowhere",
+    ],
 )
 def test_usage_errors_answer_before_importing_torch(tmp_path: Path, args: list[str]) -> None:
     """A command given a wrong name or path says so (exit 2) without importing torch or pytest:

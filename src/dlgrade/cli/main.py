@@ -74,10 +74,13 @@ def check_command(
     plots: Path | None,
 ) -> None:
     """Grade exercises (the default: `grade [NAMES]...` runs this)."""
+    from dlgrade.core.atomic import writable_place
     from dlgrade.engine.claims import usable_cores
     from dlgrade.loop.grading import grade_submission
 
     with domain_errors():
+        if output is not None:
+            writable_place(output)  # a mistyped --output fails before the grading, not after it
         lanes = lanes or usable_cores()
         result = grade_submission(here_course(), submission, names, device=device, lanes=lanes)
         emit(result, fmt, output)

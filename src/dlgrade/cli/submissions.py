@@ -103,9 +103,12 @@ def verify_command(package: Path, fmt: str, output: Path | None, device: str) ->
     claimed score differs or a file changed after packaging.
     """
     from dlgrade.cli.common import EXIT_ENGINE, emit
+    from dlgrade.core.atomic import writable_place
     from dlgrade.release.package import verify_package
 
     with _errors():
+        if output is not None:
+            writable_place(output)  # before the regrade, not after it
         checked = verify_package(_course(), package, device=device)
         emit(checked.regrade, fmt, output)
     for line in checked.regrade.internal_errors:

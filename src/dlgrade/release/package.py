@@ -177,7 +177,10 @@ def package_submission(
     course: Course, submission: str | None = None, *, output: Path, device: str = "cpu"
 ) -> tuple[Path, GradeResult]:
     """Grade every exercise of `submission` and write the package to `output` (atomically)."""
+    from dlgrade.core.atomic import writable_place
     from dlgrade.intake.submission import open_submission
+
+    writable_place(output)  # before the grading, not after it
 
     with open_submission(course, submission) as sub:
         box = course_sandbox(course)
