@@ -21,6 +21,7 @@ from dlgrade.engine.runner import CourseTampered, grade
 from dlgrade.sandbox import kernel
 from dlgrade.sandbox.pool import Sandbox
 from tests.courses import course_copy
+from tests.shared import Shared
 from tests.snapshots import (
     installation_listing,
     leaked,
@@ -35,6 +36,35 @@ CONTAINED = kernel.landlock_abi() >= 6 and sys.platform.startswith("linux")
 pytestmark = pytest.mark.skipif(not CONTAINED, reason="needs Linux with Landlock ABI >= 6")
 PREFIXES = ("native_", "spawns_", "signals_", "reads_", "leaks_", "forges_")
 NATIVE = [h for h in hostiles() if h.id.startswith(PREFIXES)]
+# The fast tier (CONTRIBUTING.md, "The test tiers") keeps one attack of each kind through a
+# real `grade` (writes, reads and floods by native code, signals, processes, the environment:
+# exits and hangs through `grade` are tests/test_device_worker.py's) and one of each kind with
+# the kernel alone; the rest run in the slow tier. tests/test_hostile.py grades every one in
+# process in the fast tier.
+FAST_THROUGH_GRADE = {
+    "native_write_reference",
+    "native_read_readline",
+    "native_floods_disk",
+    "signals_grader",
+    "spawns_processes",
+    "leaks_environment",
+}
+FAST_KERNEL_ALONE = {
+    "native_write_reference",
+    "native_read_from_file",
+    "native_write_dev_shm",
+    "signals_grader",
+    "spawns_unsandboxed",
+    "reads_parent_environ",
+}
+
+
+def tiered(fast: set[str]) -> list:
+    """NATIVE as parameters, those not in `fast` marked slow."""
+    assert fast <= {h.id for h in NATIVE}, fast - {h.id for h in NATIVE}
+    return [pytest.param(h, id=h.id, marks=() if h.id in fast else pytest.mark.slow) for h in NATIVE]
+
+
 SECRET = "DLGRADE_TEST_SECRET_TOKEN=hunter2-containment"
 
 
@@ -57,7 +87,7 @@ def _grade_cli(course_dir: Path, submission: Path, *names: str) -> subprocess.Co
     )
 
 
-@pytest.mark.parametrize("hostile", NATIVE, ids=lambda h: h.id)
+@pytest.mark.parametrize("hostile", tiered(FAST_THROUGH_GRADE))
 def test_hostile_submission_through_grade(course_dir: Path, hostile, tmp_path: Path) -> None:
     course = load_course(course_dir)
     submission = with_appended(course, hostile.module, hostile.path, tmp_path / "sub")
@@ -77,7 +107,7 @@ def test_hostile_submission_through_grade(course_dir: Path, hostile, tmp_path: P
     assert SECRET.split("=")[1] not in output
 
 
-@pytest.mark.parametrize("hostile", NATIVE, ids=lambda h: h.id)
+@pytest.mark.parametrize("hostile", tiered(FAST_KERNEL_ALONE))
 def test_the_kernel_alone_holds(course_dir: Path, hostile, tmp_path: Path) -> None:
     """With the audit hook off, the kernel layers on their own still hold every attack."""
     course = load_course(course_dir)
@@ -129,22 +159,18 @@ def test_without_the_kernel_a_quoted_answer_key_is_withheld(tmp_path: Path) -> N
     assert leaked(text, private_lines(course.root)) == []
 
 
-def test_a_hostile_submission_does_not_change_the_next_ones_grade(course_dir: Path, tmp_path: Path) -> None:
+def test_a_hostile_submission_does_not_change_the_next_ones_grade(
+    course_dir: Path, course: Course, shared: Shared, tmp_path: Path
+) -> None:
     """In one batch process, attacks on the course, the installation and the batch itself come
-    first; the clean submission after them scores exactly what it scores alone."""
-    course = load_course(course_dir)
+    first; the clean submission after them scores exactly what it scores alone (the model
+    solutions' grading that the session shares)."""
+    copy = load_course(course_dir)
     subs = tmp_path / "subs"
     for i, name in enumerate(("native_write_reference", "native_write_site_packages", "signals_grader")):
-        with_appended(course, "stability", _hostile(name).path, subs / f"{i}_hostile")
-    clean = with_appended(course, "stability", Path(os.devnull), subs / "9_clean")
+        with_appended(copy, "stability", _hostile(name).path, subs / f"{i}_hostile")
+    with_appended(copy, "stability", Path(os.devnull), subs / "9_clean")
     grade_cmd = str(Path(sys.executable).with_name("grade"))
-    alone = subprocess.run(
-        [grade_cmd, "stability", "--submission", str(clean), "--format", "json"],
-        cwd=course_dir,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
     run = subprocess.run(
         [grade_cmd, "batch", str(subs), "stability", "--jobs", "1", "--csv", str(tmp_path / "g.csv")],
         cwd=course_dir,
@@ -155,10 +181,15 @@ def test_a_hostile_submission_does_not_change_the_next_ones_grade(course_dir: Pa
     assert run.returncode == 0, run.stderr[-2000:]
     rows = {r["id"]: r for r in json.loads((tmp_path / "g.json").read_text())["rows"]}
     assert rows["9_clean"]["status"] == "graded"
-    clean = json.loads(alone.stdout)
-    assert rows["9_clean"]["result"]["score"] == clean["score"] == clean["max_score"]
+    alone = [e for e in shared.reference(course).exercises if e.topic == "stability"]
+    got = rows["9_clean"]["result"]
+    assert [(e["id"], e["status"], e["score"]) for e in got["exercises"]] == [
+        (e.id, e.status, e.score) for e in alone
+    ]
+    assert got["score"] == sum(e.score for e in alone) == sum(e.max_score for e in alone)
 
 
+@pytest.mark.slow  # waits out the zygote's answer time; the killed zygote below is the fast proof
 def test_a_stopped_zygote_costs_one_submission_not_the_run(course: Course) -> None:
     box = Sandbox(course.all_rule_patterns())
     try:

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from dlgrade.core.manifest import Course
+from tests.shared import Shared
 from tests.support import ROOT, append, reference_copy, variant, variants
 
 GRADE = Path(sys.executable).with_name("grade")
@@ -107,14 +108,15 @@ def statuses(text: str) -> dict[str, str]:
 
 
 def test_one_device_worker_grades_the_reference_as_workers_per_exercise_do(
-    course: Course, tmp_path: Path
+    course: Course, shared: Shared, tmp_path: Path
 ) -> None:
+    """The device worker's grading of the model solutions against the session's shared one
+    (a worker per exercise, tests/shared.py): every exercise's entry the same."""
     folder = reference_copy(course, tmp_path / "reference")
-    text, exercise_workers, device_workers = both(folder, *TOPICS)
-    exercises = [e.id for t in TOPICS for e in course.topic(t).exercises]
+    text, device_workers = graded(folder, "submission", *TOPICS)
+    alone = [e.to_dict() for e in shared.reference(course).exercises if e.topic in TOPICS]
+    assert json.loads(text)["exercises"] == json.loads(json.dumps(alone))
     assert set(statuses(text).values()) == {"passed"}
-    assert len(exercise_workers) >= len(exercises)
-    assert all(w.startswith("spawned exercise ") for w in exercise_workers)
     assert device_workers == ["spawned submission stability"]  # exactly one, for all of them
 
 
@@ -164,9 +166,11 @@ def test_what_one_exercise_leaves_in_torch_does_not_reach_the_next(course: Cours
     (folder / "stability.py").write_text((folder / "stability.py").read_text() + PATCHES_TORCH)
     (folder / "layers.py").write_text((folder / "layers.py").read_text() + READS_GLOBAL)
     names = ("logsumexp", "stable_softmax", "relu_forward", "sigmoid_forward")
-    text, _, device_workers = both(folder, *names)
+    text, exercise_workers, device_workers = both(folder, *names)
     got = statuses(text)
     assert set(got.values()) == {"passed"}, got
+    assert len(exercise_workers) >= len(names)  # the per-exercise run: a worker for each
+    assert all(w.startswith("spawned exercise ") for w in exercise_workers)
     # the device worker found torch changed before stable_softmax and left; a fresh one went on
     assert device_workers == ["spawned submission stability", "spawned submission stability"]
 

@@ -16,8 +16,22 @@ from dlgrade.sandbox.pool import Sandbox
 from tests.snapshots import processes_with
 from tests.support import hostiles, scores, with_appended
 
+# Slow tier (CONTRIBUTING.md, "The test tiers"): the ones that wait out a limit, when another
+# of their kind stays fast (infinite_loop waits out the call's time limit; floods_output and,
+# through a real `grade`, native_floods_disk flood) or when tests/test_containment.py's fast
+# tier grades the same file through a real `grade`.
+SLOW = {
+    "memory_hog": "three workers each fill the memory limit",
+    "loops_at_import": "waits out the import's time limit",
+    "sigterm_ignored": "waits out the time limit and the kill",
+    "native_floods_disk": "test_containment.py grades it through a real `grade` in the fast tier",
+}
 
-@pytest.mark.parametrize("hostile", hostiles(), ids=lambda h: h.id)
+
+@pytest.mark.parametrize(
+    "hostile",
+    [pytest.param(h, id=h.id, marks=pytest.mark.slow if h.id in SLOW else ()) for h in hostiles()],
+)
 def test_hostile_submission_is_contained(course: Course, hostile, tmp_path) -> None:
     folder = with_appended(course, hostile.module, hostile.path, tmp_path / "sub")
     result = grade(course, folder, [hostile.topic(course)])

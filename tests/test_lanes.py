@@ -81,16 +81,28 @@ def without_duration(text: str) -> str:
     return json.dumps(doc, indent=1)
 
 
-def test_two_lanes_give_the_serial_result_byte_for_byte(course: Course, tmp_path: Path) -> None:
-    folder = mixed(course, tmp_path / "mixed")
-    serial = without_duration(graded(folder, 1, *TOPICS))
-    statuses = {e["status"] for e in json.loads(serial)["exercises"]}
+@pytest.fixture(scope="module")
+def serial(course: Course, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The mixed submission and its serial grading (one lane), shared by the tests below."""
+    folder = mixed(course, tmp_path_factory.mktemp("lanes") / "mixed")
+    text = without_duration(graded(folder, 1, *TOPICS))
+    statuses = {e["status"] for e in json.loads(text)["exercises"]}
     assert {"passed", "partial", "not_started", "error"} <= statuses, statuses
-    named = {e["id"]: e.get("mistake", {}).get("name") for e in json.loads(serial)["exercises"]}
+    named = {e["id"]: e.get("mistake", {}).get("name") for e in json.loads(text)["exercises"]}
     assert named["logsumexp"] and named["stable_softmax"], named  # one per lane when alternated
-    assert without_duration(graded(folder, 2, *TOPICS)) == serial
+    return folder, text
+
+
+def test_two_alternated_lanes_give_the_serial_result_byte_for_byte(serial: tuple[Path, str]) -> None:
+    folder, text = serial
     # every other exercise certainly graded in the second lane, by its own zygote's workers
-    assert without_duration(graded(folder, 2, *TOPICS, driver=ALTERNATE)) == serial
+    assert without_duration(graded(folder, 2, *TOPICS, driver=ALTERNATE)) == text
+
+
+@pytest.mark.slow  # the same proof as the alternated one above, with claims as they come
+def test_two_lanes_give_the_serial_result_byte_for_byte(serial: tuple[Path, str]) -> None:
+    folder, text = serial
+    assert without_duration(graded(folder, 2, *TOPICS)) == text
 
 
 def test_the_second_lane_grades_in_workers_of_its_own_zygote(course: Course, tmp_path: Path) -> None:

@@ -145,7 +145,11 @@ def test_a_patched_grade_cell_scores_nothing_for_stubs(course: Course, tmp_path:
     assert os.environ[notebook.OUT_OF_BAND_ENV] == "1"  # the kernel's check cells idle
 
 
-@pytest.mark.parametrize("wrong", [None, "naive_softmax"])
+@pytest.mark.parametrize(
+    "wrong",
+    # full marks: the slow tier here; the fast tier has them in the stopped-mid-request test
+    [pytest.param(None, marks=pytest.mark.slow), "naive_softmax"],
+)
 def test_points_and_lines_are_what_grade_gives_the_code(
     course: Course, tmp_path: Path, wrong: str | None
 ) -> None:
@@ -187,6 +191,7 @@ def test_a_grading_process_that_stops_mid_request_is_replaced(course: Course, tm
     )
 
 
+@pytest.mark.slow  # waits out a timeout and a replacement; the fast tier replaces a killed one
 def test_a_stopped_grading_process_is_replaced_after_the_timeout(
     course: Course, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -84,6 +84,7 @@ def test_verify_round_trip(packaged, runner: CliRunner) -> None:
     ]
 
 
+@pytest.mark.slow  # a whole-course grading; test_verify_round_trip regrades a package in the fast tier
 def test_a_package_is_a_submission(packaged, runner: CliRunner) -> None:
     pkg, _ = packaged
     result = runner.invoke(main, ["--submission", str(pkg), "--format", "json"])
@@ -111,6 +112,7 @@ def test_an_edited_result_is_caught(packaged, runner: CliRunner, tmp_path) -> No
     assert "NOT verified" in result.stderr
 
 
+@pytest.mark.slow  # a whole-course regrade; the fast tier catches an edited result by its digest
 def test_an_edited_result_with_a_forged_manifest_is_caught_by_the_regrade(
     packaged, runner: CliRunner, tmp_path
 ) -> None:
@@ -131,6 +133,7 @@ def test_an_edited_result_with_a_forged_manifest_is_caught_by_the_regrade(
     assert regraded["stable_softmax"] < 5  # the regrade is the score that counts
 
 
+@pytest.mark.slow  # a whole-course regrade; the fast tier catches an edited result by its digest
 def test_a_module_swapped_after_packaging_is_caught(packaged, runner: CliRunner, course, tmp_path) -> None:
     pkg, _ = packaged
     model = (course.reference_dir() / "stability.py").read_bytes()
@@ -157,6 +160,7 @@ def test_verify_refuses_what_is_not_a_package(runner: CliRunner, tmp_path, kind:
     assert not (tmp_path / "escaped.txt").exists()
 
 
+@pytest.mark.slow  # grades the whole course before it finds the folder missing
 def test_package_into_a_missing_folder_exits_2(runner: CliRunner, tmp_path) -> None:
     result = runner.invoke(main, ["package", "--output", str(tmp_path / "no" / "such" / "pkg.zip")])
     assert result.exit_code == 2, result.output

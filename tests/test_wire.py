@@ -280,7 +280,15 @@ def test_forged_violations_reach_no_message(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.parametrize("name", ["forges_meta_tensor", "forges_giant_int_shape", "forges_oversized_reply"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "forges_meta_tensor",
+        # the slow tier: one real `grade` each, the same path as the fast one's
+        pytest.param("forges_giant_int_shape", marks=pytest.mark.slow),
+        pytest.param("forges_oversized_reply", marks=pytest.mark.slow),
+    ],
+)
 def test_a_forged_reply_is_the_workers_error_not_the_graders(
     course_dir: Path, name: str, tmp_path: Path
 ) -> None:
