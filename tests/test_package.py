@@ -160,7 +160,6 @@ def test_verify_refuses_what_is_not_a_package(runner: CliRunner, tmp_path, kind:
     assert not (tmp_path / "escaped.txt").exists()
 
 
-@pytest.mark.slow  # grades the whole course before it finds the folder missing
 def test_package_into_a_missing_folder_exits_2(runner: CliRunner, tmp_path) -> None:
     result = runner.invoke(main, ["package", "--output", str(tmp_path / "no" / "such" / "pkg.zip")])
     assert result.exit_code == 2, result.output
