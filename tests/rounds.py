@@ -7,8 +7,9 @@ in tests/test_fixtures.py keeps that true). The i-th round holds the i-th file o
 only the topics of its modules are graded (the other modules are the model solutions, graded
 as such by the `reference` gradings). tests/test_fixtures.py asserts each file's header on its
 round's instructor grading, made once a session (`graded_round`); tests/test_release.py
-grades the same rounds as instructor and in the student bundle, in one process (a file that
-draws from the global RNG shows numbers that depend on the grading process's history).
+grades the same rounds in the student bundle against that instructor grading, except for a
+round holding a file that draws from the global RNG (tests/global_rng.py): its numbers depend
+on the grading process's history, so both sides of such a round are graded in one process.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from dlgrade.core.manifest import Course
 from dlgrade.core.result import GradeResult
 from dlgrade.engine.runner import grade
+from tests.global_rng import file_draws_from_global_rng
 from tests.shared import Shared, _tag
 from tests.support import Variant, append, reference_copy, variants
 
@@ -61,3 +63,8 @@ def graded_round(shared: Shared, course: Course, index: int) -> GradeResult:
         return grade(course, folder, round_topics(course, index))
 
     return shared.get(key, make)
+
+
+def round_draws_from_global_rng(index: int) -> bool:
+    """Whether a file of round `index` may draw from the global RNG (tests/global_rng.py)."""
+    return any(file_draws_from_global_rng(v.path) for v in ROUNDS[index])

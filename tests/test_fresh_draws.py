@@ -17,12 +17,14 @@ import torch
 
 from dlgrade.core import secret
 from dlgrade.core.manifest import Course, load_course
-from dlgrade.core.result import GradeResult
+from dlgrade.core.result import ExerciseResult, GradeResult
 from dlgrade.core.secret import fresh_inputs, hidden_inputs
 from dlgrade.engine.exercise_sandbox import ExerciseSandbox
 from dlgrade.engine.runner import grade
 from dlgrade.kit.cases import random_cases, seed_for, sizes
 from dlgrade.release.gradescope import build_autograder
+from tests.rounds import graded_round, round_of
+from tests.shared import Shared
 from tests.support import ROOT, reference_copy, variants, with_appended
 
 GRADE = str(Path(sys.executable).with_name("grade"))
@@ -57,43 +59,55 @@ def test_fresh_draws_depend_on_the_secret_and_differ_from_the_hidden_ones() -> N
     assert same(draws(), fixed)
 
 
-def lost(result: GradeResult) -> set[str]:
+def lost(result: GradeResult | list[ExerciseResult]) -> set[str]:
     """The exercises that lose points."""
-    return {e.id for e in result.exercises if e.score < e.max_score}
+    exercises = result.exercises if isinstance(result, GradeResult) else result
+    return {e.id for e in exercises if e.score < e.max_score}
 
 
-def graded_both_ways(
+def graded_with_a_secret(
     course: Course, folder: Path, topic: str, monkeypatch: pytest.MonkeyPatch
-) -> tuple[GradeResult, GradeResult]:
-    monkeypatch.delenv(secret.ENV, raising=False)
-    fixed = grade(course, folder, [topic])
+) -> GradeResult:
     monkeypatch.setenv(secret.ENV, "a course secret")
     fresh = grade(course, folder, [topic])
     monkeypatch.delenv(secret.ENV)
-    assert fixed.internal_errors == () == fresh.internal_errors
-    return fixed, fresh
+    assert secret.NOTICE not in fresh.notices and fresh.internal_errors == ()
+    return fresh
 
 
 SAMPLE = 4  # known-wrong files per topic graded both ways
 
 
+def without_a_secret(result: GradeResult, course: Course, topic: str) -> list[ExerciseResult]:
+    """The topic's exercises of a grading the session shares, made without a secret (its notice
+    says so): the model solutions (`shared.reference`) or a known-wrong file's round
+    (`graded_round`, each file's verdicts those it gets alone: tests/test_fixtures.py)."""
+    assert secret.NOTICE in result.notices and result.internal_errors == ()
+    ids = {e.id for e in course.topic(topic).exercises}
+    return [e for e in result.exercises if e.id in ids]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("topic", TOPICS)
 def test_the_same_verdicts_with_and_without_a_secret(
-    course: Course, topic: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    course: Course, topic: str, shared: Shared, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The model solutions get full marks both ways, and each known-wrong file loses the same
     exercises both ways, those its `# loses:` line names. (Which of an exercise's checks catch
     a mistake may depend on the draw: a check with few random cases can miss one.) A fixed
     sample of each topic's known-wrong files, spread over the list: every file graded twice
-    would add a quarter of an hour to the suite; each is graded without a secret elsewhere."""
-    fixed, fresh = graded_both_ways(course, course.reference_dir(), topic, monkeypatch)
-    assert fixed.score == fresh.score == fresh.max_score
+    would add a quarter of an hour to the suite; each is graded without a secret elsewhere,
+    and those gradings, shared by the session, are the side without a secret here."""
+    fixed = without_a_secret(shared.reference(course), course, topic)
+    fresh = graded_with_a_secret(course, course.reference_dir(), topic, monkeypatch)
+    assert fixed and all(e.score == e.max_score for e in fixed)
+    assert fresh.score == fresh.max_score
     module = course.topic(topic).module
     every = variants(module)
     for v in every[:: max(1, len(every) // SAMPLE)][:SAMPLE]:
+        fixed = without_a_secret(graded_round(shared, course, round_of(v)), course, topic)
         folder = with_appended(course, v.module, v.path, tmp_path / v.path.stem)
-        fixed, fresh = graded_both_ways(course, folder, topic, monkeypatch)
+        fresh = graded_with_a_secret(course, folder, topic, monkeypatch)
         assert lost(fixed) == lost(fresh) == set(v.loses), v.id
 
 

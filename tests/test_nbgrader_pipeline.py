@@ -19,6 +19,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -31,7 +32,6 @@ from dlgrade.core.result import GradeResult
 from dlgrade.engine.runner import grade
 from dlgrade.intake.notebook_code import module_source, notebook_cells
 from dlgrade.notebook.cells import public_part
-from dlgrade.release.build import build_release
 from dlgrade.report.table import exercise_lines, render_lines
 from tests.nbgrader_support import (
     exported_totals,
@@ -45,6 +45,7 @@ from tests.nbgrader_support import (
     with_cell,
     with_variant,
 )
+from tests.shared import Shared
 from tests.support import ROOT, grade_folder, variant, variants
 
 pytestmark = pytest.mark.slow
@@ -88,9 +89,12 @@ def hostile_cells(where: Path) -> dict[str, str]:
     return {name: cell.replace("{marker}", str(marker(where))) for name, cell in HOSTILE.items()}
 
 
-def nbgrader_course(where: Path, *, run_student_cells: bool = False) -> dict[str, str]:
-    """`grade nbgrader` and `nbgrader generate_assignment` in `where`; the released notebook's
-    solutions: grade id -> model answer. `run_student_cells` edits the config as docs say."""
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """`grade nbgrader` and `nbgrader generate_assignment`, once for this module: the course
+    folder (its config's paths are relative to itself, so a copy at the same depth works) and
+    the released notebook's solutions: grade id -> model answer."""
+    where = tmp_path_factory.mktemp("nbgrader-generated") / "course"
     subprocess.run(
         [
             Path(sys.executable).with_name("grade"),
@@ -104,20 +108,30 @@ def nbgrader_course(where: Path, *, run_student_cells: bool = False) -> dict[str
         check=True,
         capture_output=True,
     )
+    nbgrader(where, "generate_assignment", TOPIC)
+    return where, model_answers(read_notebook(where / "source" / TOPIC / f"{TOPIC}.ipynb"))
+
+
+def nbgrader_course(
+    generated: tuple[Path, dict[str, str]], where: Path, *, run_student_cells: bool = False
+) -> dict[str, str]:
+    """A copy of the generated course in `where`; the model answers. `run_student_cells`
+    edits the config as docs say."""
+    source, answers = generated
+    shutil.copytree(source, where)
     if run_student_cells:
         config = where / "nbgrader_config.py"
         text = config.read_text()
         assert "autograde_preprocessors()" in text
         config.write_text(text.replace("autograde_preprocessors()", RUN_STUDENT_CELLS))
-    nbgrader(where, "generate_assignment", TOPIC)
-    return model_answers(read_notebook(where / "source" / TOPIC / f"{TOPIC}.ipynb"))
+    return answers
 
 
 @pytest.fixture(scope="module")
-def autograded(course: Course, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def autograded(generated: tuple[Path, dict[str, str]], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An nbgrader course with every submission autograded and the grades exported."""
     where = tmp_path_factory.mktemp("nbgrader") / "course"
-    answers = nbgrader_course(where)
+    answers = nbgrader_course(generated, where)
     release = read_notebook(where / "release" / TOPIC / f"{TOPIC}.ipynb")
     submissions = {
         "reference": filled(release, answers),
@@ -216,12 +230,12 @@ def test_hostile_notebooks_get_what_their_code_gets(autograded: Path, graded: di
 
 
 def test_cells_run_in_a_kernel_only_where_the_config_asks(
-    course: Course, tmp_path_factory: pytest.TempPathFactory
+    generated: tuple[Path, dict[str, str]], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """`autograde_preprocessors(run_student_cells=True)`: nbgrader's Execute runs the student's
     cells (unconfined: the file gets written) and cuts a looping one; the points stay dlgrade's."""
     where = tmp_path_factory.mktemp("nbgrader-run-cells") / "course"
-    answers = nbgrader_course(where, run_student_cells=True)
+    answers = nbgrader_course(generated, where, run_student_cells=True)
     release = read_notebook(where / "release" / TOPIC / f"{TOPIC}.ipynb")
     loops = {
         **answers,
@@ -281,13 +295,14 @@ def test_every_channel_gives_the_same_points_and_maximum(
     course: Course,
     autograded: Path,
     graded: dict[str, GradeResult],
+    shared: Shared,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     """For the reference, the stubs and every known-wrong file of the topic, per exercise:
     `grade --submission NOTEBOOK`, `grade` on the notebook's code and nbgrader's autograde agree
     with every check run; a student bundle and the check cells' public run (what validate sees)
     agree with each other, the hidden checks counted as run at grading time."""
-    bundle = load_course(build_release(course, tmp_path_factory.mktemp("channels") / "bundle"))
+    bundle = load_course(shared.bundle(course))  # built once a session
     grade_cli = str(Path(sys.executable).with_name("grade"))
     for student, result in graded.items():
         notebook = autograded / "submitted" / student / TOPIC / f"{TOPIC}.ipynb"

@@ -26,7 +26,8 @@ from dlgrade.engine.references import ModuleLoader
 from dlgrade.engine.runner import grade, run_checks
 from dlgrade.engine.session import open_session
 from dlgrade.report.table import render_table
-from tests.rounds import ROUNDS, round_folder, round_topics
+from tests.global_rng import draws_from_global_rng, file_draws_from_global_rng
+from tests.rounds import ROUNDS, graded_round, round_draws_from_global_rng, round_folder, round_topics
 from tests.shared import Shared
 from tests.support import ROOT, mistake_words, reference_copy, variants
 
@@ -263,11 +264,15 @@ def test_public_verdicts_equal_the_instructors(
     elif name == "stubs":
         instructor = grade(course, course.exercises_dir())
         student = grade(load_course(bundle), course.exercises_dir())
-    else:  # both in this process: a file that draws from the global RNG (init/global_rng)
-        # shows numbers that depend on the grading process's history, not on the bundle
+    else:
         index = int(name.rsplit("-", 1)[1]) - 1
         folder = round_folder(course, index, tmp_path / "sub")
-        instructor = grade(course, folder, round_topics(course, index))
+        if round_draws_from_global_rng(index):  # both in this process: a file that draws from
+            # the global RNG (init/global_rng) shows numbers that depend on the grading
+            # process's history, not on the bundle
+            instructor = grade(course, folder, round_topics(course, index))
+        else:  # the instructor's grading of the round made once a session (tests/test_fixtures.py)
+            instructor = graded_round(shared, course, index)
         student = grade(load_course(bundle), folder, round_topics(course, index))
     assert [e.id for e in student.exercises] == [e.id for e in instructor.exercises]
     assert instructor.internal_errors == () and student.internal_errors == ()
@@ -299,6 +304,17 @@ def test_public_verdicts_equal_the_instructors(
         assert all(e.status == "passed" for e in student.exercises)
         assert student.score == pytest.approx(student.public_max_score)
         assert student.score < student.max_score == instructor.max_score == instructor.score
+
+
+def test_the_rounds_that_draw_from_the_global_rng_are_graded_in_one_process() -> None:
+    """The rounds above share the instructor's grading across processes except where a file
+    draws from the global RNG: the reading of the source finds the known ones."""
+    flagged = {v.path.stem for r in ROUNDS for v in r if file_draws_from_global_rng(v.path)}
+    assert {"global_rng", "gradient_upstream_global_rng"} <= flagged
+    assert draws_from_global_rng("w = torch.randn(3, 4) * 0.1")
+    assert draws_from_global_rng("torch.manual_seed(0)")
+    assert not draws_from_global_rng("w = torch.randn(3, 4, generator=g) * 0.1")
+    assert not draws_from_global_rng("g = torch.Generator().manual_seed(0)")
 
 
 def test_results_show_public_and_deferred_points_only_in_a_bundle(

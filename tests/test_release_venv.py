@@ -22,9 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from dlgrade.core.manifest import Course, load_course
+from dlgrade.core.manifest import Course
 from dlgrade.engine.bundle import DEFERRED_MESSAGE
-from dlgrade.release.build import build_release
 from dlgrade.release.texts import SETUP_HEADING, TORCH_CPU_INDEX
 from tests.shared import Shared
 from tests.support import ROOT, reference_copy
@@ -48,11 +47,12 @@ def run(args: list[str] | str, cwd: Path, timeout: float = 600) -> subprocess.Co
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A bundle, installed exactly as its README says."""
+def installed(course: Course, shared: Shared, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A bundle (a copy of the session's), installed exactly as its README says."""
     if shutil.which("python3") is None:
         pytest.skip("the README's commands need python3 on PATH")
-    bundle = build_release(load_course(ROOT), tmp_path_factory.mktemp("venv") / "bundle")
+    bundle = tmp_path_factory.mktemp("venv") / "bundle"
+    shutil.copytree(shared.bundle(course), bundle)
     commands = readme_setup_commands((bundle / "README.md").read_text())
     assert len(commands) == 2
     for n, command in enumerate(commands):
