@@ -1,9 +1,8 @@
 """`grade package`, `verify`, `merge` and `report`: thin commands for CI and instructors.
 
-They share cli.py's helpers (error mapping, course lookup, output), imported when a command
-runs because cli.py registers these commands while it is itself being imported.
-Exit status as in cli.py; `verify` exits 1 when a claim differs. `batch` and `export` are in
-cli_batch.py.
+They share cli/common.py's helpers (error mapping, course lookup, output); this module is
+imported only when one of them is named (cli/main.py's COMMANDS). Exit status as in
+cli/common.py; `verify` exits 1 when a claim differs. `batch` and `export` are in cli/batch.py.
 """
 
 from __future__ import annotations
