@@ -79,14 +79,19 @@ def _revealed(d: object) -> dict[str, dict[str, str]]:
     return {str(k): {str(n): str(m) for n, m in v.items()} for k, v in d.items()}
 
 
+def require_folder(folder: Path) -> None:
+    """BatchError unless `folder` is a folder (the submissions of a batch)."""
+    if not folder.is_dir():
+        raise BatchError(f"submissions folder {str(folder)!r} does not exist or is not a folder")
+
+
 def discover(folder: Path, ignore: tuple[Path, ...] = ()) -> list[Entry]:
     """Every submission in `folder`, sorted by id (a zip's id is its name without `.zip`).
 
     Hidden names and the paths in `ignore` (the gradebook being written, when it lies there)
     are skipped.
     """
-    if not folder.is_dir():
-        raise BatchError(f"submissions folder {str(folder)!r} does not exist or is not a folder")
+    require_folder(folder)
     skip = {p.resolve() for p in ignore}
     paths = sorted(p for p in folder.iterdir() if not p.name.startswith(".") and p.resolve() not in skip)
     stems = [p.name[:-4] if p.name.lower().endswith(".zip") else p.name for p in paths]

@@ -99,6 +99,7 @@ def batch_command(
     device: str,
 ) -> None:
     """Grade every submission (zips or folders) in SUBMISSIONS into one gradebook row each."""
+    from dlgrade.batch.entries import BatchError, require_folder
     from dlgrade.batch.feedback import write_feedback
     from dlgrade.batch.gradebook import json_path, read_gradebook, write_gradebook
     from dlgrade.batch.progress import batch_progress
@@ -110,8 +111,10 @@ def batch_command(
         raise click.UsageError(f"--csv {csv_path}: folder {csv_path.parent} does not exist")
     if retry_errors and since is None:
         raise click.UsageError("--retry-errors needs --since OLD.json (the gradebook whose errors to retry)")
-    if not submissions.is_dir():  # said before the containment probe and the grading processes start
-        raise click.UsageError(f"submissions folder {str(submissions)!r} does not exist or is not a folder")
+    try:  # said before the containment probe and the grading processes start
+        require_folder(submissions)
+    except BatchError as exc:
+        raise click.UsageError(str(exc)) from None
     _refuse_uncontained(_course())
     try:
         with _errors(), batch_progress() as bar:
