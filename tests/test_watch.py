@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from dlgrade.core.manifest import load_course
+from dlgrade.loop.screen import KEYS
 from tests.courses import course_copy
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
@@ -41,6 +42,11 @@ class Terminal:
             time.sleep(0.05)
         raise AssertionError(f"the screen never got there:\n{self.screen()}")
 
+    def drawn(self, ready: Callable[[str], bool]) -> str:
+        """A whole watch screen that `ready` accepts: the keys line is drawn last, so a capture
+        taken halfway through a redraw (cleared, some rows written) is never judged."""
+        return self.wait(lambda s: KEYS in s and ready(s))
+
     def key(self, key: str) -> None:
         self.tmux("send-keys", "-t", self.name, key)
 
@@ -68,12 +74,12 @@ def test_a_save_regrades_and_redraws_keys_work_and_q_quits(watching: tuple[Termi
     course = load_course(root)
     total, count = f"{sum(e.points for e in course.exercises):g}", len(course.exercises)
     stability = course.topic("stability")
-    first = term.wait(lambda s: run_number(s) == 1)
+    first = term.drawn(lambda s: run_number(s) == 1)
     assert "logsumexp still raises NotImplementedError" in first
     assert f"0/{total} points" in first and "keys: n next unsolved" in first
 
     shutil.copy(root / "reference" / "stability.py", root / "exercises" / "stability.py")
-    solved = term.wait(lambda s: run_number(s) == 2)
+    solved = term.drawn(lambda s: run_number(s) == 2)
     for name in ("logsumexp", "stable_softmax", "log_softmax"):
         assert any(name in line and "✓ passed" in line and "5/5" in line for line in solved.splitlines())
     n = len(stability.exercises)
@@ -81,17 +87,17 @@ def test_a_save_regrades_and_redraws_keys_work_and_q_quits(watching: tuple[Termi
 
     mine = root / "exercises" / "stability.py"
     mine.write_text(mine.read_text() + "\ndef log_softmax(x, dim=-1):\n    return x +\n")  # mid-edit
-    broken = term.wait(lambda s: run_number(s) == 3)
+    broken = term.drawn(lambda s: run_number(s) == 3)
     assert "syntax error at line" in broken and "! error" in broken  # a message, and still running
 
     term.key("h")
-    hinted = term.wait(lambda s: "hint 1/3:" in s)
+    hinted = term.drawn(lambda s: "hint 1/3:" in s)
     assert "hint 2/3:" not in hinted
     term.key("h")
-    term.wait(lambda s: "hint 2/3:" in s)
+    term.drawn(lambda s: "hint 2/3:" in s)
     term.key("l")
     last = course.topics[-1]  # the list ends with the last topic (the start may scroll off)
-    term.wait(lambda s: "Next: logsumexp" in s and f"{last.id} — {last.title}" in s)
+    term.drawn(lambda s: "Next: logsumexp" in s and f"{last.id} — {last.title}" in s)
     term.key("q")
     term.wait(lambda s: "WATCH-EXITED 0" in s)
     assert (root / ".dlgrade" / "hints.json").is_file()

@@ -156,9 +156,10 @@ def _key(screen: Screen, key: str) -> None:
 
 
 def _draw(console: Console, screen: Screen) -> None:
-    console.clear()
-    for line in screen_lines(screen):
-        console.print(shown(line))
+    with console:  # one write: the terminal never shows a half-drawn screen
+        console.clear()
+        for line in screen_lines(screen):
+            console.print(shown(line))
 
 
 @contextlib.contextmanager
