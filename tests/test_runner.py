@@ -158,6 +158,9 @@ def test_each_exercise_gets_the_worker_started_for_it_while_the_one_before_was_g
         box.close()
     spawns = [(i, key, worker) for i, (what, key, worker) in enumerate(box.log) if what == "spawn"]
     assert [key for _, key, _ in spawns] == [e.id for e in course.topic("stability").exercises]
-    prespawned = {(k, w): i for i, (what, k, w) in enumerate(box.log) if what == "prespawn"}
+    prespawned: dict[tuple[str, int], int] = {}  # when each worker was first asked for
+    for i, (what, k, w) in enumerate(box.log):
+        if what == "prespawn":
+            prespawned.setdefault((k, w), i)
     for (before, _, _), (_, key, worker) in itertools.pairwise(spawns):
         assert prespawned.get((key, worker), len(box.log)) < before, (key, box.log)

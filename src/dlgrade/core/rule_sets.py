@@ -67,6 +67,10 @@ class Rules:
 
     def forbidden_calls(self) -> dict[str, str]:
         """Pattern -> reason, for every call forbidden here (allowed names removed)."""
+        return dict(self._forbidden_calls)
+
+    @functools.cached_property
+    def _forbidden_calls(self) -> dict[str, str]:  # asked for on every call a worker answers
         out: dict[str, str] = {}
         for rs in self.sets:
             for pattern in rs.calls:
@@ -94,6 +98,10 @@ class Rules:
 
     def call_counts(self) -> dict[str, tuple[int, int | None, str]]:
         """Dotted name -> (at least, at most or None, reason)."""
+        return dict(self._call_counts)
+
+    @functools.cached_property
+    def _call_counts(self) -> dict[str, tuple[int, int | None, str]]:
         out: dict[str, tuple[int, int | None, str]] = {}
         for rs in self.sets:
             for name, n in rs.at_least:

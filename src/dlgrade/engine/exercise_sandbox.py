@@ -61,6 +61,7 @@ class ExerciseSandbox:
     # The current check's calls that returned: (fn, request, what came back), for a diagnosis
     # of a failure (engine.diagnosis); cleared when a check starts, like `printed`.
     log: list[tuple[str, Request, Call]] = field(default_factory=list)
+    _rule_messages: dict[str, dict[str, Any]] = field(default_factory=dict)  # by rules key
 
     @staticmethod
     def spec_for(exercise: Exercise, folder: str, device: str = "cpu") -> WorkerSpec:
@@ -111,15 +112,21 @@ class ExerciseSandbox:
         return worker
 
     def _request(self, fn: str, r: Request) -> dict[str, Any]:
-        rules = self._rules_for(fn)
+        key = self._rules_key(fn)
+        if key not in self._rule_messages:
+            rules = self._rules_for(fn)
+            self._rule_messages[key] = {
+                "forbid": rules.forbidden_calls(),
+                "bounds": {k: list(v) for k, v in rules.call_counts().items()},
+                "watch": needs_watch(rules),
+            }
         return {
             "op": "call",
             "fn": fn,
             "args": list(r.args),
             "kwargs": r.kwargs,
-            "forbid": rules.forbidden_calls(),
-            "bounds": {k: list(v) for k, v in rules.call_counts().items()},
-            "watch": needs_watch(rules),
+            "rules_key": key,
+            "rules": self._rule_messages[key],  # sent with the worker's first call of the key only
             "wrt": list(r.wrt),
             "grad_output": r.grad_output,
             "output": r.output,
@@ -201,11 +208,15 @@ class ExerciseSandbox:
             return self.ledgers.setdefault(fn if known else self.exercise.id, InputsLedger())
         return self.ledgers.setdefault(fn, InputsLedger())
 
-    def _rules_for(self, fn: str) -> Any:
+    def _rules_key(self, fn: str) -> str:
+        """The exercise whose rules a call of `fn` is under: its own, else this one's (a helper)."""
         try:
-            return self.course.exercise(fn).rules
+            return self.course.exercise(fn).id
         except KeyError:
-            return self.exercise.rules
+            return self.exercise.id
+
+    def _rules_for(self, fn: str) -> Any:
+        return self.course.exercise(self._rules_key(fn)).rules
 
     def _interpret(
         self,

@@ -87,6 +87,7 @@ class GradingSession:
     claims: Claims | None = None  # graded in lanes: which lane grades which exercise (engine.lanes)
     diagnosed: dict[str, Mistake | None] = field(default_factory=dict)  # by the lane that graded it
     _opened: set[str] = field(default_factory=set)
+    _admitted: bool = False
 
     def answer_source(self) -> AnswerSource:
         if self.answers is None:
@@ -112,11 +113,8 @@ class GradingSession:
 
     def box(self, exercise_id: str) -> ExerciseSandbox:
         box = self.boxes.get(exercise_id)
-        if box is None and not self._opened and self.fatal is None:
-            try:
-                self.sandbox.admit()  # before the first worker: may refuse an uncontained run
-            except SandboxError as exc:
-                self.fatal = exc
+        if box is None:
+            self._admit()
         if self.fatal is not None:
             pytest.exit(str(self.fatal), returncode=3)
         if box is None:
@@ -130,8 +128,38 @@ class GradingSession:
                 ledgers=self.ledgers,
             )
             self._opened.add(exercise_id)
+            self._prespawn(exercise_id)  # its own worker first: the zygote forks in order
             self._prefetch_after(exercise_id)
         return box
+
+    def _admit(self) -> None:
+        """Once, before the run's first worker: the sandbox may refuse an uncontained run."""
+        if not self._admitted and self.fatal is None:
+            self._admitted = True
+            try:
+                self.sandbox.admit()
+            except SandboxError as exc:
+                self.fatal = exc
+
+    def head_start(self) -> None:
+        """Start the first exercise's worker before the checks are collected: it starts while
+        pytest collects. Only on a zygote that is already up (a warm process: watch, a batch),
+        so that the grader never waits for it here."""
+        first = next((e for e in self.selected if e.id not in self.blocked), None)
+        box = self.sandbox
+        if first is None or not isinstance(box, Sandbox) or not box.ready or box.broken:
+            return  # nothing to grade, a device worker (engine.devices), or a zygote still starting
+        self._admit()
+        if self.fatal is None:
+            self._prespawn(first.id)
+
+    def _prespawn(self, exercise_id: str) -> None:
+        e = self.course.exercise(exercise_id)
+        if e.module not in self.import_failures:
+            # Only a head start: if the sandbox broke or the submission's deadline passed,
+            # that exercise's own first call says so (its checks: "could not be graded").
+            with contextlib.suppress(SandboxError):
+                self.sandbox.prespawn(ExerciseSandbox.spec_for(e, self.folder, self.device), exercise_id)
 
     def _prefetch_after(self, exercise_id: str) -> None:
         """Start the next exercise's worker now: it imports the module while this one is graded."""
@@ -142,12 +170,7 @@ class GradingSession:
                 continue
             if self.claims is not None and not self.claims.take(later):
                 continue  # another lane grades it
-            e = self.course.exercise(later)
-            if e.module not in self.import_failures:
-                # Only a head start: if the sandbox broke or the submission's deadline passed,
-                # that exercise's own first call says so (its checks: "could not be graded").
-                with contextlib.suppress(SandboxError):
-                    self.sandbox.prespawn(ExerciseSandbox.spec_for(e, self.folder, self.device), later)
+            self._prespawn(later)
             return
 
     def hidden_messages(self) -> dict[str, dict[str, str]]:

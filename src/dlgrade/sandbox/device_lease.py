@@ -101,6 +101,7 @@ class SubmissionWorkers:
         deadline = time.monotonic() + timeout
         try:
             worker.sock.settimeout(timeout)
+            worker.ruled.clear()  # the device worker forgets the rules it held (sandbox.call_rules)
             wire.send_frame(worker.sock, codec.encode({"op": "next", **turn}))
             reply, _ = worker._receive(deadline, timeout, AFTER_IMPORT, "while importing")
         except (TimeoutError, OSError, WorkerDied):  # it left (state it cannot reset), died or hung

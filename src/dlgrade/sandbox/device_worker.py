@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from dlgrade.core import codec
-from dlgrade.sandbox import guards, wire, worker
+from dlgrade.sandbox import call_rules, guards, wire, worker
 from dlgrade.sandbox.device_baseline import Baseline
 
 TAMPERED = 75  # the exit status of a device worker that found state it cannot reset
@@ -67,6 +67,7 @@ def serve(sock: socket.socket, spec: dict[str, Any], libc: Any) -> NoReturn:
                 for done in request.get("drop") or ():
                     held.pop(str(done), None)
                 baseline.restore()
+                call_rules.forget()
                 _forget_submission(sources)
                 key = str(request.get("key", ""))
                 if key in held:  # back to an exercise: its module and generators as it left them

@@ -107,6 +107,7 @@ class Worker:
         self.printing = 0  # lines the current call has printed, as the worker last told
         self.device = device  # the only device besides the CPU its tensors may claim
         self.isolation: dict[str, Any] = {}  # from its `confined` frame, sent before student code ran
+        self.ruled: set[str] = set()  # the rule keys of the calls it was sent (`_once`)
 
     @property
     def pid(self) -> int:
@@ -130,11 +131,22 @@ class Worker:
         deadline = time.monotonic() + timeout
         try:
             self.sock.settimeout(timeout)
-            wire.send_frame(self.sock, codec.encode(request))
+            wire.send_frame(self.sock, codec.encode(self._once(request)))
         except (TimeoutError, OSError):
             self._die()
             raise WorkerDied("stopped reading its input", timed_out=True) from None
         return self._receive(deadline, timeout, REPLIES, "during a call")
+
+    def _once(self, request: dict[str, Any]) -> dict[str, Any]:
+        """A call's rules travel with the first call of its rule key only: this worker keeps
+        them (sandbox.call_rules), and later calls name them by the key."""
+        key = request.get("rules_key")
+        if "rules" not in request or not isinstance(key, str):
+            return request
+        if key in self.ruled:
+            return {k: v for k, v in request.items() if k != "rules"}
+        self.ruled.add(key)
+        return request
 
     def pipeline(self, requests: list[dict[str, Any]]) -> Sender:
         """Send several calls at once; read each answer with `receive`.
@@ -147,7 +159,7 @@ class Worker:
         """
         from dlgrade.core import codec
 
-        data = memoryview(b"".join(wire.framed(codec.encode(r)) for r in requests))
+        data = memoryview(b"".join(wire.framed(codec.encode(self._once(r))) for r in requests))
         self.sock.settimeout(None)  # the reader's deadlines bound the wait; a kill ends a blocked send
         sent = 0
         try:

@@ -38,7 +38,7 @@ class LaneSandbox(Sandbox):
     def _ensure_ready(self) -> socket.socket:
         self.start()
         assert self._ctl is not None
-        if not self._ready:
+        if not self.ready:
             try:
                 hello, _ = wire.recv_json(self._ctl, time.monotonic() + START_TIMEOUT)
             except (wire.WireClosed, wire.WireTimeout) as exc:
@@ -48,7 +48,7 @@ class LaneSandbox(Sandbox):
             self._assessed = dict(hello.get("isolation", {}))
             self.isolation = dict(self._assessed)
             self.read_roots = [str(r) for r in hello.get("read", [])]
-            self._ready = True
+            self.ready = True
         return self._ctl
 
     def mark_broken(self, reason: str) -> None:

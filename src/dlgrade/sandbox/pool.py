@@ -80,7 +80,7 @@ class Sandbox:
         self._python = python
         self._proc: subprocess.Popen[bytes] | None = None
         self._ctl: socket.socket | None = None
-        self._ready = False
+        self.ready = False  # the zygote said hello: a spawn waits for nothing but the fork
         self._lock = threading.Lock()
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the zygote
         self.installed_guards: list[str] = []
@@ -120,7 +120,7 @@ class Sandbox:
     def _ensure_ready(self) -> socket.socket:
         self.start()
         assert self._ctl is not None
-        if not self._ready:
+        if not self.ready:
             try:
                 hello, _ = wire.recv_json(self._ctl, time.monotonic() + START_TIMEOUT)
             except (wire.WireClosed, wire.WireTimeout) as exc:
@@ -129,7 +129,7 @@ class Sandbox:
             self._assessed = dict(hello.get("isolation", {}))
             self.isolation = dict(self._assessed)
             self.read_roots = [str(r) for r in hello.get("read", [])]
-            self._ready = True
+            self.ready = True
         return self._ctl
 
     def admit(self) -> None:
@@ -271,7 +271,7 @@ class Sandbox:
     def sweep(self) -> None:
         """Return once every process but the live workers is gone (strays, released workers)."""
         with self._lock:
-            if self._ctl is None or not self._ready or self.broken:
+            if self._ctl is None or not self.ready or self.broken:
                 return
             try:
                 self._settle()
@@ -296,5 +296,5 @@ class Sandbox:
                         os.killpg(self._proc.pid, signal.SIGKILL)
                     self._proc.wait()
                 self._proc = None
-            self._ready = False
+            self.ready = False
             self.broken = ""  # a later start() begins with a new zygote

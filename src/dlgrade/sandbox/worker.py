@@ -26,7 +26,7 @@ from typing import Any, NoReturn
 import torch
 
 from dlgrade.core import codec
-from dlgrade.sandbox import audit, guards, kernel, resources, wire, workspace
+from dlgrade.sandbox import audit, call_rules, guards, kernel, resources, wire, workspace
 from dlgrade.sandbox.output import CappedOutput
 from dlgrade.sandbox.sources import SubmissionModules, guarded_import, read_sources, under_prefix
 
@@ -197,12 +197,12 @@ def _call(module: Any, req: dict[str, Any]) -> dict[str, Any]:
     wrt = req.get("wrt") or []
     for i in wrt:
         args[i] = args[i].detach().requires_grad_(True)
+    rules = call_rules.of(req)
+    if rules is None:  # the grader names rules it never sent: its own failure
+        return {"kind": "unreadable", "message": f"a call of {req['fn']} without its rules"}
+    forbid, bounds, watch = rules
     state = guards.STATE
-    bounds = {
-        k: (int(v[0]), None if v[1] is None else int(v[1]), str(v[2]))
-        for k, v in req.get("bounds", {}).items()
-    }
-    state.arm(dict(req.get("forbid", {})), bounds, None if req.get("watch") is None else bool(req["watch"]))
+    state.arm(dict(forbid), bounds, watch)
     try:
         value = fn(*args, **kwargs)
     except guards.ForbiddenCall:
