@@ -136,6 +136,37 @@ def test_a_raising_call_is_judged_by_what_it_raised(call) -> None:
     assert call("stub")[0]["kind"] == "not_implemented"
 
 
+def test_rules_travel_once_per_worker_and_still_guard_every_later_call(course: Course, tmp_path) -> None:
+    """An exercise's rules come with a worker's first call of their key (handle.Worker._once);
+    the calls after it are sent without them and guarded the same; a key the worker was never
+    sent gets no call run (the grader's own failure, never an unguarded call)."""
+    (tmp_path / "guarded.py").write_text(textwrap.dedent(SOURCE))
+    worker = shared_sandbox(course.all_rule_patterns()).spawn(WorkerSpec(str(tmp_path), "guarded", 2048))
+    try:
+        assert worker.hello(60)["kind"] == "ready"
+        rules = course.exercise("matmul").rules
+        bounds = {k: list(v) for k, v in rules.call_counts().items()}
+        given = {"forbid": rules.forbidden_calls(), "bounds": bounds}
+        A, B = torch.randn(3, 4, dtype=torch.float64), torch.randn(4, 5, dtype=torch.float64)
+
+        def request(fn: str, key: str = "matmul") -> dict:
+            return {"op": "call", "fn": fn, "args": [A, B], "kwargs": {}, "rules_key": key, "rules": given}
+
+        for fn, detail in [
+            ("at", "calls torch.Tensor.__matmul__, which this exercise forbids"),
+            ("at", "calls torch.Tensor.__matmul__, which this exercise forbids"),
+            ("none", "must call torch.einsum at least 1 time(s); called it 0"),
+        ]:
+            reply, _ = worker.request(request(fn), 30)
+            assert reply["kind"] == "forbidden" and reply["violations"][0]["detail"] == detail, reply
+            assert "rules" not in worker._once(request(fn))  # the first call's rules are held
+        assert worker.request(request("listed"), 30)[0]["kind"] == "ok"
+        unsent = {k: v for k, v in request("at", "other").items() if k != "rules"}
+        assert worker.request(unsent, 30)[0]["kind"] == "unreadable"
+    finally:
+        worker.close()
+
+
 def test_the_grading_process_is_never_guarded(course: Course) -> None:
     grade(course, course.reference_dir(), ["matmul", "trace"])
     for name in ("__matmul__", "__rmatmul__", "__iter__", "matmul"):
