@@ -8,6 +8,7 @@ containment already keeps workers from writing there: this is the check that it 
 from __future__ import annotations
 
 import hashlib
+import time
 from pathlib import Path
 
 from dlgrade.core.manifest import MANIFEST_NAME, Course
@@ -25,13 +26,30 @@ def course_files(course: Course) -> list[Path]:
 
 def digests(course: Course) -> dict[str, str]:
     """path -> SHA-256 of each course file ('' for one that cannot be read)."""
-    out: dict[str, str] = {}
-    for path in course_files(course):
-        try:
-            out[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
-        except OSError:
-            out[str(path)] = ""
-    return out
+    return {str(path): _digest(path) for path in course_files(course)}
+
+
+# A process that grades again and again (watch, a batch) hashes a file again only when its
+# status changed: its inode, size, mtime or ctime. Any write changes the ctime, which no
+# process can set back. A file changed within SETTLED_S of being hashed is never kept (the
+# kernel's timestamps are coarse: two writes in one tick share one), as git does for its index.
+SETTLED_S = 2.0
+_KNOWN: dict[str, tuple[tuple[int, ...], str]] = {}
+
+
+def _digest(path: Path) -> str:
+    try:
+        st = path.stat()
+        status = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        known = _KNOWN.get(str(path))
+        if known is not None and known[0] == status:
+            return known[1]
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+    if time.time_ns() - st.st_ctime_ns > SETTLED_S * 1e9:
+        _KNOWN[str(path)] = (status, digest)
+    return digest
 
 
 def changes(course: Course, before: dict[str, str]) -> str:
