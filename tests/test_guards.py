@@ -8,6 +8,7 @@ import textwrap
 import pytest
 import torch
 
+from dlgrade.core import codec
 from dlgrade.core.manifest import Course
 from dlgrade.engine.runner import grade
 from dlgrade.sandbox import guards
@@ -159,7 +160,8 @@ def test_rules_travel_once_per_worker_and_still_guard_every_later_call(course: C
         ]:
             reply, _ = worker.request(request(fn), 30)
             assert reply["kind"] == "forbidden" and reply["violations"][0]["detail"] == detail, reply
-            assert "rules" not in worker._once(request(fn))  # the first call's rules are held
+            assert "matmul" in worker.ruled  # sent once: the next call's frame goes without them
+            assert len(worker._encoded(request(fn))) < len(codec.encode(request(fn)))
         assert worker.request(request("listed"), 30)[0]["kind"] == "ok"
         unsent = {k: v for k, v in request("at", "other").items() if k != "rules"}
         assert worker.request(unsent, 30)[0]["kind"] == "unreadable"

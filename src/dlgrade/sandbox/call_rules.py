@@ -1,7 +1,7 @@
 """The rules a worker guards each call with (forbidden calls, call counts, the torch function mode).
 
 The grader sends an exercise's rules with the first call of that exercise that a worker gets
-(`rules` and `rules_key`: handle.Worker._once); later calls name them by the key. A call with no
+(`rules` and `rules_key`: handle.Worker._encoded); later calls name them by the key. A call with no
 `rules_key` carries its own (tests, tools). A device worker turning to another exercise forgets
 them all, and the grader sends them again (device_lease). Student code runs in this process and
 could change what is kept here as it could change the guards themselves: they are a second line

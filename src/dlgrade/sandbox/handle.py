@@ -107,7 +107,7 @@ class Worker:
         self.printing = 0  # lines the current call has printed, as the worker last told
         self.device = device  # the only device besides the CPU its tensors may claim
         self.isolation: dict[str, Any] = {}  # from its `confined` frame, sent before student code ran
-        self.ruled: set[str] = set()  # the rule keys of the calls it was sent (`_once`)
+        self.ruled: set[str] = set()  # the rule keys of the calls it was sent (`_encoded`)
 
     @property
     def pid(self) -> int:
@@ -126,27 +126,27 @@ class Worker:
 
     def request(self, request: dict[str, Any], timeout: float) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Send one call; return the final reply and any guard reports that came before it."""
-        from dlgrade.core import codec  # torch: imported here so that starting a zygote does not wait for it
-
         deadline = time.monotonic() + timeout
         try:
             self.sock.settimeout(timeout)
-            wire.send_frame(self.sock, codec.encode(self._once(request)))
+            wire.send_frame(self.sock, self._encoded(request))
         except (TimeoutError, OSError):
             self._die()
             raise WorkerDied("stopped reading its input", timed_out=True) from None
         return self._receive(deadline, timeout, REPLIES, "during a call")
 
-    def _once(self, request: dict[str, Any]) -> dict[str, Any]:
-        """A call's rules travel with the first call of its rule key only: this worker keeps
-        them (sandbox.call_rules), and later calls name them by the key."""
+    def _encoded(self, request: dict[str, Any]) -> bytes:
+        """A call's payload. Its rules travel with the first call of their key only: this worker
+        keeps them (sandbox.call_rules), and later calls name them by the key."""
+        from dlgrade.core import codec  # torch: imported here so that starting a zygote does not wait for it
+
         key = request.get("rules_key")
-        if "rules" not in request or not isinstance(key, str):
-            return request
-        if key in self.ruled:
-            return {k: v for k, v in request.items() if k != "rules"}
-        self.ruled.add(key)
-        return request
+        if "rules" in request and isinstance(key, str) and key in self.ruled:
+            return codec.encode({k: v for k, v in request.items() if k != "rules"})
+        payload = codec.encode(request)
+        if "rules" in request and isinstance(key, str):
+            self.ruled.add(key)  # only once the frame is made: a call that never left sends them again
+        return payload
 
     def pipeline(self, requests: list[dict[str, Any]]) -> Sender:
         """Send several calls at once; read each answer with `receive`.
@@ -157,9 +157,7 @@ class Worker:
         it); a thread sends the rest, so the grader never blocks on a worker that is busy
         answering.
         """
-        from dlgrade.core import codec
-
-        data = memoryview(b"".join(wire.framed(codec.encode(self._once(r))) for r in requests))
+        data = memoryview(b"".join(wire.framed(self._encoded(r)) for r in requests))
         self.sock.settimeout(None)  # the reader's deadlines bound the wait; a kill ends a blocked send
         sent = 0
         try:
