@@ -7,6 +7,7 @@ and `grade hint` answer in the time Python and click take, with no heavy import 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -29,9 +30,15 @@ with open(out, "w") as f:
 HEAVY = ("torch", "pytest", "numpy", "dlgrade.engine.runner", "dlgrade.kit")
 
 
-def loaded_by(tmp_path: Path, args: list[str], codes: tuple[int | None, ...] = (0, None)) -> set[str]:
+def loaded_by(
+    tmp_path: Path,
+    args: list[str],
+    codes: tuple[int | None, ...] = (0, None),
+    env: dict[str, str] | None = None,
+) -> set[str]:
     """The modules loaded once the real CLI has answered `grade ARGS` in a course copy (in an
-    empty folder where ARGS start with OUTSIDE), with an exit code among `codes`."""
+    empty folder where ARGS start with OUTSIDE), with an exit code among `codes`, with `env`
+    added to the environment."""
     outside = args[:1] == [OUTSIDE]
     folder = tmp_path / "empty" if outside else course_copy(tmp_path)
     folder.mkdir(exist_ok=True)
@@ -44,6 +51,7 @@ def loaded_by(tmp_path: Path, args: list[str], codes: tuple[int | None, ...] = (
         text=True,
         timeout=300,
         stdin=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
     )
     found = json.loads(out.read_text())
     assert found["code"] in codes, proc.stderr[-2000:]
@@ -127,3 +135,16 @@ def test_usage_errors_answer_before_importing_torch(tmp_path: Path, args: list[s
     loaded = loaded_by(tmp_path, args, codes=(2,))
     for name in ("torch", "pytest", "dlgrade.engine.runner"):
         assert name not in loaded, f"grade {' '.join(args)} imported {name} before refusing"
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{"SLURM_ARRAY_TASK_ID": "3"}, {"JOB_COMPLETION_INDEX": "x", "DLGRADE_SHARD_COUNT": "4"}],
+    ids=["slurm-without-count", "kubernetes-not-a-number"],
+)
+def test_a_bad_array_job_answers_before_the_containment_probe(tmp_path: Path, env: dict[str, str]) -> None:
+    """Array variables that name no shard are a usage error (exit 2), said before the batch
+    probes the kernel's containment or imports the engine."""
+    loaded = loaded_by(tmp_path, ["batch", "exercises"], codes=(2,), env=env)
+    for name in ("torch", "dlgrade.engine.runner", "dlgrade.dev.doctor"):
+        assert name not in loaded, f"a bad array job imported {name} before refusing"

@@ -113,6 +113,7 @@ def batch_command(
         raise click.UsageError("--retry-errors needs --since OLD.json (the gradebook whose errors to retry)")
     try:  # said before the containment probe and the grading processes start
         require_folder(submissions)
+        sliced = _shard(shard)
     except BatchError as exc:
         raise click.UsageError(str(exc)) from None
     _refuse_uncontained(_course())
@@ -128,7 +129,7 @@ def batch_command(
                 _course(),
                 submissions,
                 names,
-                shard=_shard(shard),
+                shard=sliced,
                 processes=jobs,
                 timeout=timeout,
                 workdir=workdir,
