@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from dlgrade.cli.main import main
 from dlgrade.core.manifest import Course
@@ -27,6 +27,20 @@ wrong,"Turing, Alan",alan@example.edu,1002,B
 stub,Grace Hopper,grace@example.edu,1003,A
 absent,Emmy Noether,emmy@example.edu,1004,B
 """
+
+
+def batch_in_process(args: list[str]) -> Result:
+    """`grade batch ARGS` run in this process from the course folder (its grading processes are
+    real ones), over the whole folder whatever array runner this session runs under."""
+    unsharded: dict[str, str | None] = {
+        k: None for k in os.environ if k.startswith(("SLURM_", "JOB_COMPLETION"))
+    }
+    cwd = Path.cwd()
+    os.chdir(ROOT)
+    try:
+        return CliRunner().invoke(main, ["batch", *args], env=unsharded)
+    finally:
+        os.chdir(cwd)
 
 
 def small_class(shared: Shared, course: Course) -> Path:
@@ -46,14 +60,7 @@ def small_class(shared: Shared, course: Course) -> Path:
         (base / "roster.csv").write_text(ROSTER, encoding="utf-8")
         args = [str(folder), TOPIC, "--csv", str(base / "grades.csv"), "--roster", str(base / "roster.csv")]
         args += ["--feedback", str(base / "feedback"), "--jobs", "2"]
-        # the whole class, whatever array runner this session runs under
-        unsharded = {k: None for k in os.environ if k.startswith(("SLURM_", "JOB_COMPLETION"))}
-        cwd = Path.cwd()
-        os.chdir(ROOT)
-        try:
-            done = CliRunner().invoke(main, ["batch", *args], env=unsharded)
-        finally:
-            os.chdir(cwd)
+        done = batch_in_process(args)
         assert done.exit_code == 0, done.output
         return base
 
