@@ -31,9 +31,9 @@ LONG: dict[str, float] = {
     "tests/test_device_worker.py::test_the_known_mistakes_get_the_same_verdicts": 120.0,
     "tests/test_recipe.py::": 32.0,
     "tests/test_release_reveal.py::": 32.0,
-    "tests/test_gradebooks.py::": 35.0,
+    "tests/test_gradebooks.py::": 20.0,  # its batch shared with test_job_arrays (tests/batches.py)
     "tests/test_job_arrays.py::": 35.0,
-    "tests/test_package.py::": 58.0,  # one module fixture: the package every test reads
+    "tests/test_package.py::": 20.0,  # one module fixture: the package every test reads
 }
 
 

@@ -21,16 +21,10 @@ from dlgrade.cli.main import main
 from dlgrade.core.manifest import Course, load_course
 from dlgrade.core.result import points_text, score_text
 from tests import submissions as subs
+from tests.batches import TOPIC, small_class
 from tests.courses import course_copy
-from tests.support import ROOT, variant, with_appended
-
-TOPIC = "stability"
-ROSTER = """\ufeffid,Name,Email,SIS User ID,Section
-correct,Ada Lovelace,ada@example.edu,1001,A
-wrong,"Turing, Alan",alan@example.edu,1002,B
-stub,Grace Hopper,grace@example.edu,1003,A
-absent,Emmy Noether,emmy@example.edu,1004,B
-"""
+from tests.shared import Shared
+from tests.support import ROOT
 
 
 @pytest.fixture
@@ -52,23 +46,10 @@ def batch(*args: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture(scope="module")
-def first(course: Course, tmp_path_factory) -> Path:
-    """A graded batch with a roster and feedback files: the folder holding everything."""
-    base = tmp_path_factory.mktemp("books")
-    folder = base / "submissions"
-    folder.mkdir()
-    subs.correct(course, folder, "correct")
-    naive = variant(TOPIC, "naive_softmax")
-    with_appended(course, naive.module, naive.path, folder / "wrong")
-    subs.stub(course, folder, "stub")
-    (folder / "notes.txt").write_text("not a submission\n")
-    (base / "roster.csv").write_text(ROSTER, encoding="utf-8")
-    csv_path, feedback = str(base / "grades.csv"), str(base / "feedback")
-    code, _, err = batch(
-        str(folder), TOPIC, "--csv", csv_path, "--roster", str(base / "roster.csv"), "--feedback", feedback
-    )
-    assert code == 0, err
-    return base
+def first(course: Course, shared: Shared) -> Path:
+    """A graded batch with a roster and feedback files: the folder holding everything (made
+    once a session, tests/batches.py; read only)."""
+    return small_class(shared, course)
 
 
 def book_rows(path: Path) -> dict[str, dict]:
@@ -169,9 +150,9 @@ def documented_columns(target: str) -> list[str]:
 @pytest.mark.slow
 @pytest.mark.parametrize("target", ["canvas", "gradescope", "csv"])
 def test_exports_have_the_documented_columns_and_the_scores(
-    first: Path, runner: CliRunner, target: str
+    first: Path, runner: CliRunner, target: str, tmp_path: Path
 ) -> None:
-    out = first / f"{target}.csv"
+    out = tmp_path / f"{target}.csv"
     result = runner.invoke(
         main,
         [

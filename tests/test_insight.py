@@ -1,4 +1,5 @@
-"""`grade insight` on a synthetic class graded by the real `grade batch`: the counts are exact, a
+"""`grade insight` on a synthetic class graded by `grade batch` (in this process: real grading
+processes; tests/test_batch.py runs the real `grade batch` command): the counts are exact, a
 failure many students share is one cluster with exactly those students, and the pages are
 written (ids only in the instructor's copy)."""
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.batches import batch_in_process
 from tests.support import ROOT, variant
 
 GRADE = str(Path(sys.executable).with_name("grade"))
@@ -47,13 +49,8 @@ def gradebook(tmp_path_factory) -> Path:
         ]
         if text is not None:
             (dest / "stability.py").write_text(text)
-    done = subprocess.run(
-        [GRADE, "batch", str(subs), "stability", "--csv", str(root / "grades.csv")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
+    done = batch_in_process([str(subs), "stability", "--csv", str(root / "grades.csv")])
+    assert done.exit_code == 0, done.output
     return root / "grades.json"
 
 

@@ -12,13 +12,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
 from dlgrade.batch.entries import BatchError, shard_from_env
+from dlgrade.cli.main import main
 from dlgrade.core.manifest import Course
-from tests import submissions as subs
-from tests.support import ROOT, variant, with_appended
+from tests.batches import TOPIC, small_class
+from tests.shared import Shared
+from tests.support import ROOT
 
-TOPIC = "stability"
 BIN = Path(sys.executable).parent
 TEMPLATES = ROOT / "templates"
 
@@ -42,21 +44,12 @@ def run(script: str, env: dict[str, str], cwd: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def small_batch(course: Course, tmp_path_factory) -> tuple[Path, list]:
-    """(submissions folder, the rows of an unsharded run over it)."""
-    base = tmp_path_factory.mktemp("arrays")
-    folder = base / "submissions"
-    folder.mkdir()
-    subs.correct(course, folder, "correct")
-    naive = variant(TOPIC, "naive_softmax")
-    with_appended(course, naive.module, naive.path, folder / "wrong")
-    subs.stub(course, folder, "stub")
-    (folder / "notes.txt").write_text("not a submission\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLURM_", "JOB_COMPLETION"))}
-    cmd = [str(BIN / "grade"), "batch", str(folder), TOPIC, "--jobs", "1", "--csv", str(base / "all.csv")]
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr
-    return folder, rows(base / "all.json")
+def small_batch(course: Course, shared: Shared) -> tuple[Path, list]:
+    """(submissions folder, the rows of an unsharded run over it): the model solution, a known
+    mistake, the stubs and a file that is no submission, graded once a session by `grade batch`
+    (tests/batches.py, which tests/test_gradebooks.py reads too)."""
+    base = small_class(shared, course)
+    return base / "submissions", rows(base / "grades.json")
 
 
 @pytest.mark.slow
@@ -125,14 +118,13 @@ def test_the_shard_comes_from_the_array_runner(env: dict[str, str], expected) ->
         ({"SLURM_ARRAY_TASK_ID": "x", "SLURM_ARRAY_TASK_COUNT": "8"}, "whole numbers"),
     ],
 )
-def test_bad_array_variables_are_one_line_usage_errors(env: dict[str, str], message: str, tmp_path) -> None:
+def test_bad_array_variables_are_one_line_usage_errors(
+    env: dict[str, str], message: str, tmp_path, monkeypatch
+) -> None:
     with pytest.raises(BatchError, match=message):
         shard_from_env(env)
-    done = subprocess.run(
-        [str(BIN / "grade"), "batch", str(tmp_path), "--csv", str(tmp_path / "g.csv")],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 2 and message in done.stderr.strip().splitlines()[-1]
+    # `grade batch` in this process (CliRunner): a real `grade batch` process reads these
+    # variables in the Slurm and Kubernetes tests above
+    monkeypatch.chdir(ROOT)
+    done = CliRunner().invoke(main, ["batch", str(tmp_path), "--csv", str(tmp_path / "g.csv")], env=env)
+    assert done.exit_code == 2 and message in done.stderr.strip().splitlines()[-1]

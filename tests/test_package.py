@@ -13,17 +13,23 @@ from click.testing import CliRunner
 
 from dlgrade.cli.main import main
 from dlgrade.core.manifest import Course
+from tests.gradings import share_gradings
+from tests.shared import Shared
 from tests.support import ROOT, variant, with_appended
 
 
 @pytest.fixture
-def runner(monkeypatch) -> CliRunner:
+def runner(monkeypatch, shared: Shared) -> CliRunner:
+    """The CLI in the course; the engine's grading of the same modules is made once a session
+    (tests/gradings.py): `package`, `verify` (of the package and of its forgeries that keep its
+    modules) and `--submission` grade the same bytes."""
     monkeypatch.chdir(ROOT)
+    share_gradings(shared, monkeypatch)
     return CliRunner()
 
 
 @pytest.fixture(scope="module")
-def packaged(course: Course, tmp_path_factory) -> tuple[Path, Path]:
+def packaged(course: Course, shared: Shared, tmp_path_factory) -> tuple[Path, Path]:
     """A package of a partly wrong submission (stable_softmax loses points): (zip, submission folder)."""
     base = tmp_path_factory.mktemp("packaged")
     naive = variant("stability", "naive_softmax")
@@ -31,6 +37,7 @@ def packaged(course: Course, tmp_path_factory) -> tuple[Path, Path]:
     runner = CliRunner()
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(ROOT)
+        share_gradings(shared, mp)
         args = ["package", "--submission", str(folder), "--output", str(base / "pkg.zip")]
         result = runner.invoke(main, args)
     assert result.exit_code == 0, result.output

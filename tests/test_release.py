@@ -27,6 +27,7 @@ from dlgrade.engine.runner import grade, run_checks
 from dlgrade.engine.session import open_session
 from dlgrade.report.table import render_table
 from tests.global_rng import draws_from_global_rng, file_draws_from_global_rng
+from tests.gradings import share_gradings, shared_grade
 from tests.rounds import ROUNDS, graded_round, round_draws_from_global_rng, round_folder, round_topics
 from tests.shared import Shared
 from tests.support import ROOT, mistake_words, reference_copy, variants
@@ -46,9 +47,14 @@ def bundle(course: Course, shared: Shared) -> Path:
 
 
 @pytest.fixture(scope="module")
-def bundle_reference(bundle: Path, course: Course) -> GradeResult:
-    """The model solutions graded in the bundle (the student's view), once for this module."""
-    return grade(load_course(bundle), course.reference_dir())
+def bundle_reference(
+    bundle: Path, course: Course, shared: Shared, tmp_path_factory: pytest.TempPathFactory
+) -> GradeResult:
+    """The model solutions graded in the bundle (the student's view), once a session: the
+    student's `grade` and `grade package` in a reference-filled repository below read it back
+    (tests/gradings.py)."""
+    folder = reference_copy(course, tmp_path_factory.mktemp("bundle-reference") / "exercises")
+    return shared_grade(shared, load_course(bundle), folder)
 
 
 def checks_by_key(result: GradeResult, visibility: str) -> dict[tuple[str, str], object]:
@@ -261,9 +267,9 @@ def test_public_verdicts_equal_the_instructors(
     topics) get the same public verdicts in the bundle as from the instructor."""
     if name == "reference":  # both gradings made once a session, shared with other tests
         instructor, student = shared.reference(course), bundle_reference
-    elif name == "stubs":
-        instructor = grade(course, course.exercises_dir())
-        student = grade(load_course(bundle), course.exercises_dir())
+    elif name == "stubs":  # once a session: `grade verify` and `grade package` below read them
+        instructor = shared_grade(shared, course, course.exercises_dir())
+        student = shared_grade(shared, load_course(bundle), course.exercises_dir())
     else:
         index = int(name.rsplit("-", 1)[1]) - 1
         folder = round_folder(course, index, tmp_path / "sub")
@@ -339,8 +345,9 @@ def test_results_show_public_and_deferred_points_only_in_a_bundle(
 
 
 def test_the_instructor_grades_the_students_repo_with_every_check(
-    bundle: Path, course: Course, tmp_path, monkeypatch
+    bundle: Path, course: Course, shared: Shared, tmp_path, monkeypatch
 ) -> None:
+    share_gradings(shared, monkeypatch)  # the model solutions' gradings, made once a session
     repo = tmp_path / "student-repo"
     shutil.copytree(bundle, repo)
     reference_copy(course, repo / "exercises")  # the student solved everything
@@ -359,9 +366,10 @@ def test_the_instructor_grades_the_students_repo_with_every_check(
 
 @pytest.mark.slow  # two packages made and verified: four gradings
 def test_a_package_made_in_the_bundle_verifies_and_grades_in_full(
-    bundle: Path, course: Course, tmp_path, monkeypatch
+    bundle: Path, course: Course, shared: Shared, tmp_path, monkeypatch
 ) -> None:
     """`grade package` in a bundle claims the public part only; verify compares that part."""
+    share_gradings(shared, monkeypatch)  # the same four gradings as the tests above: once a session
     repo = tmp_path / "student-repo"
     shutil.copytree(bundle, repo)
     reference_copy(course, repo / "exercises")

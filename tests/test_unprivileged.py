@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,17 @@ def nobody_env() -> Path:
     return venv
 
 
+@pytest.fixture(scope="module")
+def students_env(nobody_env: Path) -> Iterator[Path]:
+    """`nobody_env` owned by `nobody` while this module's gradings run (the student's own
+    installation: writable by them), given back to root after the last one."""
+    _own(nobody_env, NOBODY)
+    try:
+        yield nobody_env
+    finally:
+        _own(nobody_env, 0)
+
+
 def _own(path: Path, uid: int) -> None:
     for folder, dirs, files in os.walk(path):
         os.chown(folder, uid, uid)
@@ -113,7 +125,7 @@ def _listing(root: Path) -> dict[str, tuple[int, int]]:
 
 
 @pytest.mark.parametrize("name", ATTACKS)
-def test_hostile_submission_graded_by_nobody(nobody_env: Path, name: str) -> None:
+def test_hostile_submission_graded_by_nobody(students_env: Path, name: str) -> None:
     hostile = next(h for h in hostiles() if h.id == name)
     with tempfile.TemporaryDirectory(prefix="dlgrade-nobody-") as tmp:
         work = Path(tmp)
@@ -122,23 +134,19 @@ def test_hostile_submission_graded_by_nobody(nobody_env: Path, name: str) -> Non
         course = load_course(course_copy(work / "course"))
         submission = with_appended(course, hostile.module, hostile.path, work / "sub")
         _own(work, NOBODY)
-        _own(nobody_env, NOBODY)  # the student's own installation: writable by them
-        try:
-            before = (tree_digest(work / "course"), _listing(nobody_env), shm_listing())
-            topic = hostile.topic(course)
-            grade_cmd = [str(nobody_env / "bin" / "grade"), topic, "--submission", str(submission)]
-            grade_cmd += ["--format", "json"]
-            run = subprocess.run(
-                ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--", *grade_cmd],
-                cwd=work / "course",
-                env={"PATH": "/usr/bin:/bin", "HOME": str(work), "LANG": "C.UTF-8"},
-                capture_output=True,
-                text=True,
-                timeout=300,
-            )
-            after = (tree_digest(work / "course"), _listing(nobody_env), shm_listing())
-        finally:
-            _own(nobody_env, 0)
+        before = (tree_digest(work / "course"), _listing(students_env), shm_listing())
+        topic = hostile.topic(course)
+        grade_cmd = [str(students_env / "bin" / "grade"), topic, "--submission", str(submission)]
+        grade_cmd += ["--format", "json"]
+        run = subprocess.run(
+            ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--", *grade_cmd],
+            cwd=work / "course",
+            env={"PATH": "/usr/bin:/bin", "HOME": str(work), "LANG": "C.UTF-8"},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        after = (tree_digest(work / "course"), _listing(students_env), shm_listing())
         assert run.returncode == 0, run.stderr[-2000:]
         result = json.loads(run.stdout)
         assert {e["id"]: e["status"] for e in result["exercises"]} == hostile.statuses(course)
