@@ -24,8 +24,8 @@ from dlgrade.engine.runner import grade
 from dlgrade.kit.cases import random_cases, seed_for, sizes
 from dlgrade.release.gradescope import build_autograder
 from tests.rounds import graded_round, round_of
-from tests.shared import Shared, _tag
-from tests.support import ROOT, Variant, append, reference_copy, variants
+from tests.shared import Shared
+from tests.support import ROOT, reference_copy, variants, with_appended
 
 GRADE = str(Path(sys.executable).with_name("grade"))
 TOPICS = [t.id for t in load_course(ROOT).topics]
@@ -65,65 +65,49 @@ def lost(result: GradeResult | list[ExerciseResult]) -> set[str]:
     return {e.id for e in exercises if e.score < e.max_score}
 
 
+def graded_with_a_secret(
+    course: Course, folder: Path, topic: str, monkeypatch: pytest.MonkeyPatch
+) -> GradeResult:
+    monkeypatch.setenv(secret.ENV, "a course secret")
+    fresh = grade(course, folder, [topic])
+    monkeypatch.delenv(secret.ENV)
+    assert secret.NOTICE not in fresh.notices and fresh.internal_errors == ()
+    return fresh
+
+
 SAMPLE = 4  # known-wrong files per topic graded both ways
 
 
-def sampled(module: str) -> list[Variant]:
-    """A fixed sample of the module's known-wrong files, spread over the list."""
-    every = variants(module)
-    return every[:: max(1, len(every) // SAMPLE)][:SAMPLE]
-
-
-def with_a_secret(shared: Shared, course: Course, index: int | None) -> GradeResult:
-    """Every topic graded with a course secret, once a session: the model solutions (`index`
-    None), or the model solutions with the index-th sampled file of each module appended. Like
-    a round (tests/rounds.py), each exercise is graded in its own worker on its own module, so
-    each file gets the verdicts it gets alone (tests/test_fixtures.py keeps that true); one
-    grading per sample instead of one per topic."""
-    key = f"fresh-{_tag(course)}-{'reference' if index is None else index}"
-
-    def make() -> GradeResult:
-        topics, folder = TOPICS, course.reference_dir()
-        if index is not None:
-            folder = reference_copy(course, shared.folder / f"{key}-submission")
-            topics = [t.id for t in course.topics if index < len(sampled(t.module))]
-            for topic in topics:
-                module = course.topic(topic).module
-                append(course, folder / f"{module}.py", sampled(module)[index].path)
-        with pytest.MonkeyPatch.context() as m:
-            m.setenv(secret.ENV, "a course secret")
-            return grade(course, folder, topics)
-
-    return shared.get(key, make)
-
-
-def of_topic(result: GradeResult, course: Course, topic: str, *, secret_used: bool) -> list[ExerciseResult]:
-    """The topic's exercises of a whole grading, with or without a secret (its notice says
-    which): the session's `shared.reference` and a known-wrong file's round (`graded_round`,
-    each file's verdicts those it gets alone: tests/test_fixtures.py) are without one."""
-    assert (secret.NOTICE not in result.notices) == secret_used and result.internal_errors == ()
+def without_a_secret(result: GradeResult, course: Course, topic: str) -> list[ExerciseResult]:
+    """The topic's exercises of a grading the session shares, made without a secret (its notice
+    says so): the model solutions (`shared.reference`) or a known-wrong file's round
+    (`graded_round`, each file's verdicts those it gets alone: tests/test_fixtures.py)."""
+    assert secret.NOTICE in result.notices and result.internal_errors == ()
     ids = {e.id for e in course.topic(topic).exercises}
     return [e for e in result.exercises if e.id in ids]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("topic", TOPICS)
-def test_the_same_verdicts_with_and_without_a_secret(course: Course, topic: str, shared: Shared) -> None:
+def test_the_same_verdicts_with_and_without_a_secret(
+    course: Course, topic: str, shared: Shared, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The model solutions get full marks both ways, and each known-wrong file loses the same
     exercises both ways, those its `# loses:` line names. (Which of an exercise's checks catch
     a mistake may depend on the draw: a check with few random cases can miss one.) A fixed
     sample of each topic's known-wrong files, spread over the list: every file graded twice
     would add a quarter of an hour to the suite; each is graded without a secret elsewhere,
-    and those gradings, shared by the session, are the side without a secret here. The side
-    with a secret is shared by the topics too: the i-th sampled file of every module in one
-    grading (`with_a_secret`)."""
-    fixed = of_topic(shared.reference(course), course, topic, secret_used=False)
-    fresh = of_topic(with_a_secret(shared, course, None), course, topic, secret_used=True)
+    and those gradings, shared by the session, are the side without a secret here."""
+    fixed = without_a_secret(shared.reference(course), course, topic)
+    fresh = graded_with_a_secret(course, course.reference_dir(), topic, monkeypatch)
     assert fixed and all(e.score == e.max_score for e in fixed)
-    assert fresh and all(e.score == e.max_score for e in fresh)
-    for index, v in enumerate(sampled(course.topic(topic).module)):
-        fixed = of_topic(graded_round(shared, course, round_of(v)), course, topic, secret_used=False)
-        fresh = of_topic(with_a_secret(shared, course, index), course, topic, secret_used=True)
+    assert fresh.score == fresh.max_score
+    module = course.topic(topic).module
+    every = variants(module)
+    for v in every[:: max(1, len(every) // SAMPLE)][:SAMPLE]:
+        fixed = without_a_secret(graded_round(shared, course, round_of(v)), course, topic)
+        folder = with_appended(course, v.module, v.path, tmp_path / v.path.stem)
+        fresh = graded_with_a_secret(course, folder, topic, monkeypatch)
         assert lost(fixed) == lost(fresh) == set(v.loses), v.id
 
 
