@@ -2,6 +2,8 @@
 
 Real `grade` processes grade the same folders with a worker per exercise and with one device
 worker serving the submission; the JSON documents are compared whole, less the run's duration.
+The known mistakes' many folders are graded both ways in this process (`graded_here`, the
+same engine call `grade` makes, the mode passed as DLGRADE_DEVICE_WORKER would pick it).
 The device workers are counted by the grading process itself: a driver runs `grade` with the
 sandbox's spawn wrapped to write one line to stderr per worker it asks the zygote for (a line
 of the grading process, out of any worker's reach).
@@ -15,10 +17,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from dlgrade.core.manifest import Course
+from dlgrade.engine.runner import grade
+from dlgrade.sandbox import pool
 from tests.shared import Shared
 from tests.support import ROOT, append, reference_copy, variant, variants
 
@@ -95,6 +100,33 @@ def graded(folder: Path, mode: str, *names: str) -> tuple[str, list[str]]:
     return json.dumps(doc, indent=1), spawned
 
 
+def graded_here(course: Course, folder: Path, mode: str, *names: str) -> tuple[str, list[str]]:
+    """As `graded`, in this process: `grade(..., device_worker=mode)` (the mode
+    DLGRADE_DEVICE_WORKER picks in `grade`), the workers counted by the same wrapper of the
+    sandbox's spawn. For the many folders of known mistakes: the tests above prove the real
+    `grade` process and its environment variable, each process costs a torch import."""
+    spawned: list[str] = []
+    plain = pool.Sandbox._spawn
+
+    def counted(self: pool.Sandbox, spec: Any, wait: bool = True) -> Any:
+        spawned.append(f"spawned {spec.serves or 'exercise'} {spec.module}")
+        return plain(self, spec, wait)
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(pool.Sandbox, "_spawn", counted)
+        doc = grade(course, folder, names, device_worker=mode).to_dict()
+    assert isinstance(doc.pop("duration_s", 0.0), float)
+    return json.dumps(doc, indent=1), spawned
+
+
+def both_here(course: Course, folder: Path, *names: str) -> tuple[str, list[str]]:
+    """As `both`, in this process: the JSON (the same in both modes) and the device run's workers."""
+    alone, _ = graded_here(course, folder, "exercise", *names)
+    shared, device_workers = graded_here(course, folder, "submission", *names)
+    assert shared == alone
+    return shared, device_workers
+
+
 def both(folder: Path, *names: str) -> tuple[str, list[str], list[str]]:
     """The JSON (the same in both modes), the per-exercise run's and the device run's workers."""
     alone, exercise_workers = graded(folder, "exercise", *names)
@@ -147,7 +179,7 @@ def test_the_known_mistakes_get_the_same_verdicts_from_one_device_worker(
     folders = packed(course, tmp_path)
     assert len(folders) >= 2
     for folder, topics in folders:
-        text, _, device_workers = both(folder, *topics)
+        text, device_workers = both_here(course, folder, *topics)
         assert "partial" in statuses(text).values() or "failed" in statuses(text).values()
         assert device_workers and all(w.startswith("spawned submission ") for w in device_workers)
     # Draws from the global RNG: the numbers in their messages depend on what the process drew
@@ -156,7 +188,10 @@ def test_the_known_mistakes_get_the_same_verdicts_from_one_device_worker(
     folder = reference_copy(course, tmp_path / "global_rng")
     for stem in sorted(GLOBAL_RNG):
         append(course, folder / "init.py", variant("init", stem).path)
-    runs = [json.loads(graded(folder, mode, "init")[0])["exercises"] for mode in ("exercise", "submission")]
+    runs = [
+        json.loads(graded_here(course, folder, mode, "init")[0])["exercises"]
+        for mode in ("exercise", "submission")
+    ]
     alone, shared = ([(e["id"], e["status"], e["score"]) for e in run] for run in runs)
     assert shared == alone and any(status != "passed" for _, status, _ in alone), alone
 

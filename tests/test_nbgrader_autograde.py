@@ -43,15 +43,21 @@ TOPIC = "stability"
 PATCH_GRADE_CELL = "import dlgrade.notebook.cells as _nb\n_nb.grade_cell = lambda *a, **k: 5.0"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_grading_process() -> Iterator[None]:
+    """The tests share the grading process the check cells start (each costs a torch import);
+    those that replace it say so. Stopped after the module's last test."""
+    yield
+    notebook.stop_grader()
+
+
 @pytest.fixture(autouse=True)
-def course_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def course_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(notebook.COURSE_ENV, str(ROOT))
     # RegradeNotebook sets it in this process: setenv first, so that teardown removes it
     # again (a delenv of an unset variable records nothing to undo).
     monkeypatch.setenv(notebook.OUT_OF_BAND_ENV, "")
     monkeypatch.delenv(notebook.OUT_OF_BAND_ENV)
-    yield
-    notebook.stop_grader()
 
 
 def source(course: Course) -> Any:

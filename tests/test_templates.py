@@ -7,7 +7,6 @@ import json
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -171,12 +170,23 @@ def _run_autograder(root: Path) -> dict:
     return json.loads((root / "results" / "results.json").read_text())
 
 
-@pytest.mark.slow
-def test_run_autograder_grades_a_submission_for_real(course: Course, tmp_path) -> None:
-    root = _autograder(tmp_path, course)
+def _with_naive_softmax(course: Course, root: Path) -> None:
+    """The submission: the model solutions with naive softmax."""
     naive = variant("stability", "naive_softmax")
     with_appended(course, naive.module, naive.path, root / "submission")
-    doc = _run_autograder(root)
+
+
+@pytest.fixture(scope="module")
+def naive_by_default(course: Course, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The default autograder's results.json for naive softmax, read by the two tests below."""
+    root = _autograder(tmp_path_factory.mktemp("default"), course)
+    _with_naive_softmax(course, root)
+    return _run_autograder(root)
+
+
+@pytest.mark.slow
+def test_run_autograder_grades_a_submission_for_real(course: Course, naive_by_default: dict) -> None:
+    doc = naive_by_default
     assert gradescope_problems(doc) == []
     assert 0 < doc["score"] < doc["extra_data"]["max_score"] == sum(t.points for t in course.topics)
     assert any(t["status"] == "failed" and t["name"].startswith("stable_softmax") for t in doc["tests"])
@@ -215,10 +225,11 @@ def test_the_autograder_zip_holds_the_course_and_engine_without_caches(course: C
 
 
 @pytest.mark.slow
-def test_hidden_until_due_keeps_hidden_results_out_of_the_visible_score(course: Course, tmp_path) -> None:
+def test_hidden_until_due_keeps_hidden_results_out_of_the_visible_score(
+    course: Course, naive_by_default: dict, tmp_path
+) -> None:
     root = _autograder(tmp_path, course, "--hidden-until-due")
-    naive = variant("stability", "naive_softmax")
-    with_appended(course, naive.module, naive.path, root / "submission")
+    _with_naive_softmax(course, root)
     doc = _run_autograder(root)
     assert gradescope_problems(doc) == []
     assert "score" not in doc  # Gradescope totals the tests, each shown by its own visibility
@@ -227,10 +238,7 @@ def test_hidden_until_due_keeps_hidden_results_out_of_the_visible_score(course: 
     public_points = points_sum(t["score"] for t in doc["tests"] if t["visibility"] == "visible")
     assert f"public checks {points_text(public_points)}/" in doc["output"].splitlines()[0]
     assert "statuses" not in doc["extra_data"]
-    (tmp_path / "plain").mkdir()
-    plain = _autograder(tmp_path / "plain", course)
-    shutil.copytree(root / "submission", plain / "submission", dirs_exist_ok=True)
-    everything = _run_autograder(plain)  # the same submission, default
+    everything = naive_by_default  # the same submission, default
     assert everything["score"] == round(sum(t["score"] for t in doc["tests"]), 4)  # the same total, later
 
 

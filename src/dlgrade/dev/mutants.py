@@ -112,12 +112,13 @@ def mutants_of(course: Course, topic: str) -> list[Mutant]:
     source = (course.reference_dir() / f"{module}.py").read_text(encoding="utf-8")
     given = given_lines(source, (course.exercises_dir() / f"{module}.py").read_text(encoding="utf-8"))
     out = []
+    nodes = list(ast_nodes(get_ast(source)))  # parsed once to count: about 200 operators look
     for name in plugins.operator_names():
         operator_class = plugins.get_operator(name)
         if operator_class.arguments():
             continue  # parameterised operators (VariableReplacer...) need a configuration
         operator = operator_class()
-        count = sum(1 for node in ast_nodes(get_ast(source)) for _ in operator.mutation_positions(node))
+        count = sum(1 for node in nodes for _ in operator.mutation_positions(node))
         for occurrence in range(count):
             mutated = mutate_code(source, operator, occurrence)
             if mutated is None or mutated == source:
