@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from dlgrade.cli.main import main
-from dlgrade.core.manifest import Course
+from dlgrade.core.manifest import Course, load_course
 from tests import submissions as subs
 from tests.archives import HOSTILE
 from tests.courses import course_copy
@@ -346,3 +346,29 @@ def test_grading_processes_that_cannot_start_stop_the_batch(tmp_path) -> None:
         grade_all(job, entries, processes=1, timeout=60, on_row=rows.append)
     assert len(rows) == MAX_EARLY_DEATHS  # then it stopped, with 7 submissions left
     assert all(r.status == "error" and "grading process ended" in r.reason for r in rows)
+
+
+def test_a_batch_where_the_kernel_cannot_contain_the_workers_grades_nothing(tmp_path: Path) -> None:
+    """Under `--containment require` (a batch's default) each grading process tries one real
+    worker before its first submission; a course the workers can read (kept inside the Python
+    installation they are allowed to read) stops the batch: exit 3, why, and no gradebook."""
+    inside = Path(sys.prefix) / f"dlgrade-test-course-{os.getpid()}-{tmp_path.name}"
+    try:
+        inside.mkdir()
+        course = course_copy(inside)
+        folder = tmp_path / "subs"
+        folder.mkdir()
+        subs.correct(load_course(course), folder, "alice")
+        out = tmp_path / "grades.csv"
+        proc = subprocess.run(
+            [GRADE, "batch", str(folder), "stability", "--csv", str(out), "--containment", "require"],
+            cwd=course,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    finally:
+        shutil.rmtree(inside, ignore_errors=True)
+    assert proc.returncode == 3, proc.stderr[-2000:]
+    assert "kernel containment unavailable" in proc.stderr and "workers can read" in proc.stderr
+    assert "Traceback" not in proc.stderr and not out.exists()

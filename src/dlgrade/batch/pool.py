@@ -20,7 +20,9 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from dlgrade.batch.entries import Entry, Row
+from dlgrade.core.manifest import Course
 from dlgrade.engine.sandboxes import course_sandbox
+from dlgrade.sandbox.pool import Sandbox
 
 # spawn: a fresh interpreter, no threads or locks inherited from the parent (rich's progress
 # bar runs a thread); each process then imports torch once.
@@ -28,6 +30,7 @@ _CTX = mp.get_context("spawn")
 # Added to the first submission's time in each process: importing torch, starting the sandbox.
 STARTUP_ALLOWANCE = 180.0
 READY = "ready"
+REFUSED = "refused"  # then why: the kernel cannot contain the workers (`_refusal`)
 MAX_EARLY_DEATHS = 3
 
 
@@ -56,6 +59,11 @@ def serve(conn: Connection, job: Job) -> None:
         import dlgrade.engine.runner  # noqa: F401 - torch and pytest, before the clock starts
     from dlgrade.batch.entries import grade_entry
 
+    refused = _refusal(course, box)
+    if refused:
+        conn.send((REFUSED, refused))
+        box.close()
+        return
     conn.send(READY)
     while True:
         try:
@@ -76,6 +84,19 @@ def serve(conn: Connection, job: Job) -> None:
             row = Row(entry.id, "error", f"engine failure: {type(exc).__name__}: {exc}")
         conn.send(row.to_dict())
     box.close()
+
+
+def _refusal(course: Course, box: Sandbox) -> str:
+    """Under `--containment require` (a batch's default): why the kernel cannot contain this
+    process's workers, found by one real worker before any submission is graded; "" when it can
+    (or when a warning is all that is asked). Each process tries its own zygote: no other
+    process starts torch for the probe, and the batch stops before grading anything."""
+    from dlgrade.sandbox import policy
+
+    if policy.mode() != "require":
+        return ""
+    found = policy.tried(box, [str(course.reference_dir()), str(course.graders_dir())])
+    return policy.unavailable(found) if found else ""
 
 
 class _Slot:
@@ -109,6 +130,8 @@ class _Slot:
         if message == READY:
             self.ready, self.deadline = True, time.monotonic() + timeout
             return None, True
+        if isinstance(message, tuple) and message[:1] == (REFUSED,):
+            raise PoolError(str(message[1]))  # containment required and missing: grade nothing
         self.entry = None
         return Row.from_dict(message), True
 

@@ -16,7 +16,6 @@ from dlgrade.cli.common import EXIT_INTERRUPTED, say
 from dlgrade.cli.deadlines import check_reveal, deadline_options, load_due
 from dlgrade.cli.options import containment_option, device_option
 from dlgrade.cli.submissions import _course, _csv_option, _errors
-from dlgrade.core.manifest import Course
 
 
 def _shard(text: str | None) -> tuple[int, int] | None:
@@ -111,12 +110,11 @@ def batch_command(
         raise click.UsageError(f"--csv {csv_path}: folder {csv_path.parent} does not exist")
     if retry_errors and since is None:
         raise click.UsageError("--retry-errors needs --since OLD.json (the gradebook whose errors to retry)")
-    try:  # said before the containment probe and the grading processes start
+    try:  # said before the grading processes start (each tries containment first: batch.pool)
         require_folder(submissions)
         sliced = _shard(shard)
     except BatchError as exc:
         raise click.UsageError(str(exc)) from None
-    _refuse_uncontained(_course())
     try:
         with _errors(), batch_progress() as bar:
             try:
@@ -223,20 +221,3 @@ def gradescope_build_command(out: Path, hidden_until_due: bool) -> None:
         except WheelError as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(str(path))
-
-
-def _refuse_uncontained(course: Course) -> None:
-    """Under --containment require, stop before grading anything where the kernel cannot
-    contain the workers (each batch process would refuse every submission otherwise)."""
-    from dlgrade.cli.common import EngineFailure
-    from dlgrade.dev.doctor import diagnose
-    from dlgrade.sandbox import policy
-
-    if policy.mode() != "require":
-        return
-    diagnosis = diagnose([str(course.reference_dir()), str(course.graders_dir())])
-    if not diagnosis.contained:
-        raise EngineFailure(
-            f"kernel containment unavailable ({'; '.join(diagnosis.problems)}); "
-            "grade with --containment warn to accept Python-level isolation only"
-        )

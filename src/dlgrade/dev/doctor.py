@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-
-PROBE_MODULE = "def answer():\n    return 42\n"
 
 
 @dataclass(frozen=True)
@@ -24,22 +20,12 @@ class Diagnosis:
 def diagnose(private: list[str]) -> Diagnosis:
     """Start a sandbox, spawn one worker on a trivial module and read what it applied."""
     from dlgrade.sandbox import kernel, policy
-    from dlgrade.sandbox.handle import WorkerSpec
     from dlgrade.sandbox.pool import Sandbox
 
     box = Sandbox([])
     try:
-        with tempfile.TemporaryDirectory(prefix="dlgrade-doctor-") as folder:
-            Path(folder, "probe.py").write_text(PROBE_MODULE)
-            worker = box.spawn(WorkerSpec(folder, "probe", 256))
-            hello = worker.hello(60)
-            worker.close()
-        if hello.get("kind") == "confine_error":
-            problems: list[str] = [f"a worker could not confine itself: {hello.get('message', '')}"]
-        else:
-            box.isolation = dict(hello.get("isolation", box.isolation))
-            problems = policy.problems(box, private)
-        return Diagnosis(kernel.probe(), box.isolation, tuple(problems))
+        found = policy.tried(box, private)
+        return Diagnosis(kernel.probe(), box.isolation, tuple(found))
     finally:
         box.close()
 

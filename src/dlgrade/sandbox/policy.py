@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Literal
 
 from dlgrade.sandbox import kernel
+from dlgrade.sandbox.handle import WorkerSpec
 from dlgrade.sandbox.pool import Sandbox, SandboxError
 
 Mode = Literal["require", "warn"]
@@ -20,6 +23,7 @@ MODES: tuple[Mode, ...] = ("require", "warn")
 ENV = "DLGRADE_CONTAINMENT"
 KERNEL_LAYERS = ("no_new_privs", "landlock", "seccomp")
 _warned: set[str] = set()
+PROBE_MODULE = "def answer():\n    return 42\n"
 
 
 class ContainmentMissing(SandboxError):
@@ -46,6 +50,28 @@ def problems(box: Sandbox, private: Iterable[str]) -> list[str]:
     return out
 
 
+def tried(box: Sandbox, private: Iterable[str]) -> list[str]:
+    """`problems`, as one real worker of `box` on a trivial module found them: the isolation it
+    applied, not the zygote's assessment (`grade doctor`; a batch before its first submission)."""
+    with tempfile.TemporaryDirectory(prefix="dlgrade-doctor-") as folder:
+        Path(folder, "probe.py").write_text(PROBE_MODULE)
+        worker = box.spawn(WorkerSpec(folder, "probe", 256))
+        hello = worker.hello(60)
+        worker.close()
+    if hello.get("kind") == "confine_error":
+        return [f"a worker could not confine itself: {hello.get('message', '')}"]
+    box.isolation = dict(hello.get("isolation", box.isolation))
+    return problems(box, private)
+
+
+def unavailable(found: list[str]) -> str:
+    """The refusal where kernel containment is required and `found` keeps it from holding."""
+    return (
+        f"kernel containment unavailable ({'; '.join(found)}); grade with --containment warn "
+        f"(or {ENV}=warn) to accept Python-level isolation only"
+    )
+
+
 def enforce(box: Sandbox, private: Iterable[str], how: Mode | None = None) -> None:
     """Refuse (`require`) or warn once on stderr (`warn`) where containment is incomplete."""
     found = problems(box, private)
@@ -54,10 +80,7 @@ def enforce(box: Sandbox, private: Iterable[str], how: Mode | None = None) -> No
     how = how or mode()
     detail = "; ".join(found)
     if how == "require":
-        raise ContainmentMissing(
-            f"kernel containment unavailable ({detail}); grade with --containment warn "
-            f"(or {ENV}=warn) to accept Python-level isolation only"
-        )
+        raise ContainmentMissing(unavailable(found))
     if detail not in _warned:
         _warned.add(detail)
         print(f"dlgrade: warning: the kernel does not contain student code here ({detail})", file=sys.stderr)
