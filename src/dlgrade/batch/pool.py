@@ -21,7 +21,7 @@ from pathlib import Path
 
 from dlgrade.batch.entries import Entry, Row
 from dlgrade.core.manifest import Course
-from dlgrade.engine.sandboxes import course_sandbox
+from dlgrade.engine.sandboxes import course_sandbox, private_paths
 from dlgrade.sandbox.pool import Sandbox
 
 # spawn: a fresh interpreter, no threads or locks inherited from the parent (rich's progress
@@ -95,7 +95,7 @@ def _refusal(course: Course, box: Sandbox) -> str:
 
     if policy.mode() != "require":
         return ""
-    found = policy.tried(box, [str(course.reference_dir()), str(course.graders_dir())])
+    found = policy.tried(box, private_paths(course))
     return policy.unavailable(found) if found else ""
 
 

@@ -121,11 +121,12 @@ def dev_sweep_command(rule: str | None) -> None:
 def doctor_command() -> None:
     """Say what this machine's kernel offers to contain student code (exit 1 if incomplete)."""
     from dlgrade.dev.doctor import diagnose, render
+    from dlgrade.engine.sandboxes import private_paths
 
     with domain_errors():
         try:
             course = here_course()
-            private = [str(course.reference_dir()), str(course.graders_dir())]
+            private = private_paths(course)
         except (ManifestError, FileNotFoundError):
             private = []  # outside a course: the kernel's side alone
         diagnosis = diagnose(private)

@@ -33,6 +33,7 @@ from dlgrade.engine.devices import workers_for
 from dlgrade.engine.inputs_check import add_inputs_checks
 from dlgrade.engine.lanes import run_in_lanes
 from dlgrade.engine.plugin import GraderPlugin
+from dlgrade.engine.sandboxes import private_paths
 from dlgrade.engine.session import CheckRecord, GradingSession, course_sandbox, open_session
 from dlgrade.engine.threads import one_torch_thread
 from dlgrade.intake.submission import resolve_submission
@@ -89,10 +90,7 @@ def grade(
     selected = course.select(list(names))
     box = sandbox if sandbox is not None else course_sandbox(course)
     box.start()
-    # the answers, the known mistakes, and the secret that keys hidden and fresh draws: never
-    # readable by a worker
-    private = [str(p) for p in (course.reference_dir(), course.graders_dir(), course.mistakes_dir())]
-    private.append(str(secret.default_path(course.root)))
+    private = private_paths(course)  # never readable by a worker
     box.admission = lambda b: policy.enforce(b, private, containment)
     box.deadline = time.monotonic() + DEADLINE_BASE_S + DEADLINE_FACTOR * sum(e.time_limit for e in selected)
     before = integrity.digests(course)
