@@ -138,7 +138,7 @@ def test_a_raising_call_is_judged_by_what_it_raised(call) -> None:
 
 
 def test_rules_travel_once_per_worker_and_still_guard_every_later_call(course: Course, tmp_path) -> None:
-    """An exercise's rules come with a worker's first call of their key (handle.Worker._once);
+    """An exercise's rules come with a worker's first call of their key (handle.Worker._encoded);
     the calls after it are sent without them and guarded the same; a key the worker was never
     sent gets no call run (the grader's own failure, never an unguarded call)."""
     (tmp_path / "guarded.py").write_text(textwrap.dedent(SOURCE))
