@@ -87,3 +87,26 @@ def test_the_expected_directional_derivative_is_torch_func_jvp() -> None:
         y, dy = graphs.torch_jvp(graph, x, v)
         fy, fdy = jvp(lambda t: graphs.evaluate(graph, t), (x,), (v,))  # noqa: B023
         torch.testing.assert_close((y, dy), (fy, fdy), rtol=1e-10, atol=1e-12)
+
+
+def test_the_expected_side_evaluates_a_graph_once_for_its_directions(monkeypatch) -> None:
+    """torch_jvp keeps one graph's gradient for the next direction on the same graph and point,
+    and computes it again for another graph, another point, or a point changed in place."""
+    calls = []
+    real = graphs.torch_grad
+    monkeypatch.setattr(graphs, "torch_grad", lambda g, x: calls.append(1) or real(g, x))
+    graph, x = graphs.random_graph(5, 6, 60)
+    vs = [torch.eye(6, dtype=torch.float64)[0], torch.ones(6, dtype=torch.float64)]
+    got = [graphs.torch_jvp(graph, x, v) for v in vs]
+    assert len(calls) == 1
+    for v, (y, dy) in zip(vs, got, strict=True):
+        y0, g0 = real(graph, x)
+        torch.testing.assert_close((y, dy), (y0, (g0 * v).sum()), rtol=0, atol=0)
+    graphs.torch_jvp(list(graph), x, vs[0])  # an equal copy of the graph: computed afresh
+    graphs.torch_jvp(graph, x.clone(), vs[0])
+    graphs.torch_jvp(graph, x, vs[0])
+    assert len(calls) == 4
+    x.mul_(0.5)  # the same tensor, changed
+    y, dy = graphs.torch_jvp(graph, x, vs[1])
+    assert len(calls) == 5
+    torch.testing.assert_close(dy, (real(graph, x)[1] * vs[1]).sum(), rtol=0, atol=0)

@@ -90,8 +90,23 @@ def torch_jvp(graph: Graph, x: torch.Tensor, v: torch.Tensor) -> tuple[torch.Ten
     4 to 13 s on the development machine, against milliseconds for autograd on these graphs;
     tests/test_grader_autodiff.py pins this function to torch.func.jvp on real-valued v.
     """
-    y, g = torch_grad(graph, x)
+    y, g = _gradient_of(graph, x)
     return y, (g * v).sum()
+
+
+_last: list[tuple[Graph, torch.Tensor, tuple[int, int], tuple[torch.Tensor, torch.Tensor]]] = []
+
+
+def _gradient_of(graph: Graph, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """torch_grad(graph, x), kept for the next call on the same objects (same list, same
+    tensor, neither changed since): a check asks for one graph's derivative along several
+    directions (`directions` in the autodiff graders), and each would evaluate it again."""
+    stamp = (len(graph), x._version)
+    if _last and _last[0][0] is graph and _last[0][1] is x and _last[0][2] == stamp:
+        return _last[0][3]
+    answer = torch_grad(graph, x)
+    _last[:] = [(graph, x, stamp, answer)]
+    return answer
 
 
 def _pick(rng: random.Random, n: int) -> int:
