@@ -50,6 +50,11 @@ def _enc(value: Any, buffers: list[bytes], depth: int, counter: list[int]) -> An
     # The exact built-in types first, by identity (an autodiff graph is thousands of tuples of
     # str, int and float); what they return is what the general branches below would.
     kind = type(value)
+    if kind is tuple and _plain_row(value):  # an autodiff graph's node: a bare JSON array
+        counter[0] += len(value)
+        if counter[0] > MAX_NODES:
+            raise CodecError("value is nested too deeply or has too many parts")
+        return list(value)
     if kind is tuple or kind is list:
         items = [_enc(v, buffers, depth + 1, counter) for v in value]
         return {"t": "tuple" if kind is tuple else "list", "v": items}
@@ -87,6 +92,25 @@ def _enc(value: Any, buffers: list[bytes], depth: int, counter: list[int]) -> An
     if np_value is not None:
         return np_value
     return {"t": "opaque", "v": _type_name(value)}
+
+
+def _plain_row(value: tuple[Any, ...]) -> bool:
+    """Whether a tuple holds only what JSON carries as itself: None, bools, int64 integers,
+    finite floats and strings within the cap (the decoder's "row": a bare JSON array)."""
+    for v in value:
+        kind = type(v)
+        if kind is str:
+            if len(v) > MAX_STRING:
+                return False
+        elif kind is int:
+            if not -(2**63) <= v < 2**63:
+                return False
+        elif kind is float:
+            if not math.isfinite(v):
+                return False
+        elif v is not None and kind is not bool:
+            return False
+    return True
 
 
 def _plain_key(k: Any) -> bool:

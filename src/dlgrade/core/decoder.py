@@ -131,6 +131,8 @@ def _dec(node: Any, frame: _Frame, depth: int) -> Any:
         return node
     if type(node) is str:
         return _string(node)
+    if type(node) is list:  # a row: a tuple of plain scalars (numbers already checked by the parse hooks)
+        return _row(node, frame)
     if type(node) is not dict or type(node.get("t")) is not str:
         raise CodecError("malformed value")
     kind = node["t"]
@@ -158,6 +160,18 @@ def _dec(node: Any, frame: _Frame, depth: int) -> Any:
     if kind == "generator":
         return _dec_generator(node, frame)
     raise CodecError("unknown value kind")
+
+
+def _row(items: list[Any], frame: _Frame) -> tuple[Any, ...]:
+    _list(items, frame)
+    frame.nodes += len(items)
+    for v in items:
+        kind = type(v)
+        if kind is str:
+            _string(v)
+        elif v is not None and kind is not bool and kind is not int and kind is not float:
+            raise CodecError("a row holds a value that is not a plain number or string")
+    return tuple(items)
 
 
 def _string(text: str) -> str:
