@@ -164,3 +164,46 @@ def test_each_exercise_gets_the_worker_started_for_it_while_the_one_before_was_g
             prespawned.setdefault((k, w), i)
     for (before, _, _), (_, key, worker) in itertools.pairwise(spawns):
         assert prespawned.get((key, worker), len(box.log)) < before, (key, box.log)
+
+
+def test_a_zygote_is_up_once_its_hello_has_come_and_up_never_waits(course: Course) -> None:
+    """`Sandbox.up` (the head start's test): False before the zygote is started and while its
+    hello has not come; once the hello waits on the link, up() reads it without a spawn."""
+    import select
+
+    box = Sandbox(course.all_rule_patterns())
+    try:
+        assert box.up() is False  # not started: nothing to read, nothing started
+        box.start()
+        assert box._ctl is not None
+        assert select.select([box._ctl], [], [], 300)[0]  # the hello is on the link, unread
+        assert box.ready is False
+        assert box.up() is True and box.ready is True
+    finally:
+        box.close()
+    assert box.up() is False
+
+
+def test_a_lanes_head_start_takes_the_first_exercise_no_lane_has_claimed(course: Course) -> None:
+    """In lanes (engine.lanes), a lane's head start claims and starts the first exercise that
+    is still unclaimed: the one another lane holds is left to it."""
+    from dlgrade.engine.claims import Claims
+    from dlgrade.engine.session import open_session
+
+    box = _Recording(course.all_rule_patterns())
+    selected = course.select(["stability"])
+    session = open_session(course, course.reference_dir(), selected, sandbox=box)
+    try:
+        box.admit()  # the zygote is up
+        ids = [e.id for e in selected]
+        claims = session.claims = Claims(ids)
+        claims.lane = 1
+        assert claims.take(ids[0])  # lane 1 holds the first exercise
+        claims.lane = 0
+        session.head_start()
+        assert [(what, key) for what, key, _ in box.log] == [("prespawn", ids[1])]
+        assert claims.owner(ids[1]) == 0 and claims.owner(ids[0]) == 1
+        assert not claims.mine(ids[2])  # only the one it started is claimed
+    finally:
+        session.close()
+        box.close()

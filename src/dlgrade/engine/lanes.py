@@ -54,6 +54,7 @@ def run_in_lanes(
             os.close(writable)
             forget(box)  # the lane's process owns its link
             children.append((pid, readable))
+        session.head_start()  # lane 0's first worker starts while pytest starts (a lane's: as it collects)
         run(session)
         reports = []
         while children:

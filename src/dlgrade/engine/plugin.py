@@ -191,7 +191,11 @@ class GraderPlugin:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_collection(self, session: pytest.Session) -> Any:
-        """Draws made while collecting are fresh where grading counts (dlgrade.core.secret)."""
+        """Draws made while collecting are fresh where grading counts (dlgrade.core.secret).
+        A first worker starts now if the zygote has come up since the run began (a lane's
+        zygote, forked when the lane was): it imports the module while pytest collects."""
+        if not session.config.option.collectonly:
+            self.session.head_start()
         with fresh_inputs(self.session.fresh_secret()):
             return (yield)
 

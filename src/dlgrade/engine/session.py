@@ -143,15 +143,20 @@ class GradingSession:
 
     def head_start(self) -> None:
         """Start the first exercise's worker before the checks are collected: it starts while
-        pytest collects. Only on a zygote that is already up (a warm process: watch, a batch),
-        so that the grader never waits for it here."""
-        first = next((e for e in self.selected if e.id not in self.blocked), None)
+        pytest collects. Only on a zygote that is already up, so that the grader never waits
+        for it here; in lanes, each lane's first unclaimed exercise (claimed now)."""
         box = self.sandbox
-        if first is None or not isinstance(box, Sandbox) or not box.ready or box.broken:
-            return  # nothing to grade, a device worker (engine.devices), or a zygote still starting
-        self._admit()
-        if self.fatal is None:
-            self._prespawn(first.id)
+        if not isinstance(box, Sandbox) or not box.up():
+            return  # a device worker (engine.devices), or a zygote still starting
+        claims = self.claims
+        first = next(
+            (e for e in self.selected if e.id not in self.blocked and (claims is None or claims.take(e.id))),
+            None,
+        )
+        if first is not None:
+            self._admit()
+            if self.fatal is None:
+                self._prespawn(first.id)
 
     def _prespawn(self, exercise_id: str) -> None:
         e = self.course.exercise(exercise_id)

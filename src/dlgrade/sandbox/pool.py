@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import ctypes
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -23,10 +23,10 @@ from typing import Any
 
 from dlgrade.sandbox import preload, wire
 from dlgrade.sandbox.handle import Worker, WorkerSpec
+from dlgrade.sandbox.zygote_env import minimal_env, undumpable
 
 START_TIMEOUT = 180.0
 REPLY_TIMEOUT = 10.0  # the zygote answers a spawn, reap or sweep in milliseconds; 10 s means it is stuck
-_PASS_THROUGH_ENV = ("CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "SYSTEMROOT")
 
 
 class SandboxError(RuntimeError):
@@ -38,30 +38,6 @@ class SandboxBroken(SandboxError):
 
     The submission in progress gets `error` for what is left; the next one gets a new zygote.
     """
-
-
-def minimal_env() -> dict[str, str]:
-    """The whole environment student code sees: no tokens, no secrets of the caller."""
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        "PYTHONHASHSEED": "0",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "HOME": tempfile.gettempdir(),
-        "TMPDIR": tempfile.gettempdir(),
-    }
-    env.update({k: os.environ[k] for k in _PASS_THROUGH_ENV if k in os.environ})
-    return env
-
-
-def _undumpable() -> None:
-    """Keep same-user processes from reading this grader's memory and environment (Linux)."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None).prctl(4, 0)  # PR_SET_DUMPABLE, 0
 
 
 class Sandbox:
@@ -101,7 +77,7 @@ class Sandbox:
         """Start the zygote without waiting: it imports torch while the grader does too."""
         if self._proc is not None:
             return
-        _undumpable()
+        undumpable()
         ours, theirs = socket.socketpair()
         self._proc = subprocess.Popen(
             [self._python, "-I", "-m", "dlgrade.sandbox.zygote", str(theirs.fileno())],
@@ -131,6 +107,17 @@ class Sandbox:
             self.read_roots = [str(r) for r in hello.get("read", [])]
             self.ready = True
         return self._ctl
+
+    def up(self) -> bool:
+        """Whether the zygote is ready, reading its hello if it has come; never waits (a head
+        start is taken only from a zygote that is up: engine.session.head_start)."""
+        with self._lock:
+            try:
+                if not self.ready and self._ctl is not None and select.select([self._ctl], [], [], 0)[0]:
+                    self._ensure_ready()
+            except SandboxError:
+                return False  # the run's first spawn says why
+            return self.ready and not self.broken
 
     def admit(self) -> None:
         """Wait for the zygote, then let `admission` refuse a run it cannot contain."""
