@@ -223,6 +223,8 @@ def test_an_exercise_that_exits_or_hangs_loses_none_after_it(course: Course, tmp
     got = statuses(text)
     assert got["logsumexp"] == got["stable_softmax"] == "error", got
     assert got["log_softmax"] == got["clip_grad_norm"] == got["relu_forward"] == "passed", got
+    hang = next(e for e in json.loads(text)["exercises"] if e["id"] == "stable_softmax")
+    assert "past the 1 s time limit" in hang["message"], hang["message"]  # the copy's limit
     assert len(device_workers) >= 3  # the first exits, the next hangs: each replaced
     assert all(w.startswith("spawned submission ") for w in device_workers)
 
