@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -39,5 +40,18 @@ def without_static_refusals(dest: Path) -> Path:
         'syntax = ["names_in_strings", "hidden_routes"]', 'syntax = ["names_in_strings"]'
     )
     assert 'syntax = ["names_in_strings"]\n' in text, "the sandbox rule set's syntax line moved"
+    toml.write_text(text)
+    return dest
+
+
+def with_time_limit(dest: Path, exercise: str, seconds: float) -> Path:
+    """A copy of the course whose `exercise` alone has a time limit of `seconds`: for tests of
+    what a hang or a timeout does, which do not depend on the limit's size (each waits it out)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    course_copy(dest)
+    toml = dest / "course.toml"
+    pattern = rf'(?ms)^(id = "{exercise}"\n(?:(?!\[\[).)*?^time_limit = )[0-9.]+$'
+    text, found = re.subn(pattern, rf"\g<1>{seconds}", toml.read_text(), count=1)
+    assert found == 1, f"no time_limit line in {exercise}'s entry of course.toml"
     toml.write_text(text)
     return dest

@@ -12,6 +12,8 @@ from click.testing import CliRunner
 
 from dlgrade.cli.main import main
 from tests.courses import course_copy
+from tests.gradings import share_gradings
+from tests.shared import Shared
 from tests.support import ROOT, variant, with_appended
 
 
@@ -26,7 +28,10 @@ def run(monkeypatch, tmp_path_factory):
     return invoke
 
 
-def test_no_arguments_grades_everything_and_exits_0(run) -> None:
+def test_no_arguments_grades_everything_and_exits_0(run, shared: Shared, monkeypatch) -> None:
+    # the engine's grading of the stubs is the session's shared one (tests/gradings.py: the same
+    # bytes as tests/test_release.py's and tests/test_course.py's); the command's code runs in full
+    share_gradings(shared, monkeypatch)
     result = run()
     assert result.exit_code == 0
     assert "not started" in result.stdout and "Total 0/" in result.stdout

@@ -1,22 +1,31 @@
 """The bundled course as a whole: every topic's reference passes, every stub is not started
-(every topic's fixture files: tests/test_fixtures.py)."""
+(every topic's fixture files: tests/test_fixtures.py).
+
+Each topic reads its exercises from the whole course's grading made once a session (the model
+solutions': `shared.reference`; the stubs': `shared_grade`, which tests/test_release.py reads
+too) instead of grading its topic again: each exercise is graded in its own worker either way.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 
 import pytest
 
 from dlgrade.core.manifest import Course, load_course
+from dlgrade.core.result import GradeResult
 from dlgrade.dev.check import static_problems
-from tests.support import ROOT, grade_folder
+from tests.gradings import shared_grade
+from tests.shared import Shared
+from tests.support import ROOT
 
 TOPICS = [t.id for t in load_course(ROOT).topics]
 
 
 @pytest.mark.parametrize("topic", TOPICS)
-def test_reference_gets_full_marks(course: Course, topic: str) -> None:
-    result = grade_folder(course, course.reference_dir(), topic)
+def test_reference_gets_full_marks(course: Course, topic: str, shared: Shared) -> None:
+    result = of_topic(course, shared.reference(course), topic)
     assert result.internal_errors == ()
     failing = {
         e.id: (e.status, e.message, [c.message for c in e.checks if not c.passed])
@@ -28,12 +37,20 @@ def test_reference_gets_full_marks(course: Course, topic: str) -> None:
 
 
 @pytest.mark.parametrize("topic", TOPICS)
-def test_untouched_stubs_are_not_started(course: Course, topic: str) -> None:
-    result = grade_folder(course, ROOT / "exercises", topic)
+def test_untouched_stubs_are_not_started(course: Course, topic: str, shared: Shared) -> None:
+    result = of_topic(course, shared_grade(shared, course, ROOT / "exercises"), topic)
     assert result.internal_errors == ()
     assert {e.id: (e.status, e.score) for e in result.exercises} == {
         e.id: ("not_started", 0.0) for e in course.topic(topic).exercises
     }
+
+
+def of_topic(course: Course, result: GradeResult, topic: str) -> GradeResult:
+    """The whole course's `result` less the other topics' exercises: its score is its topic's."""
+    ids = [e.id for e in course.topic(topic).exercises]
+    mine = tuple(e for e in result.exercises if e.id in ids)
+    assert [e.id for e in mine] == ids, f"{topic} was not graded"
+    return dataclasses.replace(result, exercises=mine)
 
 
 def test_course_files_agree_with_the_manifest(course: Course) -> None:

@@ -24,6 +24,7 @@ import pytest
 from dlgrade.core.manifest import Course
 from dlgrade.engine.runner import grade
 from dlgrade.sandbox import pool
+from tests.courses import with_time_limit
 from tests.shared import Shared
 from tests.support import ROOT, append, reference_copy, variant, variants
 
@@ -82,11 +83,12 @@ def stable_softmax(x, dim=-1):
 """
 
 
-def graded(folder: Path, mode: str, *names: str) -> tuple[str, list[str]]:
-    """The JSON less its duration, and the workers the grading process started (their lines)."""
+def graded(folder: Path, mode: str, *names: str, root: Path = ROOT) -> tuple[str, list[str]]:
+    """The JSON less its duration, and the workers the grading process started (their lines),
+    `grade` run in the course at `root`."""
     proc = subprocess.run(
         [sys.executable, "-c", COUNTED, "--submission", str(folder), "--format", "json", *names],
-        cwd=ROOT,
+        cwd=root,
         capture_output=True,
         text=True,
         timeout=900,
@@ -127,10 +129,10 @@ def both_here(course: Course, folder: Path, *names: str) -> tuple[str, list[str]
     return shared, device_workers
 
 
-def both(folder: Path, *names: str) -> tuple[str, list[str], list[str]]:
+def both(folder: Path, *names: str, root: Path = ROOT) -> tuple[str, list[str], list[str]]:
     """The JSON (the same in both modes), the per-exercise run's and the device run's workers."""
-    alone, exercise_workers = graded(folder, "exercise", *names)
-    shared, device_workers = graded(folder, "submission", *names)
+    alone, exercise_workers = graded(folder, "exercise", *names, root=root)
+    shared, device_workers = graded(folder, "submission", *names, root=root)
     assert shared == alone
     return shared, exercise_workers, device_workers
 
@@ -211,13 +213,18 @@ def test_what_one_exercise_leaves_in_torch_does_not_reach_the_next(course: Cours
 
 
 def test_an_exercise_that_exits_or_hangs_loses_none_after_it(course: Course, tmp_path: Path) -> None:
+    """In a course copy where stable_softmax, which hangs, has a 1 s time limit instead of 5 s:
+    each of the two `grade` processes waits it out, and what follows does not depend on its size."""
+    root = with_time_limit(tmp_path / "course", "stable_softmax", 1.0)
     folder = reference_copy(course, tmp_path / "ends")
     (folder / "stability.py").write_text((folder / "stability.py").read_text() + ENDS_BADLY)
     names = ("logsumexp", "stable_softmax", "log_softmax", "clip_grad_norm", "relu_forward")
-    text, _, device_workers = both(folder, *names)
+    text, _, device_workers = both(folder, *names, root=root)
     got = statuses(text)
     assert got["logsumexp"] == got["stable_softmax"] == "error", got
     assert got["log_softmax"] == got["clip_grad_norm"] == got["relu_forward"] == "passed", got
+    hang = next(e for e in json.loads(text)["exercises"] if e["id"] == "stable_softmax")
+    assert "past the 1 s time limit" in hang["message"], hang["message"]  # the copy's limit
     assert len(device_workers) >= 3  # the first exits, the next hangs: each replaced
     assert all(w.startswith("spawned submission ") for w in device_workers)
 

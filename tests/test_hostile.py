@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from dlgrade.core.manifest import Course
+from dlgrade.core.manifest import Course, load_course
 from dlgrade.engine.inputs import INPUTS_CHECK
 from dlgrade.engine.runner import grade
 from dlgrade.sandbox.pool import Sandbox
+from tests.courses import with_time_limit
 from tests.snapshots import processes_with
 from tests.support import hostiles, scores, with_appended
 
@@ -26,6 +27,10 @@ SLOW = {
     "sigterm_ignored": "waits out the time limit and the kill",
     "native_floods_disk": "test_containment.py grades it through a real `grade` in the fast tier",
 }
+# Those that run until their exercise's time limit stops them, graded in a course copy where
+# that limit is 1 s instead of 5 s (tests/courses.with_time_limit): what the test asserts does
+# not depend on the limit's size, and each waits it out.
+SHORT_LIMIT = {"infinite_loop": "stable_softmax", "floods_output": "log_softmax"}
 
 
 @pytest.mark.parametrize(
@@ -33,6 +38,8 @@ SLOW = {
     [pytest.param(h, id=h.id, marks=pytest.mark.slow if h.id in SLOW else ()) for h in hostiles()],
 )
 def test_hostile_submission_is_contained(course: Course, hostile, tmp_path) -> None:
+    if hostile.id in SHORT_LIMIT:
+        course = load_course(with_time_limit(tmp_path / "course", SHORT_LIMIT[hostile.id], 1.0))
     folder = with_appended(course, hostile.module, hostile.path, tmp_path / "sub")
     result = grade(course, folder, [hostile.topic(course)])
     assert result.internal_errors == ()
@@ -42,6 +49,9 @@ def test_hostile_submission_is_contained(course: Course, hostile, tmp_path) -> N
         if e.status != "passed":
             assert e.score < e.max_score
             assert e.status != "error" or e.message, "an error needs a one-line reason"
+    if hostile.id in SHORT_LIMIT:  # stopped by the copy's limit
+        stopped = next(e for e in result.exercises if e.id == SHORT_LIMIT[hostile.id])
+        assert "past the 1 s time limit" in stopped.message, stopped.message
 
 
 def _eventually(condition, seconds: float = 5.0) -> bool:

@@ -1,8 +1,8 @@
 """Named misconceptions through the real commands: a synthetic class (the model solution, a stub,
 students carrying one or two known mistakes, three sharing a mistake the course does not know)
-graded by `grade batch --feedback`, then `grade insight`: each student's feedback names their
-mistakes, the report counts each named mistake with exactly its students, and the unknown shared
-mistake is an unnamed cluster."""
+graded by `grade batch --feedback` (in this process), then `grade insight`: each student's
+feedback names their mistakes, the report counts each named mistake with exactly its students,
+and the unknown shared mistake is an unnamed cluster."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.batches import batch_in_process
 from tests.support import ROOT, Variant, variant
 
 GRADE = str(Path(sys.executable).with_name("grade"))
@@ -52,22 +53,13 @@ def graded(tmp_path_factory) -> Path:
     for student in SHARED:
         shutil.copytree(ROOT / "exercises", subs / student)
         (subs / student / "stability.py").write_text(model + UNSEEN)
-    done = subprocess.run(
-        [
-            GRADE,
-            "batch",
-            str(subs),
-            "stability",
-            "--csv",
-            str(root / "grades.csv"),
-            "--feedback",
-            str(root / "fb"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    # `grade batch` in this process (its grading processes are real ones; tests/test_containment.py
+    # and tests/test_terminal_and_sheets.py run a real `grade batch` process); `grade insight` below
+    # is a real process
+    done = batch_in_process(
+        [str(subs), "stability", "--csv", str(root / "grades.csv"), "--feedback", str(root / "fb")]
     )
-    assert done.returncode == 0, done.stderr
+    assert done.exit_code == 0, done.output
     return root
 
 

@@ -1,6 +1,9 @@
-"""What a student does while debugging works in the worker, through the real `grade` command:
-printing tensors (torch's tensor printing calls forward_ad.unpack_dual, a guarded function) and
-forward-mode AD where the exercise's rules allow it; where they forbid it, it is still refused."""
+"""What a student does while debugging works in the worker: printing tensors (torch's tensor
+printing calls forward_ad.unpack_dual, a guarded function) and forward-mode AD where the
+exercise's rules allow it; where they forbid it, it is still refused. The first test goes through
+the real `grade` command (its JSON on stdout stays whole beside the prints); the others call the
+function the command calls, in this process (their workers are real): each process costs a
+torch import."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dlgrade.core.manifest import Course
+from dlgrade.engine.runner import grade
 from tests.support import ROOT, reference_copy
 
 GRADE = str(Path(sys.executable).with_name("grade"))
@@ -26,6 +30,11 @@ def _grade(folder: Path, *names: str) -> dict[str, Any]:
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
+
+
+def _grade_here(course: Course, folder: Path, *names: str) -> dict[str, Any]:
+    """As `_grade`, in this process: the engine call `grade` makes, its result as the JSON says it."""
+    return json.loads(json.dumps(grade(course, folder, names).to_dict()))
 
 
 def _appended(course: Course, module: str, text: str, dest: Path) -> Path:
@@ -73,7 +82,7 @@ def test_printing_tensors_where_iterating_a_tensor_is_forbidden(course: Course, 
     """torch's text of a tensor iterates and reduces it; einsum's rules forbid that to the
     student (no_loops), not to print."""
     folder = _appended(course, "einsum_tasks", MATVEC_PRINTS, tmp_path / "sub")
-    (matvec,) = _grade(folder, "matvec")["exercises"]
+    (matvec,) = _grade_here(course, folder, "matvec")["exercises"]
     assert matvec["status"] == "passed", matvec
     assert matvec["score"] == matvec["max_score"] > 0
 
@@ -83,7 +92,7 @@ FORWARD_MODE = (ROOT / "tests" / "fixtures" / "right" / "layers" / "forward_mode
 
 def test_forward_mode_ad_where_the_rules_allow_it(course: Course, tmp_path) -> None:
     folder = _appended(course, "layers", FORWARD_MODE, tmp_path / "sub")
-    (relu,) = _grade(folder, "relu_forward")["exercises"]
+    (relu,) = _grade_here(course, folder, "relu_forward")["exercises"]
     assert relu["status"] == "passed", relu
     assert relu["score"] == relu["max_score"] > 0
 
@@ -98,7 +107,7 @@ def jvp(*args, **kwargs):
 def test_forward_mode_ad_where_the_rules_forbid_it(course: Course, tmp_path) -> None:
     """autodiff's jvp forbids forward_ad (no_forward_ad, no_autograd): still refused."""
     folder = _appended(course, "autodiff", FORBIDDEN, tmp_path / "sub")
-    (jvp,) = _grade(folder, "jvp")["exercises"]
+    (jvp,) = _grade_here(course, folder, "jvp")["exercises"]
     assert jvp["score"] == 0 and jvp["status"] == "error", jvp
     said = " ".join(c["message"] for c in jvp["checks"])
     assert "torch.autograd.forward_ad.unpack_dual at autodiff.py" in said  # refused, and why
