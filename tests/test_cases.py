@@ -67,6 +67,10 @@ def test_sizes_follow_the_seed_and_the_range() -> None:
         cases.sizes("abcd", 1, seed=1, low=2, high=4)
 
 
+# Slow tier: a whole-course grading in a fresh process. The development environment has no
+# hypothesis installed, so every fast-tier grading already runs without it; this one matters
+# where it is installed (CI runs the slow tier).
+@pytest.mark.slow
 def test_grading_needs_no_hypothesis() -> None:
     """The graders draw from seeded generators of their own: the whole course grades with
     hypothesis made unimportable, and nothing imports it."""

@@ -44,6 +44,9 @@ def test_a_mutant_is_killed_by_lost_points_and_the_unchanged_code_survives(cours
     assert not _grade_mutant(str(ROOT), unchanged).killed
 
 
+# Slow tier: the dev command grades einsum's model solutions and two mutants; the grading of
+# a mutant (killed by lost points, the unchanged code surviving) is proven in the fast tier above.
+@pytest.mark.slow
 def test_a_fixed_sample_through_the_command(monkeypatch) -> None:
     monkeypatch.chdir(ROOT)
     done = CliRunner().invoke(main, ["dev", "mutants", "einsum", "--sample", "2", "--seed", "1"])
